@@ -1,0 +1,323 @@
+"""The data contract: canonical tables, their keys, column types and allowed values.
+
+Everything else in the package refers to this module instead of repeating column names. The
+contract follows ``DESIGN.md``:
+
+- timestamps are time-zone aware instants (``timestamp``), shown in the shop's zone;
+- money (``money=True``) is in the shop's currency, rounded to its minor unit (KRW: none);
+- ``pii=True`` marks personal data that is masked wherever it is shown.
+
+Examples
+--------
+>>> TABLES["orders"].key
+('order_id',)
+>>> ORDER_STATUSES[:3]
+('pending', 'paid', 'shipped')
+>>> sorted(c.name for c in TABLES["customers"].columns if c.pii)
+['birth_date', 'email', 'name', 'phone']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CAMPAIGN_CHANNELS",
+    "CANONICAL_TABLES",
+    "EVENT_TYPES",
+    "NET_STATUSES",
+    "ORDER_STATUSES",
+    "SQL_TYPES",
+    "TABLES",
+    "Column",
+    "Table",
+    "duckdb_ddl",
+]
+
+ORDER_STATUSES = (
+    "pending",
+    "paid",
+    "shipped",
+    "delivered",
+    "confirmed",
+    "cancelled",
+    "returned",
+)
+#: Statuses that count towards net revenue (cancelled, returned and pending ones do not).
+NET_STATUSES = ("paid", "shipped", "delivered", "confirmed")
+EVENT_TYPES = (
+    "visit",
+    "signup",
+    "login",
+    "search",
+    "product_view",
+    "cart_add",
+    "cart_remove",
+    "checkout_start",
+)
+CAMPAIGN_CHANNELS = ("sms", "lms", "email", "push", "kakao")
+VARIANT_PATTERN = r"^(holdout|control|[A-Z][A-Za-z0-9_]*)$"
+
+#: Column kinds and their DuckDB types.
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a canonical table.
+
+    Parameters
+    ----------
+    name
+        Canonical snake_case name.
+    kind
+        One of ``SQL_TYPES``.
+    required
+        The column must be present in an import and may not be null.
+    allowed
+        Allowed values (for categorical text columns), or ``None``.
+    nonnegative
+        Negative numbers are rejected.
+    money
+        An amount in the shop's currency.
+    pii
+        Personal data: masked when shown, exported only when the channel needs it.
+    description
+        One line for people (README, error messages).
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    nonnegative: bool = False
+    money: bool = False
+    pii: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A canonical table: name, key columns and columns in storage order."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    description: str = ""
+    canonical: bool = True
+    _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({c.name: c for c in self.columns})
+
+    def __getitem__(self, name: str) -> Column:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in storage order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        """Names of the required columns."""
+        return [c.name for c in self.columns if c.required]
+
+
+def _money(name: str, description: str, required: bool = False) -> Column:
+    return Column(name, "float64", required=required, nonnegative=True, money=True,
+                  description=description)
+
+
+_TABLES = (
+    Table(
+        "customers",
+        key=("customer_id",),
+        description="One row per customer (member or keyed guest).",
+        columns=(
+            Column("customer_id", "string", required=True, description="Shop's customer key (text)"),
+            Column("signup_at", "timestamp", description="Sign-up time (members)"),
+            Column("name", "string", pii=True),
+            Column("phone", "string", pii=True, description="Digits only, e.g. 01012345678"),
+            Column("email", "string", pii=True),
+            Column("birth_date", "date", pii=True),
+            Column("region", "string", description="Province/city, e.g. 서울"),
+            Column("acquisition_channel", "string", description="How the customer first came"),
+            Column("is_member", "boolean"),
+            Column("sms_opt_in", "boolean", description="Advertising consent: SMS/LMS/Kakao"),
+            Column("email_opt_in", "boolean", description="Advertising consent: email"),
+            Column("push_opt_in", "boolean", description="Advertising consent: app push"),
+            Column("night_opt_in", "boolean", description="Separate consent for 21:00-08:00 ads"),
+            Column("consent_at", "timestamp", description="When consent was last given/confirmed"),
+        ),
+    ),
+    Table(
+        "orders",
+        key=("order_id",),
+        description="One row per order; net revenue counts paid/shipped/delivered/confirmed.",
+        columns=(
+            Column("order_id", "string", required=True),
+            Column("customer_id", "string", description="Null for guest orders"),
+            Column("ordered_at", "timestamp", required=True),
+            Column("status", "string", required=True, allowed=ORDER_STATUSES),
+            _money("amount", "Net amount paid", required=True),
+            _money("discount", "Coupon and other discounts"),
+            _money("points_used", "Points (적립금) spent"),
+            _money("shipping_fee", "Shipping fee paid"),
+            Column("coupon_code", "string"),
+            Column("channel", "string", description="own / naverpay / marketplace / app ..."),
+            Column("delivered_at", "timestamp"),
+        ),
+    ),
+    Table(
+        "order_items",
+        key=("order_id", "line_no"),
+        description="Order lines.",
+        columns=(
+            Column("order_id", "string", required=True),
+            Column("line_no", "int64", required=True, nonnegative=True),
+            Column("product_id", "string"),
+            Column("product_name", "string"),
+            Column("category", "string"),
+            Column("option", "string"),
+            Column("quantity", "int64", required=True, nonnegative=True),
+            _money("unit_price", "Price per unit"),
+            _money("line_amount", "Amount paid for the line", required=True),
+        ),
+    ),
+    Table(
+        "products",
+        key=("product_id",),
+        description="Catalogue.",
+        columns=(
+            Column("product_id", "string", required=True),
+            Column("name", "string"),
+            Column("category", "string"),
+            _money("price", "List price"),
+            Column("replenish_days", "int64", nonnegative=True,
+                   description="Typical days until a repeat purchase (consumables)"),
+        ),
+    ),
+    Table(
+        "events",
+        key=("customer_id", "visitor_id", "ts", "type"),
+        description="Web and app events; customer_id is null for anonymous visitors.",
+        columns=(
+            Column("customer_id", "string"),
+            Column("visitor_id", "string"),
+            Column("ts", "timestamp", required=True),
+            Column("session_id", "string"),
+            Column("type", "string", required=True, allowed=EVENT_TYPES),
+            Column("product_id", "string"),
+            Column("query", "string"),
+        ),
+    ),
+    Table(
+        "campaigns",
+        key=("campaign_id",),
+        description="CRM campaigns (sends), with their holdout share and cost.",
+        columns=(
+            Column("campaign_id", "string", required=True),
+            Column("name", "string"),
+            Column("channel", "string", required=True, allowed=CAMPAIGN_CHANNELS),
+            Column("is_ad", "boolean", description="Advertising message (consent rules apply)"),
+            Column("started_at", "timestamp", required=True),
+            Column("ended_at", "timestamp"),
+            Column("holdout_share", "float64", nonnegative=True),
+            _money("cost_per_message", "Cost of one message"),
+        ),
+    ),
+    Table(
+        "assignments",
+        key=("campaign_id", "customer_id"),
+        description="Which variant each customer got in a campaign (including the holdout).",
+        columns=(
+            Column("campaign_id", "string", required=True),
+            Column("customer_id", "string", required=True),
+            Column("variant", "string", required=True,
+                   description="holdout, control, A, B, ..."),
+            Column("assigned_at", "timestamp", required=True),
+        ),
+    ),
+    Table(
+        "messages",
+        key=("campaign_id", "customer_id"),
+        description="Messages sent and how each was answered.",
+        columns=(
+            Column("campaign_id", "string", required=True),
+            Column("customer_id", "string", required=True),
+            Column("variant", "string"),
+            Column("sent_at", "timestamp", required=True),
+            Column("opened_at", "timestamp"),
+            Column("clicked_at", "timestamp"),
+            Column("unsubscribed_at", "timestamp"),
+        ),
+    ),
+)
+
+#: Tables written only by the sample generator: the ground truth models are validated against.
+_TRUTH = Table(
+    "truth_customers",
+    key=("customer_id",),
+    canonical=False,
+    description="Sample data only: each synthetic customer's latent parameters.",
+    columns=(
+        Column("customer_id", "string", required=True),
+        Column("purchase_rate", "float64", description="Latent purchases per day while alive"),
+        Column("dropout_prob", "float64", description="Chance of dropping out after a purchase"),
+        Column("dropout_at", "timestamp", description="When the customer dropped out (null: alive)"),
+        Column("mean_order_value", "float64", description="Latent mean order value"),
+        Column("churn_prob_90d", "float64",
+               description="True probability of no order in the 90 days after the sample end"),
+        Column("campaign_effect", "float64", description="True campaign uplift on purchase rate"),
+    ),
+)
+
+#: Bookkeeping: one row per load or sample run.
+_LOAD_LOG = Table(
+    "load_log",
+    key=("loaded_at", "table_name"),
+    canonical=False,
+    description="What was loaded when (file, mapping, mode, rows, fingerprint).",
+    columns=(
+        Column("loaded_at", "timestamp", required=True),
+        Column("table_name", "string", required=True),
+        Column("source", "string"),
+        Column("mapping", "string"),
+        Column("mode", "string"),
+        Column("rows_in", "int64"),
+        Column("rows_written", "int64"),
+        Column("fingerprint", "string"),
+        Column("package_version", "string"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (*_TABLES, _TRUTH, _LOAD_LOG)}
+#: The tables of the data contract, in load order.
+CANONICAL_TABLES = tuple(t.name for t in _TABLES)
+
+
+def duckdb_ddl(table: Table) -> str:
+    """Return the ``CREATE TABLE IF NOT EXISTS`` statement for a table.
+
+    Keys are enforced by the loader, not by constraints: DuckDB primary keys slow bulk inserts
+    and make appends of large samples several times slower.
+
+    Examples
+    --------
+    >>> print(duckdb_ddl(TABLES["products"]))  # doctest: +NORMALIZE_WHITESPACE
+    CREATE TABLE IF NOT EXISTS "products" ("product_id" VARCHAR, "name" VARCHAR,
+    "category" VARCHAR, "price" DOUBLE, "replenish_days" BIGINT)
+    """
+    cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.kind]}' for c in table.columns)
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'

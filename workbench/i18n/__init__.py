@@ -1,0 +1,106 @@
+"""English and Korean messages, and number, currency and date formatting.
+
+Messages live in ``locales/<area>.toml`` as tables of the two languages::
+
+    [load.missing_columns]
+    en = "{file}: missing required column(s) {missing} for table '{table}'."
+    ko = "{file}: '{table}' 테이블에 필요한 열 {missing}이(가) 없습니다."
+
+:func:`tr` looks a key up in the active language (``workbench.toml``'s ``language``, or the one
+set by :func:`set_language`) and fills in the fields.
+
+Examples
+--------
+>>> tr("cli.store_missing", language="ko", path="x.duckdb")[:14]
+"저장소 'x.duckdb"
+>>> format_money(1234567, "KRW", language="ko")
+'₩1,234,567'
+>>> format_date(__import__("datetime").date(2026, 11, 16), language="ko")
+'2026-11-16 (월)'
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+__all__ = ["format_date", "format_money", "format_number", "get_language", "set_language", "tr"]
+
+_LOCALES = {"en": "en_US", "ko": "ko_KR"}
+_state = {"language": None}
+
+
+def set_language(language: str | None) -> None:
+    """Set the language of messages for this process (``None``: back to the settings)."""
+    if language is not None and language not in _LOCALES:
+        from workbench.errors import ParameterError
+
+        raise ParameterError(f"language must be one of {sorted(_LOCALES)}; got {language!r}.")
+    _state["language"] = language
+
+
+def get_language() -> str:
+    """Return the active language: the one set, else the settings', else English."""
+    if _state["language"]:
+        return _state["language"]
+    try:
+        from workbench.settings import load_settings
+
+        return load_settings().language
+    except Exception:  # a broken settings file must not hide the message being shown
+        return "en"
+
+
+@cache
+def _catalog() -> dict[str, dict[str, str]]:
+    messages: dict[str, dict[str, str]] = {}
+    for path in sorted((Path(__file__).parent / "locales").glob("*.toml")):
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        _flatten(raw, "", messages)
+    return messages
+
+
+def _flatten(node: dict, prefix: str, out: dict[str, dict[str, str]]) -> None:
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and "en" in value and isinstance(value["en"], str):
+            out[name] = value
+        elif isinstance(value, dict):
+            _flatten(value, name + ".", out)
+
+
+def tr(key: str, *, language: str | None = None, **fields: object) -> str:
+    """Return the message ``key`` in the active language with ``fields`` filled in.
+
+    A key missing from the catalogue raises ``KeyError`` (a bug, caught by the tests); a
+    language missing for a key falls back to English.
+    """
+    entry = _catalog()[key]
+    text = entry.get(language or get_language()) or entry["en"]
+    return text.format(**fields)
+
+
+def format_number(value: float, *, digits: int = 0, language: str | None = None) -> str:
+    """Format a number with grouping, e.g. ``1,234,567``."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=_LOCALES[language or get_language()])
+
+
+def format_money(value: float, currency: str = "KRW", *, language: str | None = None) -> str:
+    """Format an amount with the currency's own minor units (KRW: none), e.g. ``₩1,234,567``."""
+    from babel.numbers import format_currency
+
+    return format_currency(value, currency, locale=_LOCALES[language or get_language()])
+
+
+def format_date(value: date, *, language: str | None = None) -> str:
+    """Format a date as ``2026-11-16 (월)`` in Korean and ``Mon 16 Nov 2026`` in English."""
+    from babel.dates import format_date as _fmt
+
+    if (language or get_language()) == "ko":
+        return f"{value.isoformat()} ({_fmt(value, 'E', locale='ko_KR')})"
+    return _fmt(value, "EEE d MMM y", locale="en_US")
