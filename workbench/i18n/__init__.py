@@ -11,7 +11,7 @@ set by :func:`set_language`) and fills in the fields.
 
 Examples
 --------
->>> tr("cli.store_missing", language="ko", path="x.duckdb")[:14]
+>>> tr("cli.store_missing", language="ko", path="x.duckdb")[:13]
 "저장소 'x.duckdb"
 >>> format_money(1234567, "KRW", language="ko")
 '₩1,234,567'
