@@ -72,7 +72,9 @@ class Settings:
             raise ParameterError(
                 f"settings: 'language' must be one of {list(LANGUAGES)}; got {self.language!r}."
             )
-        if not (isinstance(self.currency, str) and len(self.currency) == 3):
+        from babel.numbers import list_currencies
+
+        if not (isinstance(self.currency, str) and self.currency in list_currencies()):
             raise ParameterError(
                 f"settings: 'currency' must be a 3-letter ISO 4217 code such as 'KRW'; "
                 f"got {self.currency!r}."

@@ -35,13 +35,22 @@ import pyarrow as pa
 from workbench import __version__
 from workbench.data.schema import TABLES, duckdb_ddl
 from workbench.errors import ParameterError, StoreError
+from workbench.i18n import tr
 from workbench.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     import pandas as pd
     from ibis.backends import BaseBackend
 
-__all__ = ["StoreWriter", "connect", "is_url", "store_path", "write_store"]
+__all__ = [
+    "StoreWriter",
+    "connect",
+    "describe_store",
+    "is_url",
+    "store_path",
+    "table_counts",
+    "write_store",
+]
 
 MODES = ("append", "replace", "upsert")
 
@@ -108,10 +117,7 @@ def connect(
         return ibis.connect(location)
     path = Path(location)
     if not path.exists():
-        raise StoreError(
-            f"store {str(path)!r} does not exist. Create it with 'workbench sample' (synthetic "
-            "data) or 'workbench load TABLE FILE' (your own exports)."
-        )
+        raise StoreError(tr("cli.store_missing", path=str(path)))
     try:
         raw = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -281,3 +287,47 @@ def write_store(
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)
+
+
+def table_counts(path_or_url: str | os.PathLike[str] | None = None, *,
+                 settings: Settings | None = None) -> dict[str, int]:
+    """Return the number of rows of every table in the store (``{}`` if it does not exist)."""
+    settings = settings or load_settings()
+    location = store_path(path_or_url, settings)
+    if not is_url(location) and not Path(location).exists():
+        return {}
+    con = connect(location, settings=settings)
+    try:
+        return {name: int(con.table(name).count().execute())
+                for name in TABLES if name in set(con.list_tables())}
+    finally:
+        con.disconnect()
+
+
+def describe_store(path_or_url: str | os.PathLike[str] | None = None, *,
+                   settings: Settings | None = None) -> str:
+    """Describe the store for people: location, size, settings, row counts and recent loads."""
+    settings = settings or load_settings()
+    location = store_path(path_or_url, settings)
+    if not is_url(location) and not Path(location).exists():
+        return tr("cli.info_no_store", path=location)
+    size = "-" if is_url(location) else f"{Path(location).stat().st_size / 1e6:,.1f} MB"
+    lines = [tr("cli.info_header", path=location, size=size,
+                source=settings.source or tr("cli.settings_defaults"),
+                timezone=settings.timezone, currency=settings.currency,
+                ui_language=settings.language)]
+    counts = table_counts(location, settings=settings)
+    lines += [tr("cli.info_table", table=name, rows=f"{n:,}") for name, n in counts.items()
+              if name != "load_log"]
+    if counts.get("load_log"):
+        con = connect(location, settings=settings)
+        try:
+            log = con.table("load_log").order_by(ibis.desc("loaded_at")).limit(5).to_pandas()
+        finally:
+            con.disconnect()
+        lines.append(tr("cli.info_loads"))
+        for row in log.itertuples():
+            when = row.loaded_at.tz_convert(settings.timezone).strftime("%Y-%m-%d %H:%M")
+            lines.append(f"  {when}  {row.table_name:<12} {row.mode:<8} "
+                         f"{row.rows_written:>10,}  {row.source}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+# Two commands: `make demo` sets up and runs the main job on sample data; `make test` sets up and
+# runs the whole suite. Both create .venv on first use and reinstall when pyproject.toml changes.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STORE ?= data/workbench.duckdb
+CUSTOMERS ?= 20000
+PYTEST_ARGS ?=
+
+.PHONY: demo test venv venv-test lint bench clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make demo   - set up .venv, write sample shop data into $(STORE) (if empty), show next steps"
+	@echo "make test   - set up .venv with test extras and run the whole test suite"
+	@echo "make lint   - ruff on the package and tests"
+	@echo "make bench  - run the benchmarks in benchmarks/ (slow)"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+venv-test: $(VENV)/.installed-test
+
+demo: venv
+	$(BIN)/workbench sample --if-empty --customers $(CUSTOMERS) --store $(STORE)
+	@$(BIN)/workbench info --store $(STORE)
+	@echo
+	@echo "Next:"
+	@echo "  source $(BIN)/activate"
+	@echo "  workbench --help                                  # every command"
+	@echo "  workbench load orders data/cdnow/CDNOW_master.txt --mapping cdnow --store data/cdnow.duckdb"
+	@echo "  jupyter lab                                       # then: import workbench as wb"
+
+test: venv-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv-test
+	$(BIN)/ruff check workbench tests benchmarks scripts
+
+bench: venv
+	$(BIN)/python benchmarks/bench_sample.py --customers 100000
+	$(BIN)/python benchmarks/bench_load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,45 @@
+"""Shared fixtures: seeded random generators, slow-test switch, isolated settings."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from workbench.i18n import set_language
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def _seeds() -> list[int]:
+    value = os.environ.get("WORKBENCH_TEST_SEED", "42")
+    return list(range(100)) if value == "all" else [int(value)]
+
+
+@pytest.fixture(params=_seeds())
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A generator seeded from WORKBENCH_TEST_SEED (default 42; 'all' sweeps seeds 0-99)."""
+    return np.random.default_rng(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """Keep tests away from the developer's workbench.toml and data/workbench.duckdb."""
+    monkeypatch.delenv("WORKBENCH_CONFIG", raising=False)
+    monkeypatch.setenv("WORKBENCH_SALT", "test-salt")
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    set_language("en")
+    yield
+    set_language(None)

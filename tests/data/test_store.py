@@ -1,0 +1,117 @@
+import re
+import subprocess
+import sys
+
+import duckdb
+import pandas as pd
+import pytest
+
+from workbench.data import TABLES, connect, write_store
+from workbench.data.store import describe_store, table_counts
+from workbench.errors import ParameterError, StoreError
+from workbench.settings import load_settings
+
+
+def _products(ids, price=1000.0):
+    return pd.DataFrame({"product_id": ids, "price": [price] * len(ids)})
+
+
+def test_new_store_has_every_table_of_the_contract(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with write_store(path):
+        pass
+    con = connect(path)
+    assert set(TABLES) <= set(con.list_tables())
+    for name, spec in TABLES.items():
+        assert con.table(name).columns == tuple(spec.names)
+
+
+def test_connect_missing_store_says_how_to_create_it(tmp_path):
+    with pytest.raises(StoreError, match="Create it with 'workbench sample'"):
+        connect(tmp_path / "none.duckdb")
+
+
+def test_modes(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A", "B"]))
+    with write_store(path) as w:
+        w.write("products", _products(["B", "C"], 2000.0), mode="upsert")
+    df = connect(path).table("products").order_by("product_id").to_pandas()
+    assert df.product_id.tolist() == ["A", "B", "C"]
+    assert df.price.tolist() == [1000.0, 2000.0, 2000.0]
+    with write_store(path) as w:
+        w.write("products", _products(["Z"]), mode="replace")
+    assert connect(path).table("products").product_id.to_pandas().tolist() == ["Z"]
+
+
+def test_failure_leaves_store_byte_for_byte_unchanged(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A"]))
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError), write_store(path) as w:
+        w.write("products", _products(["B"]))
+        raise RuntimeError("boom")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.duckdb", "s.duckdb.lock"]
+
+
+def test_unknown_columns_and_modes_are_refused(tmp_path):
+    with write_store(tmp_path / "s.duckdb") as w:
+        with pytest.raises(ParameterError, match=re.escape("columns ['colour'] are not part")):
+            w.write("products", pd.DataFrame({"product_id": ["A"], "colour": ["red"]}))
+        with pytest.raises(ParameterError, match="'mode' must be one of"):
+            w.write("products", _products(["A"]), mode="merge")
+
+
+def test_writer_works_while_another_process_reads(tmp_path):
+    """A dashboard holding the file read-only does not block a load, and sees old data."""
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A"]))
+    reader = duckdb.connect(str(path), read_only=True)
+    # a second process writes while this one holds the file open read-only
+    code = (
+        "import pandas as pd; from workbench.data import write_store\n"
+        f"with write_store({str(path)!r}) as w:\n"
+        "    w.write('products', pd.DataFrame({'product_id': ['B'], 'price': [1.0]}))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert reader.execute("select count(*) from products").fetchone()[0] == 1
+    reader.close()
+    assert connect(path).table("products").count().execute() == 2
+
+
+def test_concurrent_writer_is_told_to_wait(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with write_store(path):
+        with pytest.raises(StoreError, match="is being written by another process"), \
+                write_store(path):
+            pass
+
+
+def test_session_time_zone_is_the_shops(tmp_path):
+    path = tmp_path / "s.duckdb"
+    orders = pd.DataFrame({
+        "order_id": ["1"], "status": ["paid"], "amount": [100.0],
+        "ordered_at": [pd.Timestamp("2024-01-01 00:30", tz="Asia/Seoul")],
+    })
+    with write_store(path) as w:
+        w.write("orders", orders)
+    t = connect(path).table("orders")
+    assert str(t.ordered_at.date().execute().iloc[0])[:10] == "2024-01-01"
+    utc = connect(path, settings=load_settings(timezone="UTC")).table("orders")
+    assert str(utc.ordered_at.date().execute().iloc[0])[:10] == "2023-12-31"
+
+
+def test_counts_and_description(tmp_path):
+    path = tmp_path / "s.duckdb"
+    assert table_counts(path) == {}
+    with write_store(path) as w:
+        w.write("products", _products(["A", "B"]))
+        w.log_load("products", source="p.csv", mapping=None, mode="append", rows_in=2,
+                   rows_written=2, fingerprint="x")
+    assert table_counts(path)["products"] == 2
+    text = describe_store(path)
+    assert "products" in text and "p.csv" in text and "Recent loads:" in text

@@ -1,0 +1,42 @@
+"""A small progress reporter for long commands (stderr; one updating line on a terminal)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+__all__ = ["Progress"]
+
+
+class Progress:
+    """Callable ``progress(stage, done, total)`` that prints to stderr, throttled.
+
+    On a terminal it rewrites one line; elsewhere (cron logs, CI) it prints a line at most every
+    ``interval`` seconds per stage and always the last one, so logs stay short.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, interval: float = 5.0,
+                 enabled: bool = True) -> None:
+        self.stream = stream or sys.stderr
+        self.interval = interval
+        self.enabled = enabled
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        finished = total > 0 and done >= total
+        if not finished and now - self._last.get(stage, -1e9) < (0.2 if self.tty else self.interval):
+            return
+        self._last[stage] = now
+        pct = f"{100 * done / total:5.1f}%" if total else ""
+        line = f"{stage}: {done:,}/{total:,} {pct} ({now - self._start:.0f} s)"
+        if self.tty:
+            self.stream.write("\r\033[K" + line + ("\n" if finished else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()

@@ -1,0 +1,194 @@
+"""The ``workbench`` command: parses arguments and calls the package (no logic of its own).
+
+Exit codes: 0 success, 2 invalid input (a file, column or parameter the user can fix), 1 any
+other failure. Errors are printed as one paragraph without a traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from workbench import __version__
+from workbench.errors import InputError, ParameterError, WorkbenchError
+from workbench.i18n import set_language, tr
+from workbench.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("workbench")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date as YYYY-MM-DD, e.g. 2026-11-16; got {text!r}"
+        ) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number; got {text!r}")
+    return value
+
+
+def today(settings: Settings) -> date:
+    """Return today's date in the shop's time zone (the CLI is the only place reading the clock)."""
+    return datetime.now(settings.tz).date()
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    from workbench._progress import Progress
+    from workbench.data.sample import write_sample
+
+    path = Path(settings.store)
+    if args.if_empty and _store_has_orders(settings):
+        print(tr("cli.sample_skipped", path=str(path)))
+        return 0
+    if not args.if_empty and not args.replace and _store_has_orders(settings):
+        raise ParameterError(tr("cli.sample_would_replace", path=str(path)))
+    end = args.end or today(settings)
+    summary = write_sample(path, args.customers, seed=args.seed, end=end, settings=settings,
+                           progress=Progress(enabled=not args.quiet))
+    print(summary.summary())
+    return 0
+
+
+def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    from workbench._progress import Progress
+    from workbench.data.load import load_file
+
+    report = load_file(args.table, args.file, mapping=args.mapping, mode=args.mode,
+                       store=settings.store, settings=settings,
+                       progress=Progress(enabled=not args.quiet))
+    print(report.summary())
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
+    from workbench.data.store import describe_store
+
+    print(describe_store(settings=settings))
+    return 0
+
+
+def _store_has_orders(settings: Settings) -> bool:
+    from workbench.data.store import table_counts
+
+    if not Path(settings.store).exists():
+        return False
+    return table_counts(settings=settings).get("orders", 0) > 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", help="DuckDB file or Ibis URL (default: workbench.toml's store)")
+    common.add_argument("--config", help="settings file (default: ./workbench.toml)")
+    common.add_argument("--language", choices=["en", "ko"], help="language of messages")
+    common.add_argument("--timezone", help="shop time zone, e.g. Asia/Seoul")
+    common.add_argument("--currency", help="ISO 4217 currency code, e.g. KRW")
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="CRM analytics and campaign workbench for online shops.",
+        epilog="Run 'workbench COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "sample", parents=[common], help="write realistic synthetic shop data into the store",
+        description=textwrap.dedent("""\
+            Write a synthetic Korean online shop (customers with consent flags, orders, order
+            lines, products, web events, two past campaigns with holdouts) with known ground
+            truth (truth_customers) into the store. Replaces the whole store; refuses to
+            overwrite a store that holds orders unless --replace is given."""),
+    )
+    p.add_argument("--customers", type=_positive_int, default=20_000, help="number of customers (default 20,000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42): same seed, same data")
+    p.add_argument("--end", type=_iso_date, help="first day after the data, YYYY-MM-DD (default: today)")
+    p.add_argument("--replace", action="store_true", help="overwrite a store that already holds orders")
+    p.add_argument("--if-empty", action="store_true", help="do nothing if the store already holds orders")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser(
+        "load", parents=[common], help="import a CSV, Excel or Parquet file into a table",
+        description=textwrap.dedent("""\
+            Import a CSV (UTF-8 with or without BOM, or CP949), XLSX or Parquet file into a
+            canonical table, all or nothing: on any error the store is left exactly as it was.
+            With --mapping, the file's own layout (cafe24, imweb, shopify, online_retail, cdnow,
+            or a mapping file) is translated, and one item-level export can fill orders,
+            order_items and customers at once."""),
+    )
+    p.add_argument("table", help="canonical table: customers, orders, order_items, products, "
+                                 "events, campaigns, assignments, messages")
+    p.add_argument("file", help="the file to import")
+    p.add_argument("--mapping", help="shipped mapping name or a mapping file (TOML/YAML)")
+    p.add_argument("--mode", choices=["append", "replace", "upsert"], default="append",
+                   help="append rows (default), replace the table, or upsert by key")
+    p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("info", parents=[common], help="show the store, its tables and recent loads")
+    p.set_defaults(func=_cmd_info)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config, store=args.store, language=args.language,
+                         timezone=args.timezone, currency=args.currency)
+
+
+def _fail(exc: BaseException, code: int, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    message = str(exc) or type(exc).__name__
+    if code == 1 and not isinstance(exc, WorkbenchError):
+        message = tr("cli.unexpected", kind=type(exc).__name__, message=message)
+    print(textwrap.fill(tr("cli.error_prefix") + message, width=100, break_long_words=False,
+                        break_on_hyphens=False), file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 2 invalid input, 1 other failure)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        settings = _settings(args)
+        set_language(settings.language)
+        return func(args, settings)
+    except InputError as exc:
+        return _fail(exc, 2, args.debug)
+    except KeyboardInterrupt:
+        print(tr("cli.interrupted"), file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place that turns any failure into a readable paragraph
+        return _fail(exc, 1, args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
