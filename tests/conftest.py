@@ -38,6 +38,8 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     """Keep tests away from the developer's workbench.toml and data/workbench.duckdb."""
     monkeypatch.delenv("WORKBENCH_CONFIG", raising=False)
+    monkeypatch.delenv("WORKBENCH_STORE", raising=False)
+    monkeypatch.delenv("WORKBENCH_LANGUAGE", raising=False)
     monkeypatch.setenv("WORKBENCH_SALT", "test-salt")
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     set_language("en")

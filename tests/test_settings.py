@@ -54,3 +54,13 @@ def test_unknown_key_in_file(tmp_path):
     cfg.write_text('[workbench]\nstor = "x"\n')
     with pytest.raises(ParameterError, match=re.escape("unknown key(s) ['stor']")):
         load_settings(cfg)
+
+
+def test_file_found_in_a_parent_folder_and_store_env_override(tmp_path, monkeypatch):
+    (tmp_path / "workbench.toml").write_text('[workbench]\nlanguage = "ko"\n')
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert load_settings().language == "ko"
+    monkeypatch.setenv("WORKBENCH_STORE", "/x/y.duckdb")
+    assert load_settings().store == "/x/y.duckdb"
+    assert load_settings(store="/z.duckdb").store == "/z.duckdb"

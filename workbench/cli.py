@@ -79,6 +79,35 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    from workbench.snapshot import refresh
+
+    report = refresh(args.as_of or today(settings), store=settings.store, settings=settings)
+    print(report.summary())
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from workbench._progress import Progress
+    from workbench.reporting.run import run_weekly, week_start
+
+    as_of = args.as_of or week_start(today(settings))
+    notebooks = tuple(args.notebook) if args.notebook else None
+    kwargs = {"notebooks": notebooks} if notebooks else {}
+    run = run_weekly(as_of, store=settings.store, out_dir=args.out, settings=settings,
+                     notebooks_path=args.notebooks_dir, progress=Progress(enabled=not args.quiet),
+                     **kwargs)
+    print(run.summary())
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from workbench.dashboard import serve
+
+    return serve(port=args.port, settings=settings, notebooks_path=args.notebooks_dir,
+                 stop_after=args.stop_after)
+
+
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
     from workbench.data.store import describe_store
 
@@ -146,6 +175,40 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["append", "replace", "upsert"], default="append",
                    help="append rows (default), replace the table, or upsert by key")
     p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser(
+        "refresh", parents=[common], help="compute the per-customer snapshot dashboards read",
+        description="Compute the per-customer snapshot for --as-of (default: today) and swap it "
+                    "into the store in one step; open dashboards keep working and never see a "
+                    "half-written snapshot.")
+    p.add_argument("--as-of", type=_iso_date, help="facts use data strictly before this date")
+    p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser(
+        "report", parents=[common], help="render the weekly report with papermill",
+        description="'workbench report weekly' refreshes the snapshot and runs every report "
+                    "notebook through papermill into reports/<YYYY>-W<ww>/ (HTML without code, "
+                    "charts that work offline, index.html, run.json). The folder is replaced "
+                    "only when every notebook succeeded.")
+    p.add_argument("kind", choices=["weekly"], help="the report to render")
+    p.add_argument("--as-of", type=_iso_date,
+                   help="report the Monday-Sunday week ending before this date "
+                        "(default: Monday of this week, i.e. last week's report)")
+    p.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    p.add_argument("--notebook", action="append",
+                   help="run only this notebook (repeatable; default: all report notebooks)")
+    p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "dashboard", parents=[common], help="serve the Voila dashboards on 127.0.0.1",
+        description="Serve every dashboard with Voila on 127.0.0.1 (sources hidden) with a "
+                    "landing page that links them. Stop with Ctrl+C.")
+    p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    p.add_argument("--stop-after", type=float, metavar="SECONDS",
+                   help="stop the server by itself after this many seconds")
+    p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_dashboard)
 
     p = sub.add_parser("info", parents=[common], help="show the store, its tables and recent loads")
     p.set_defaults(func=_cmd_info)

@@ -1,9 +1,12 @@
 """Settings from ``workbench.toml``, read once and overridable by command-line flags.
 
 Lookup order for the file: the ``path`` argument, the ``WORKBENCH_CONFIG`` environment variable,
-then ``workbench.toml`` in the current directory. A missing file means the defaults. Relative
-paths inside the file are resolved against the file's folder, so a scheduler running from
-another directory sees the same store.
+then ``workbench.toml`` in the current directory or the nearest folder above it (so notebooks
+opened from ``notebooks/`` find the project's settings). A missing file means the defaults.
+Relative paths inside the file are resolved against the file's folder, so a scheduler running
+from another directory sees the same store. ``WORKBENCH_STORE`` and ``WORKBENCH_LANGUAGE``, when set,
+override the file (``workbench dashboard`` uses them to hand its flags to the dashboard
+kernels).
 
 Example ``workbench.toml``::
 
@@ -114,8 +117,10 @@ def _find_file(path: str | os.PathLike[str] | None) -> Path | None:
     env = os.environ.get("WORKBENCH_CONFIG")
     if env:
         return _find_file(env)
-    p = Path.cwd() / _FILE_NAME
-    return p if p.is_file() else None
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / _FILE_NAME).is_file():
+            return folder / _FILE_NAME
+    return None
 
 
 @lru_cache(maxsize=8)
@@ -162,4 +167,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: objec
     """
     found = _find_file(path)
     settings = _read(found.resolve() if found else None)
+    for name in ("store", "language"):
+        env = os.environ.get(f"WORKBENCH_{name.upper()}")
+        if env and overrides.get(name) is None:
+            overrides = {**overrides, name: env}
     return settings.replace(**overrides) if overrides else settings

@@ -302,7 +302,45 @@ _LOAD_LOG = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (*_TABLES, _TRUTH, _LOAD_LOG)}
+#: Per-customer results for people (dashboards, audience forms), written by ``workbench refresh``.
+_SNAPSHOT = Table(
+    "snapshot_customers",
+    key=("customer_id",),
+    canonical=False,
+    description="One row per customer as of the snapshot date; later analyses add columns.",
+    columns=(
+        Column("customer_id", "string", required=True),
+        Column("as_of", "date", required=True),
+        Column("is_member", "boolean"),
+        Column("first_order_at", "timestamp"),
+        Column("last_order_at", "timestamp"),
+        Column("orders", "int64", description="Net orders before as_of"),
+        Column("net_revenue", "float64", money=True),
+        Column("orders_365d", "int64"),
+        Column("net_revenue_365d", "float64", money=True),
+        Column("last_active_at", "timestamp",
+               description="Last visit, login or order before as_of"),
+        Column("days_since_last_order", "int64"),
+    ),
+)
+
+#: One row per refresh: when, for which as_of, from which data.
+_SNAPSHOT_META = Table(
+    "snapshot_meta",
+    key=("as_of",),
+    canonical=False,
+    columns=(
+        Column("as_of", "date", required=True),
+        Column("refreshed_at", "timestamp", required=True),
+        Column("customers", "int64"),
+        Column("fingerprint", "string"),
+        Column("package_version", "string"),
+    ),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (*_TABLES, _TRUTH, _LOAD_LOG, _SNAPSHOT, _SNAPSHOT_META)
+}
 #: The tables of the data contract, in load order.
 CANONICAL_TABLES = tuple(t.name for t in _TABLES)
 

@@ -187,6 +187,11 @@ class StoreWriter:
             self.con.unregister("_wb_staged")
         return arrow.num_rows
 
+    def reset_table(self, table: str) -> None:
+        """Drop and recreate a table with the contract's current columns (derived tables)."""
+        self.con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        self.con.execute(duckdb_ddl(TABLES[table]))
+
     def log_load(self, table: str, *, source: str, mapping: str | None, mode: str,
                  rows_in: int, rows_written: int, fingerprint: str) -> None:
         """Record a load in the ``load_log`` table."""

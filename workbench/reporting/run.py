@@ -1,0 +1,234 @@
+"""The weekly report: refresh the snapshot, run every report notebook, publish atomically.
+
+``reports/<YYYY>-W<ww>/`` (ISO week of the Monday-Sunday week that ends before ``as_of``)
+holds one HTML page per notebook, an ``index.html`` with the headline numbers and ``run.json``.
+The folder is built under a temporary name and renamed into place only when every notebook ran,
+so a failure leaves every earlier report untouched; the failing notebook is kept under
+``reports/_failed/<timestamp>/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from workbench import __version__
+from workbench.errors import WorkbenchError
+from workbench.i18n import get_language, tr
+from workbench.reporting.html import notebook_to_html, report_index, week_index
+from workbench.reporting.notebooks import REPORT_NOTEBOOKS, kernel_environment, notebooks_dir
+from workbench.reporting.params import params_for
+from workbench.settings import Settings, load_settings
+
+__all__ = ["ReportError", "WeeklyRun", "last_complete_week", "record_headline", "run_notebook",
+           "run_weekly", "week_label", "week_start"]
+
+_WEEK_FOLDER = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"
+
+
+class ReportError(WorkbenchError, RuntimeError):
+    """A report notebook failed; the message names it and the failing cell."""
+
+
+def week_start(day: date) -> date:
+    """Return the Monday of the week holding ``day`` (the default ``as_of`` of a report)."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_label(as_of: date) -> str:
+    """Return the ISO week label of the Monday-Sunday week that ends before ``as_of``.
+
+    >>> week_label(date(2026, 11, 16)), week_label(date(2026, 11, 18))
+    ('2026-W46', '2026-W46')
+    >>> week_label(date(2026, 1, 5))
+    '2026-W01'
+    """
+    year, week, _ = last_complete_week(as_of)[0].isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def last_complete_week(as_of: date) -> tuple[date, date]:
+    """Return (Monday, Sunday) of the last Monday-Sunday week that ends before ``as_of``.
+
+    >>> last_complete_week(date(2026, 11, 22))  # a Sunday: its own week is not over
+    (datetime.date(2026, 11, 9), datetime.date(2026, 11, 15))
+    """
+    sunday = as_of - timedelta(days=as_of.weekday() + 1)
+    return sunday - timedelta(days=6), sunday
+
+
+def record_headline(items: list[dict[str, Any]]) -> None:
+    """Hand a notebook's headline numbers to the report runner (no-op outside a report run)."""
+    target = os.environ.get("WORKBENCH_HEADLINE_FILE")
+    if target:
+        Path(target).write_text(json.dumps(items, ensure_ascii=False, default=str),
+                                encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyRun:
+    """What a weekly run wrote."""
+
+    week: str
+    path: Path
+    index: Path
+    run: dict[str, Any]
+    seconds: float
+
+    def summary(self) -> str:
+        """One paragraph for people, in the active language."""
+        names = ", ".join(f"{n['name']} ({n['seconds']:.1f} s)" for n in self.run["notebooks"])
+        return tr("report.done", week=self.week, path=str(self.path), notebooks=names,
+                  seconds=f"{self.seconds:.1f}", index=str(self.index))
+
+
+def run_notebook(source: Path, output: Path, parameters: dict[str, Any], *,
+                 cwd: Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute one notebook with papermill in this environment's kernel and return it."""
+    import papermill as pm
+
+    return pm.execute_notebook(
+        str(source), str(output), parameters=parameters, kernel_name="python3", cwd=str(cwd),
+        progress_bar=False, log_output=False, execution_timeout=timeout,
+    )
+
+
+def _failure(exc: Exception, name: str, executed: Path, failed_root: Path) -> ReportError:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept_dir = failed_root / stamp
+    kept_dir.mkdir(parents=True, exist_ok=True)
+    kept = kept_dir / f"{name}.ipynb"
+    if executed.exists():
+        shutil.copyfile(executed, kept)
+    cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", "?")
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = str(getattr(exc, "evalue", exc)).strip().splitlines()
+    return ReportError(tr("report.notebook_failed", notebook=name, cell=cell, ename=ename,
+                          evalue=evalue[0] if evalue else "", kept=str(kept)))
+
+
+def _publish(build: Path, final: Path) -> None:
+    old = None
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{os.getpid()}")
+        os.rename(final, old)
+    os.rename(build, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_report_index(out_dir: Path, *, language: str) -> Path:
+    """Rewrite ``reports/index.html`` from the ``run.json`` of every week folder."""
+    runs = [json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted(out_dir.glob(f"{_WEEK_FOLDER}/run.json"))]
+    target = out_dir / "index.html"
+    tmp = target.with_name(".index.html.tmp")
+    tmp.write_text(report_index(runs, language=language), encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def run_weekly(as_of: date, *, store: str | None = None, out_dir: str | os.PathLike[str] = "reports",
+               settings: Settings | None = None, notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
+               notebooks_path: str | os.PathLike[str] | None = None,
+               progress=None) -> WeeklyRun:
+    """Refresh the snapshot and render every report notebook for the week before ``as_of``.
+
+    Raises
+    ------
+    ReportError
+        A notebook failed (its executed copy is kept under ``<out_dir>/_failed/``).
+    """
+    from workbench.snapshot import refresh
+
+    settings = settings or load_settings()
+    store = str(Path(store or settings.store).resolve()) if "://" not in str(
+        store or settings.store) else str(store or settings.store)
+    language = settings.language or get_language()
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    folder = notebooks_dir(notebooks_path)
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    snap = refresh(as_of, store=store, settings=settings)
+    week = week_label(as_of)
+    build = Path(tempfile.mkdtemp(prefix=f".build-{week}-", dir=out))
+    scratch = Path(tempfile.mkdtemp(prefix="workbench-report-"))
+    try:
+        results = [
+            _run_one(name, folder, build, scratch, as_of=as_of, store=store, language=language,
+                     failed_root=out / "_failed", progress=(progress, i, len(notebooks)))
+            for i, name in enumerate(notebooks)
+        ]
+        period_start, period_end = last_complete_week(as_of)
+        run = {
+            "week": week, "as_of": as_of.isoformat(),
+            "period": [period_start.isoformat(), period_end.isoformat()],
+            "parameters": {"as_of": as_of.isoformat(), "store": store, "language": language,
+                           "timezone": settings.timezone, "currency": settings.currency},
+            "package_version": __version__, "fingerprint": snap.fingerprint,
+            "snapshot": {"as_of": snap.as_of.isoformat(), "customers": snap.customers},
+            "started_at": started_at.isoformat(), "finished_at": datetime.now(UTC).isoformat(),
+            "notebooks": results,
+        }
+        (build / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=2),
+                                        encoding="utf-8")
+        (build / "index.html").write_text(week_index(run, language=language), encoding="utf-8")
+        final = out / week
+        _publish(build, final)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    index = write_report_index(out, language=language)
+    return WeeklyRun(week, final, index, run, time.perf_counter() - started)
+
+
+def _run_one(name: str, folder: Path, build: Path, scratch: Path, *, as_of: date, store: str,
+             language: str, failed_root: Path, progress) -> dict[str, Any]:
+    callback, index, total = progress
+    if callback:
+        callback(f"notebook {name}", index, total)
+    source = folder / f"{name}.ipynb"
+    if not source.exists():
+        raise ReportError(tr("report.notebook_missing", path=str(source), folder=str(folder)))
+    fields = {f.name for f in dataclasses.fields(params_for(name))}
+    parameters = {k: v for k, v in {"as_of": as_of.isoformat(), "store": store,
+                                    "language": language, "mode": "report"}.items()
+                  if k in fields}
+    executed = scratch / f"{name}.ipynb"
+    headline_file = scratch / f"{name}.headline.json"
+    t0 = time.perf_counter()
+    with kernel_environment(PLOTLY_RENDERER="notebook", WORKBENCH_MODE="report",
+                            WORKBENCH_HEADLINE_FILE=str(headline_file)):
+        try:
+            nb = run_notebook(source, executed, parameters, cwd=folder)
+        except Exception as exc:  # papermill raises its own and nbclient's errors
+            raise _failure(exc, name, executed, failed_root) from exc
+    seconds = time.perf_counter() - t0
+    title = _title(nb) or name
+    (build / f"{name}.html").write_text(notebook_to_html(nb, title=title), encoding="utf-8")
+    headline = (json.loads(headline_file.read_text(encoding="utf-8"))
+                if headline_file.exists() else [])
+    if callback:
+        callback(f"notebook {name}", index + 1, total)
+    return {"name": name, "title": title, "status": "ok", "seconds": round(seconds, 2),
+            "html": f"{name}.html", "headline": headline}
+
+
+def _title(nb: nbformat.NotebookNode) -> str | None:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return None

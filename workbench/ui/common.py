@@ -1,0 +1,96 @@
+"""Pieces every page shares: mode detection, KPI tiles, messages, the provenance footer."""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from typing import Any
+
+import pandas as pd
+
+from workbench import __version__
+from workbench.i18n import format_money, format_number, tr
+
+__all__ = ["detect_mode", "footer_html", "message_html", "tiles_html"]
+
+
+def detect_mode(mode: str = "auto") -> str:
+    """Return ``interactive``, ``dashboard`` or ``report``.
+
+    ``auto`` looks at ``$WORKBENCH_MODE`` (set by ``workbench report`` and ``workbench
+    dashboard``), then at Voila's own environment variables, and defaults to ``interactive``.
+    """
+    if mode != "auto":
+        return mode
+    if os.environ.get("WORKBENCH_MODE"):
+        return os.environ["WORKBENCH_MODE"]
+    if any(k.startswith("VOILA_") for k in os.environ):
+        return "dashboard"
+    return "interactive"
+
+
+def _format(value: Any, unit: str, currency: str, language: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return "–"
+    if unit == "money":
+        return format_money(value, currency, language=language)
+    if unit == "share":
+        return format_number(100 * value, digits=1, language=language) + "%"
+    if unit == "ratio":
+        return format_number(value, digits=2, language=language)
+    return format_number(value, language=language)
+
+
+def _change(row: pd.Series, language: str) -> tuple[str, str]:
+    pct = row.get("change_pct")
+    if pct is None or pd.isna(pct):
+        return "", "flat"
+    if row.get("unit") == "share":
+        points = 100 * (row["current"] - row["previous"])
+        text = f"{points:+.1f}%p"
+    else:
+        text = f"{100 * pct:+.1f}%"
+    arrow, cls = ("▲", "up") if pct > 0 else (("▼", "down") if pct < 0 else ("■", "flat"))
+    return f"{arrow} {text} {tr('ui.vs_previous', language=language)}", cls
+
+
+def tiles_html(tiles: pd.DataFrame, *, currency: str, language: str) -> str:
+    """Return the KPI tiles as HTML: value, change against the previous period, arrow, colour.
+
+    Each tile carries ``data-metric`` and the raw ``data-value`` so tests and scripts can read
+    the exact number behind the formatted one.
+    """
+    parts = []
+    for _, row in tiles.iterrows():
+        value = _format(row["current"], row["unit"], currency, language)
+        change, cls = _change(row, language)
+        raw = "" if pd.isna(row["current"]) else repr(float(row["current"]))
+        parts.append(
+            f"<div class='wb-tile' data-metric='{html.escape(str(row['metric']))}' "
+            f"data-value='{raw}'><div class='wb-tile-label'>{html.escape(str(row['label']))}"
+            f"</div><div class='wb-tile-value'>{html.escape(value)}</div>"
+            f"<div class='wb-tile-change wb-{cls}'>{html.escape(change)}</div></div>")
+    style = ("<style>.wb-tiles{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}"
+             ".wb-tile{flex:1 1 150px;border:1px solid #ddd;border-radius:6px;padding:8px}"
+             ".wb-tile-label{color:#555;font-size:.9em}.wb-tile-value{font-size:1.4em;"
+             "font-weight:600}.wb-up{color:#1a7f37}.wb-down{color:#c62828}.wb-flat{color:#777}"
+             "</style>")
+    return style + "<div class='wb-tiles'>" + "".join(parts) + "</div>"
+
+
+def message_html(message: str, *, level: str = "info") -> str:
+    """Return a readable banner (dashboards show this instead of a traceback)."""
+    colour = {"info": "#e8f0fe", "warning": "#fff4e5", "error": "#fdecea"}[level]
+    return (f"<div class='wb-message wb-{level}' style='background:{colour};padding:10px 12px;"
+            f"border-radius:6px;margin:6px 0'>{html.escape(message)}</div>")
+
+
+def footer_html(*, data_until: Any, snapshot: dict | None, language: str) -> str:
+    """Return the freshness and provenance footer: data up to, snapshot time, version."""
+    snap = "–"
+    if snapshot:
+        snap = f"{snapshot.get('as_of')} ({str(snapshot.get('refreshed_at'))[:16]} UTC)"
+    text = tr("ui.footer", language=language, data_until=str(data_until)[:16] if data_until
+              is not None else "–", snapshot=snap, version=__version__)
+    return f"<div class='wb-footer' style='color:#777;font-size:.85em;margin-top:12px'>{html.escape(text)}</div>"
