@@ -5,9 +5,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STORE ?= data/workbench.duckdb
 CUSTOMERS ?= 20000
+PORT ?= 8866
+DASHBOARD ?= yes
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv venv-test lint bench clean help
+.PHONY: demo test venv venv-test browser-deps lint bench clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -35,14 +37,25 @@ venv-test: $(VENV)/.installed-test
 demo: venv
 	$(BIN)/workbench sample --if-empty --customers $(CUSTOMERS) --store $(STORE)
 	@$(BIN)/workbench info --store $(STORE)
+	$(BIN)/workbench report weekly --store $(STORE) --out reports
 	@echo
+	@echo "Store:     $(STORE)"
+	@echo "Report:    $(CURDIR)/reports/index.html"
 	@echo "Next:"
 	@echo "  source $(BIN)/activate"
 	@echo "  workbench --help                                  # every command"
 	@echo "  workbench load orders data/cdnow/CDNOW_master.txt --mapping cdnow --store data/cdnow.duckdb"
 	@echo "  jupyter lab                                       # then: import workbench as wb"
+	@if [ "$(DASHBOARD)" = "yes" ]; then $(BIN)/workbench dashboard --store $(STORE) --port $(PORT); fi
 
-test: venv-test
+# Browser tests drive Debian's Chromium (never a downloaded browser); Korean fonts make Hangul
+# visible in screenshots. Installed once, when missing (needs root, as on CI).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=ko | grep -q . || { \
+	  echo "installing chromium and fonts-nanum for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; }
+
+test: venv-test browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv-test

@@ -45,3 +45,28 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
     set_language("en")
     yield
     set_language(None)
+
+
+SAMPLE_END = "2026-11-16"  # a Monday: the sample's last complete week is 2026-W46
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory):
+    """A small synthetic store (2,000 customers), built once; copy it before writing to it."""
+    from datetime import date
+
+    from workbench.data.sample import write_sample
+
+    path = tmp_path_factory.mktemp("sample") / "shop.duckdb"
+    write_sample(path, 2_000, seed=7, end=date.fromisoformat(SAMPLE_END))
+    return path
+
+
+@pytest.fixture
+def store_copy(sample_store, tmp_path):
+    """A private copy of the sample store for tests that write."""
+    import shutil
+
+    target = tmp_path / "shop.duckdb"
+    shutil.copyfile(sample_store, target)
+    return target

@@ -9,6 +9,7 @@ so a failure leaves every earlier report untouched; the failing notebook is kept
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -23,7 +24,7 @@ from typing import Any
 import nbformat
 
 from workbench import __version__
-from workbench.errors import WorkbenchError
+from workbench.errors import ParameterError, WorkbenchError
 from workbench.i18n import get_language, tr
 from workbench.reporting.html import notebook_to_html, report_index, week_index
 from workbench.reporting.notebooks import REPORT_NOTEBOOKS, kernel_environment, notebooks_dir
@@ -201,10 +202,11 @@ def _run_one(name: str, folder: Path, build: Path, scratch: Path, *, as_of: date
     source = folder / f"{name}.ipynb"
     if not source.exists():
         raise ReportError(tr("report.notebook_missing", path=str(source), folder=str(folder)))
-    fields = {f.name for f in dataclasses.fields(params_for(name))}
-    parameters = {k: v for k, v in {"as_of": as_of.isoformat(), "store": store,
-                                    "language": language, "mode": "report"}.items()
-                  if k in fields}
+    parameters = {"as_of": as_of.isoformat(), "store": store, "language": language,
+                  "mode": "report"}
+    with contextlib.suppress(ParameterError):  # a notebook without a dataclass gets them all
+        fields = {f.name for f in dataclasses.fields(params_for(name))}
+        parameters = {k: v for k, v in parameters.items() if k in fields}
     executed = scratch / f"{name}.ipynb"
     headline_file = scratch / f"{name}.headline.json"
     t0 = time.perf_counter()

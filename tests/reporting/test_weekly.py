@@ -1,0 +1,95 @@
+"""The weekly report: real papermill runs on a real sample store, published atomically."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbench.cli import main
+from workbench.reporting.notebooks import REPORT_NOTEBOOKS, notebooks_dir
+
+SAMPLE_END = "2026-11-16"  # the sample_store fixture's end (conftest.py)
+WEEK = "2026-W46"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def weekly(tmp_path_factory, sample_store):
+    """One real weekly run shared by the tests below (papermill kernels are slow to start)."""
+    root = tmp_path_factory.mktemp("weekly")
+    store = root / "shop.duckdb"
+    shutil.copyfile(sample_store, store)
+    code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store", str(store),
+                 "--out", str(root / "reports"), "-q"])
+    assert code == 0
+    return root
+
+
+def test_week_folder_has_one_page_per_notebook_index_and_run_json(weekly):
+    folder = weekly / "reports" / WEEK
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"index.html", "run.json", *(f"{n}.html" for n in REPORT_NOTEBOOKS)}
+    run = json.loads((folder / "run.json").read_text())
+    assert run["week"] == WEEK and run["as_of"] == SAMPLE_END
+    assert run["period"] == ["2026-11-09", "2026-11-15"]
+    assert re.fullmatch(r"[0-9a-f]{16}", run["fingerprint"])
+    assert run["package_version"]
+    assert [n["status"] for n in run["notebooks"]] == ["ok"] * len(REPORT_NOTEBOOKS)
+    assert all(n["seconds"] > 0 for n in run["notebooks"])
+    overview = next(n for n in run["notebooks"] if n["name"] == "overview")
+    assert len(overview["headline"]) == 3  # the three numbers that changed most
+    index = (folder / "index.html").read_text()
+    assert "overview.html" in index and overview["headline"][0]["value"] in index
+    all_weeks = (weekly / "reports" / "index.html").read_text()
+    assert f"{WEEK}/index.html" in all_weeks
+
+
+def test_html_is_self_contained_without_code_and_charts_carry_data(weekly):
+    page = (weekly / "reports" / WEEK / "overview.html").read_text()
+    assert not re.search(r"<script[^>]*src=[\"']https?://", page, re.I)
+    assert "import workbench" not in page and "OverviewParams(" not in page
+    assert page.count("Plotly.newPlot") >= 3
+    # plotly.js itself is inlined once (about 4.7 MB), so charts draw offline
+    assert "plotly.js v" in page or "plotly-latest" not in page
+    assert len(page) > 3_000_000
+    # the chart data is in the page: the trend chart has one point per week
+    assert re.search(r'"x":\s*\[', page)
+
+
+def test_rerun_replaces_the_week_cleanly(weekly):
+    reports = weekly / "reports"
+    before = json.loads((reports / WEEK / "run.json").read_text())["started_at"]
+    code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store",
+                 str(weekly / "shop.duckdb"), "--out", str(reports), "-q"])
+    assert code == 0
+    after = json.loads((reports / WEEK / "run.json").read_text())["started_at"]
+    assert after != before
+    assert not [p for p in reports.iterdir() if p.name.startswith(".")]
+
+
+def test_failing_notebook_keeps_earlier_reports_and_the_failed_copy(weekly, tmp_path, capsys):
+    reports = weekly / "reports"
+    before = _tree(reports / WEEK)
+    broken = tmp_path / "notebooks"
+    shutil.copytree(notebooks_dir(), broken)
+    nb = nbformat.read(broken / "overview.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('broken on purpose')"))
+    nbformat.write(nb, broken / "overview.ipynb")
+    code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store",
+                 str(weekly / "shop.duckdb"), "--out", str(reports), "-q",
+                 "--notebooks-dir", str(broken)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "report notebook 'overview' failed at cell" in err
+    assert "RuntimeError: broken on purpose" in err
+    kept = list((reports / "_failed").glob("*/overview.ipynb"))
+    assert len(kept) == 1 and "broken on purpose" in kept[0].read_text()
+    assert _tree(reports / WEEK) == before
+    assert not [p for p in reports.iterdir() if p.name.startswith(".")]
