@@ -273,15 +273,59 @@ _TRUTH = Table(
     description="Sample data only: each synthetic customer's latent parameters.",
     columns=(
         Column("customer_id", "string", required=True),
+        Column("purchase_process", "string", allowed=("bgnbd", "replenish", "none"),
+               description="bgnbd: exact BG/NBD; replenish: gamma gaps around a product's "
+                           "replenish_days; none: signed up, never buys"),
+        Column("first_order_at", "timestamp", description="First order (the BTYD birth)"),
         Column("purchase_rate", "float64", description="Latent purchases per day while alive"),
-        Column("dropout_prob", "float64", description="Chance of dropping out after a purchase"),
-        Column("dropout_at", "timestamp", description="When the customer dropped out (null: alive)"),
-        Column("mean_order_value", "float64", description="Latent mean order value"),
+        Column("dropout_prob", "float64",
+               description="Chance of dropping out after each repeat purchase"),
+        Column("dropout_at", "timestamp",
+               description="When the customer dropped out: their last order (null: alive)"),
+        Column("is_alive", "boolean", description="Still buying at the sample end"),
+        Column("mean_order_value", "float64", money=True,
+               description="Latent mean spend per order (gamma-gamma p / nu), before discounts"),
         Column("churn_prob_90d", "float64",
                description="True probability of no order in the 90 days after the sample end"),
-        Column("campaign_effect", "float64", description="True campaign uplift on purchase rate"),
+        Column("expected_orders_90d", "float64",
+               description="True expected orders in the 90 days after the sample end"),
     ),
 )
+_TRUTH_CAMPAIGNS = Table(
+    "truth_campaigns",
+    key=("campaign_id", "variant"),
+    canonical=False,
+    description="Sample data only: each campaign arm's true effect on ordering in its window.",
+    columns=(
+        Column("campaign_id", "string", required=True),
+        Column("variant", "string", required=True),
+        Column("customers", "int64", description="Customers assigned to the arm"),
+        Column("window_days", "int64", description="Attribution window after the send"),
+        Column("planned_uplift", "float64",
+               description="Relative uplift of each customer's chance of ordering in the window "
+                           "(capped at certainty; 0 for the holdout)"),
+        Column("expected_conversion", "float64",
+               description="Expected share of the arm placing an order (any status) in the window"),
+        Column("expected_conversion_untreated", "float64",
+               description="The same for these customers had they not been messaged"),
+        Column("relative_uplift", "float64",
+               description="expected_conversion / expected_conversion_untreated - 1"),
+        Column("absolute_uplift", "float64",
+               description="expected_conversion - expected_conversion_untreated"),
+    ),
+)
+_TRUTH_PARAMETERS = Table(
+    "truth_parameters",
+    key=("parameter",),
+    canonical=False,
+    description="Sample data only: the population parameters the generator drew from.",
+    columns=(
+        Column("parameter", "string", required=True),
+        Column("value", "float64"),
+        Column("description", "string"),
+    ),
+)
+_TRUTH_TABLES = (_TRUTH, _TRUTH_CAMPAIGNS, _TRUTH_PARAMETERS)
 
 #: Bookkeeping: one row per load or sample run.
 _LOAD_LOG = Table(
@@ -339,7 +383,7 @@ _SNAPSHOT_META = Table(
 )
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in (*_TABLES, _TRUTH, _LOAD_LOG, _SNAPSHOT, _SNAPSHOT_META)
+    t.name: t for t in (*_TABLES, *_TRUTH_TABLES, _LOAD_LOG, _SNAPSHOT, _SNAPSHOT_META)
 }
 #: The tables of the data contract, in load order.
 CANONICAL_TABLES = tuple(t.name for t in _TABLES)
