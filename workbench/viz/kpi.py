@@ -1,0 +1,220 @@
+"""Figures of the KPI overview: weekly trend, revenue-driver waterfall, time to second order.
+
+Data in, a new ``go.Figure`` out; no I/O. Titles state the takeaway, axes carry units (money in
+the currency's minor units: KRW without decimals, labelled 원 in Korean), and the layout
+resizes to the container so the charts stay readable on a 400 px phone.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from workbench.i18n import format_money, format_number, tr
+
+__all__ = ["drivers_figure", "money_tickformat", "money_unit", "second_order_figure",
+           "trend_figure"]
+
+_FONT = "Noto Sans KR, NanumGothic, Malgun Gothic, Apple SD Gothic Neo, Helvetica, sans-serif"
+_BLUE, _GREY, _GREEN, _RED = "#1f5fbf", "#8a8f98", "#1a7f37", "#c62828"
+
+
+def money_unit(currency: str, language: str) -> str:
+    """Return the unit shown on money axes: ``원`` in Korean and ``KRW`` in English for won.
+
+    Examples
+    --------
+    >>> money_unit("KRW", "ko"), money_unit("KRW", "en"), money_unit("USD", "ko")
+    ('원', 'KRW', 'USD')
+    """
+    return tr("viz.unit.krw", language=language) if currency == "KRW" else currency
+
+
+def money_tickformat(currency: str) -> str:
+    """Return the d3 format of money ticks with the currency's minor units (KRW: none).
+
+    Examples
+    --------
+    >>> money_tickformat("KRW"), money_tickformat("USD")
+    (',.0f', ',.2f')
+    """
+    from babel.numbers import get_currency_precision
+
+    return f",.{get_currency_precision(currency.upper())}f"
+
+
+def _percent(value: float, language: str, *, signed: bool = False) -> str:
+    text = format_number(100 * abs(value), digits=1, language=language) + "%"
+    return ("+" if value >= 0 else "-") + text if signed else text
+
+
+def _signed_money(value: float, currency: str, language: str) -> str:
+    return ("+" if value >= 0 else "-") + format_money(abs(value), currency, language=language)
+
+
+def _wrap(title: str, width: int = 46) -> str:
+    # Plotly never wraps titles; break them so a 400 px phone shows the whole takeaway.
+    return "<br>".join(textwrap.wrap(title, width=width)) or title
+
+
+def _finish(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": _wrap(title), "x": 0.0, "xanchor": "left", "font": {"size": 15}},
+        autosize=True, height=400, margin={"l": 8, "r": 8, "t": 78, "b": 8},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0.0},
+        template="plotly_white", font={"family": _FONT, "size": 12},
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def _trend_title(trend: pd.DataFrame, currency: str, language: str) -> str:
+    weeks = len(trend)
+    mean = float(trend["net_revenue"].mean()) if weeks else math.nan
+    if not weeks or not mean or math.isnan(mean):
+        return tr("viz.title.trend_plain", language=language, weeks=weeks)
+    last = float(trend["net_revenue"].iloc[-1])
+    ratio = last / mean - 1
+    key = "viz.title.trend_above" if ratio >= 0 else "viz.title.trend_below"
+    return tr(key, language=language, weeks=weeks, pct=_percent(ratio, language),
+              value=format_money(last, currency, language=language))
+
+
+def trend_figure(trend: pd.DataFrame, *, currency: str = "KRW",
+                 language: str = "en") -> go.Figure:
+    """Return weekly net revenue (bars) and buyers (line, right axis).
+
+    Parameters
+    ----------
+    trend
+        One row per week: ``week_start``, ``net_revenue``, ``buyers``.
+    currency, language
+        Money formatting and label language.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Trace 0 holds ``week_start`` / ``net_revenue``, trace 1 ``week_start`` / ``buyers``.
+    """
+    unit = money_unit(currency, language)
+    fmt = money_tickformat(currency)
+    x = list(trend["week_start"])
+    fig = go.Figure()
+    fig.add_bar(x=x, y=list(trend["net_revenue"]), name=tr("viz.trace.net_revenue",
+                                                           language=language),
+                marker_color=_BLUE, hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}"
+                "<extra></extra>")
+    fig.add_scatter(x=x, y=list(trend["buyers"]), name=tr("viz.trace.buyers", language=language),
+                    mode="lines+markers", yaxis="y2", line={"color": _GREY},
+                    hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f}<extra></extra>")
+    fig.update_layout(
+        xaxis={"title": {"text": tr("viz.axis.week", language=language)},
+               "tickformat": "%m-%d"},
+        yaxis={"title": {"text": tr("viz.axis.net_revenue", language=language, unit=unit)},
+               "tickformat": fmt, "rangemode": "tozero"},
+        yaxis2={"title": {"text": tr("viz.axis.buyers", language=language)},
+                "overlaying": "y", "side": "right", "tickformat": ",.0f",
+                "rangemode": "tozero", "showgrid": False},
+        hovermode="x unified",
+    )
+    return _finish(fig, _trend_title(trend, currency, language))
+
+
+def drivers_figure(drivers: pd.DataFrame, *, previous_revenue: float, current_revenue: float,
+                   currency: str = "KRW", language: str = "en") -> go.Figure:
+    """Return the revenue-driver waterfall: previous net revenue, contributions, current.
+
+    Parameters
+    ----------
+    drivers
+        Rows with ``label`` and ``contribution`` that add up to the change in net revenue.
+    previous_revenue, current_revenue
+        Net revenue of the two periods (first and last bar).
+    currency, language
+        Money formatting and label language.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One horizontal ``Waterfall`` trace; ``x[1:-1]`` equals ``drivers.contribution``.
+    """
+    unit = money_unit(currency, language)
+    fmt = money_tickformat(currency)
+    labels = [tr("viz.bar.previous", language=language), *drivers["label"],
+              tr("viz.bar.current", language=language)]
+    values = [float(previous_revenue), *map(float, drivers["contribution"]),
+              float(current_revenue)]
+    fig = go.Figure(go.Waterfall(
+        orientation="h", y=labels, x=values,
+        measure=["absolute", *["relative"] * len(drivers), "total"],
+        name=tr("viz.trace.drivers", language=language),
+        increasing={"marker": {"color": _GREEN}}, decreasing={"marker": {"color": _RED}},
+        totals={"marker": {"color": _BLUE}}, connector={"line": {"color": "#bbb"}},
+        hovertemplate=f"%{{y}}<br>%{{x:{fmt}}} {unit}<extra></extra>",
+    ))
+    fig.update_layout(
+        xaxis={"title": {"text": tr("viz.axis.change", language=language, unit=unit)},
+               "tickformat": fmt},
+        yaxis={"autorange": "reversed"}, showlegend=False,
+    )
+    return _finish(fig, _drivers_title(drivers, current_revenue - previous_revenue, currency,
+                                       previous_revenue, language))
+
+
+def _drivers_title(drivers: pd.DataFrame, change: float, currency: str, previous: float,
+                   language: str) -> str:
+    if drivers.empty or not change:
+        return tr("viz.title.drivers_flat", language=language)
+    top = drivers.loc[drivers["contribution"].abs().idxmax()]
+    text = _signed_money(change, currency, language)
+    if previous:
+        text += f" ({_percent(change / previous, language, signed=True)})"
+    return tr("viz.title.drivers", language=language, change=text, driver=top["label"],
+              contribution=_signed_money(top["contribution"], currency, language))
+
+
+def second_order_figure(curve: pd.DataFrame, *, window_days: int,
+                        language: str = "en") -> go.Figure:
+    """Return the time-to-second-order curve with its pointwise interval.
+
+    Parameters
+    ----------
+    curve
+        ``days``, ``share``, ``ci_lower``, ``ci_upper`` (Kaplan-Meier, shares in [0, 1]).
+    window_days
+        Repurchase window, marked on the chart and quoted in the title.
+    language
+        Label language.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces: interval upper bound, interval lower bound (filled), then the curve itself.
+    """
+    x = list(curve["days"])
+    fig = go.Figure()
+    band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
+    fig.add_scatter(x=x, y=list(curve["ci_upper"]), showlegend=False, **band)
+    fig.add_scatter(x=x, y=list(curve["ci_lower"]), fill="tonexty",
+                    fillcolor="rgba(31,95,191,0.15)",
+                    name=tr("viz.trace.interval", language=language), **band)
+    fig.add_scatter(x=x, y=list(curve["share"]), mode="lines", line={"color": _BLUE},
+                    line_shape="hv", name=tr("viz.trace.share_second", language=language),
+                    hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+    fig.add_vline(x=window_days, line={"dash": "dot", "color": _GREY},
+                  annotation_text=tr("viz.marker.window", language=language, days=window_days))
+    fig.update_layout(
+        xaxis={"title": {"text": tr("viz.axis.days", language=language)}, "rangemode": "tozero"},
+        yaxis={"title": {"text": tr("viz.axis.share_second", language=language)},
+               "tickformat": ".0%", "rangemode": "tozero"},
+    )
+    if curve.empty:
+        return _finish(fig, tr("viz.title.second_order_empty", language=language))
+    at = curve[curve["days"] <= window_days].iloc[-1]
+    title = tr("viz.title.second_order", language=language, days=int(at["days"]),
+               share=_percent(float(at["share"]), language))
+    return _finish(fig, title)
