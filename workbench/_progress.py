@@ -30,7 +30,8 @@ class Progress:
             return
         now = time.perf_counter()
         finished = total > 0 and done >= total
-        if not finished and now - self._last.get(stage, -1e9) < (0.2 if self.tty else self.interval):
+        pause = 0.2 if self.tty else self.interval
+        if not finished and now - self._last.get(stage, -1e9) < pause:
             return
         self._last[stage] = now
         pct = f"{100 * done / total:5.1f}%" if total else ""

@@ -11,7 +11,7 @@ import logging
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from workbench import __version__
@@ -152,11 +152,16 @@ def _parser() -> argparse.ArgumentParser:
             truth (truth_customers) into the store. Replaces the whole store; refuses to
             overwrite a store that holds orders unless --replace is given."""),
     )
-    p.add_argument("--customers", type=_positive_int, default=20_000, help="number of customers (default 20,000)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42): same seed, same data")
-    p.add_argument("--end", type=_iso_date, help="first day after the data, YYYY-MM-DD (default: today)")
-    p.add_argument("--replace", action="store_true", help="overwrite a store that already holds orders")
-    p.add_argument("--if-empty", action="store_true", help="do nothing if the store already holds orders")
+    p.add_argument("--customers", type=_positive_int, default=20_000,
+                   help="number of customers (default 20,000)")
+    p.add_argument("--seed", type=int, default=42,
+                   help="random seed (default 42): same seed, same data")
+    p.add_argument("--end", type=_iso_date,
+                   help="first day after the data, YYYY-MM-DD (default: today)")
+    p.add_argument("--replace", action="store_true",
+                   help="overwrite a store that already holds orders")
+    p.add_argument("--if-empty", action="store_true",
+                   help="do nothing if the store already holds orders")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser(

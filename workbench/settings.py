@@ -4,8 +4,8 @@ Lookup order for the file: the ``path`` argument, the ``WORKBENCH_CONFIG`` envir
 then ``workbench.toml`` in the current directory or the nearest folder above it (so notebooks
 opened from ``notebooks/`` find the project's settings). A missing file means the defaults.
 Relative paths inside the file are resolved against the file's folder, so a scheduler running
-from another directory sees the same store. ``WORKBENCH_STORE`` and ``WORKBENCH_LANGUAGE``, when set,
-override the file (``workbench dashboard`` uses them to hand its flags to the dashboard
+from another directory sees the same store. ``WORKBENCH_STORE`` and ``WORKBENCH_LANGUAGE``, when
+set, override the file (``workbench dashboard`` uses them to hand its flags to the dashboard
 kernels).
 
 Example ``workbench.toml``::

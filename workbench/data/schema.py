@@ -145,7 +145,8 @@ _TABLES = (
         key=("customer_id",),
         description="One row per customer (member or keyed guest).",
         columns=(
-            Column("customer_id", "string", required=True, description="Shop's customer key (text)"),
+            Column("customer_id", "string", required=True,
+                   description="Shop's customer key (text)"),
             Column("signup_at", "timestamp", description="Sign-up time (members)"),
             Column("name", "string", pii=True),
             Column("phone", "string", pii=True, description="Digits only, e.g. 01012345678"),

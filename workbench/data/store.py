@@ -39,7 +39,6 @@ from workbench.i18n import tr
 from workbench.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    import pandas as pd
     from ibis.backends import BaseBackend
 
 __all__ = [
@@ -202,7 +201,7 @@ class StoreWriter:
         )
 
     def count(self, table: str) -> int:
-        """Number of rows in a table of the copy being written."""
+        """Return the number of rows in a table of the copy being written."""
         return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
@@ -216,7 +215,8 @@ def _to_arrow(data: Any) -> pa.Table:
     if isinstance(data, pd.DataFrame):
         return pa.Table.from_pandas(data, preserve_index=False)
     raise ParameterError(
-        f"write: expected a pandas DataFrame, pyarrow Table or Ibis table; got {type(data).__name__}."
+        "write: expected a pandas DataFrame, pyarrow Table or Ibis table; "
+        f"got {type(data).__name__}."
     )
 
 

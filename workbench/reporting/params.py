@@ -62,9 +62,11 @@ class NotebookParams:
         if self.language in ("", None):
             object.__setattr__(self, "language", None)
         elif self.language not in ("en", "ko"):
-            raise ParameterError(f"{owner}: 'language' must be 'en' or 'ko'; got {self.language!r}.")
+            raise ParameterError(
+                f"{owner}: 'language' must be 'en' or 'ko'; got {self.language!r}.")
         if self.mode not in MODES:
-            raise ParameterError(f"{owner}: 'mode' must be one of {list(MODES)}; got {self.mode!r}.")
+            raise ParameterError(
+                f"{owner}: 'mode' must be one of {list(MODES)}; got {self.mode!r}.")
 
     def replace(self, **changes: Any) -> NotebookParams:
         """Return a copy with some fields changed (validated again)."""
@@ -103,7 +105,8 @@ class OverviewParams(NotebookParams):
             )
         if not 2 <= int(self.trend_weeks) <= 260:
             raise ParameterError(
-                f"OverviewParams: 'trend_weeks' must be between 2 and 260; got {self.trend_weeks!r}."
+                "OverviewParams: 'trend_weeks' must be between 2 and 260; "
+                f"got {self.trend_weeks!r}."
             )
 
 

@@ -139,7 +139,8 @@ def write_report_index(out_dir: Path, *, language: str) -> Path:
     return target
 
 
-def run_weekly(as_of: date, *, store: str | None = None, out_dir: str | os.PathLike[str] = "reports",
+def run_weekly(as_of: date, *, store: str | None = None,
+               out_dir: str | os.PathLike[str] = "reports",
                settings: Settings | None = None, notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
                notebooks_path: str | os.PathLike[str] | None = None,
                progress=None) -> WeeklyRun:

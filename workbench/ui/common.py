@@ -93,4 +93,5 @@ def footer_html(*, data_until: Any, snapshot: dict | None, language: str) -> str
         snap = f"{snapshot.get('as_of')} ({str(snapshot.get('refreshed_at'))[:16]} UTC)"
     text = tr("ui.footer", language=language, data_until=str(data_until)[:16] if data_until
               is not None else "–", snapshot=snap, version=__version__)
-    return f"<div class='wb-footer' style='color:#777;font-size:.85em;margin-top:12px'>{html.escape(text)}</div>"
+    style = "color:#777;font-size:.85em;margin-top:12px"
+    return f"<div class='wb-footer' style='{style}'>{html.escape(text)}</div>"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import ipywidgets as widgets
 from IPython.display import HTML, display
 
+from workbench.clock import this_week
 from workbench.data import connect
 from workbench.errors import StoreError
 from workbench.i18n import get_language, tr
@@ -37,7 +38,38 @@ class OverviewPage:
         self.mode = detect_mode(params.mode)
         self.result = None
         self.error: str | None = None
+        self.note: str | None = None
         self._open()
+        if self.params.as_of is None:
+            self.params = self.params.replace(as_of=self._default_as_of())
+
+    def _last_order_day(self) -> date | None:
+        if self.con is None or "orders" not in self.con.list_tables():
+            return None
+        last = self.con.table("orders").ordered_at.max().execute()
+        if last is None or last != last:  # None or NaT
+            return None
+        if hasattr(last, "tz_convert") and last.tzinfo is not None:
+            last = last.tz_convert(self.settings.timezone)
+        return last.date()
+
+    def _default_as_of(self) -> date:
+        """Monday of this week; in a page, the week after the data ends when the data is older.
+
+        A manager opening a dashboard on a store whose export is a few weeks old should see the
+        last week that has orders, with a note saying so, not an empty page. Reports keep the
+        calendar default (a scheduled report for an empty week must say it is empty).
+        """
+        week = this_week(self.settings)
+        if self.mode == "report":
+            return week
+        last = self._last_order_day()
+        if last is None or last >= week - timedelta(days=7):
+            return week
+        as_of = last - timedelta(days=last.weekday()) + timedelta(days=7)
+        self.note = tr("ui.stale_default", language=self.language, data_until=str(last),
+                       as_of=str(as_of))
+        return as_of
 
     def _open(self) -> None:
         try:
@@ -105,6 +137,8 @@ class OverviewPage:
         self.w_as_of.add_class("wb-as-of")
         self.w_status = widgets.HTML()
         self.w_status.add_class("wb-status")
+        self.w_note = widgets.HTML(message_html(self.note, level="info") if self.note else "")
+        self.w_note.add_class("wb-note")
         self.w_message = widgets.HTML()
         self.w_message.add_class("wb-headline")
         self.w_tiles = widgets.HTML()
@@ -117,7 +151,8 @@ class OverviewPage:
         self.w_period.observe(self._on_change, names="value")
         self.w_as_of.observe(self._on_change, names="value")
         self._refresh_view()
-        page = widgets.VBox([widgets.HBox([self.w_period, self.w_as_of]), self.w_status,
+        page = widgets.VBox([widgets.HBox([self.w_period, self.w_as_of]), self.w_note,
+                             self.w_status,
                              self.w_message, self.w_tiles, *self.w_charts.values(),
                              self.w_definitions, self.w_footer])
         page.add_class("wb-overview")
@@ -127,6 +162,8 @@ class OverviewPage:
         as_of = self.w_as_of.value
         if not isinstance(as_of, date):
             return
+        if as_of != self.params.as_of:
+            self.w_note.value = ""
         self.params = self.params.replace(period=self.w_period.value, as_of=as_of)
         self._refresh_view()
 
