@@ -54,12 +54,14 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 
 @pytest.fixture
-def server(store_copy):
+def server(store_copy, tmp_path):
     port = _free_port()
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks Voila mid-page.
+    log = (tmp_path / "dashboard.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbench.cli", "dashboard", "--port", str(port), "--store",
          str(store_copy), "--stop-after", "600"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=log, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         _wait_http(f"http://127.0.0.1:{port}/", proc)
@@ -67,9 +69,10 @@ def server(store_copy):
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @pytest.fixture
@@ -136,7 +139,7 @@ def test_refresh_while_a_dashboard_is_open(server, page):
         [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "-q"],
         capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    page.reload()
+    page.reload(timeout=120_000)
     page.wait_for_selector(".wb-kpi-tiles .wb-tile", timeout=120_000)
     assert page.locator("text=There was an error").count() == 0
     footer = page.locator(".wb-footer").inner_text()

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from workbench.i18n import tr
@@ -40,22 +39,39 @@ def serve(*, port: int, settings: Settings, notebooks_path: str | None = None,
                  "WORKBENCH_LANGUAGE": settings.language}
     if settings.source:
         variables["WORKBENCH_CONFIG"] = settings.source
-    with kernel_environment(**variables) as env:
+    with kernel_environment(**variables):
         print(tr("dashboard.serving", url=f"http://127.0.0.1:{port}/", store=store,
                  folder=str(folder)), flush=True)
-        proc = subprocess.Popen(voila_command(folder, port), env={**os.environ, **env})
+        # Stopping the dashboard (Ctrl+C, SIGTERM from a service manager or a test,
+        # --stop-after) must stop Voila, which then shuts its kernels down; without the SIGTERM
+        # handler the command would die at once and leave Voila and its kernels running.
+        # (Voila is deliberately not put in a new session: its second page view then hangs.)
+        proc = subprocess.Popen(voila_command(folder, port), env=dict(os.environ))
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
             return proc.wait(timeout=stop_after)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGINT)
-        except KeyboardInterrupt:
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
             pass
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                deadline = time.monotonic() + 10
-                while proc.poll() is None and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                if proc.poll() is None:
-                    proc.kill()
+            signal.signal(signal.SIGTERM, previous)
+            _stop(proc)
     return 0
+
+
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop Voila: SIGTERM (it shuts its kernels down), then SIGKILL after 10 s.
+
+    Kernels of a killed Voila exit by themselves (ipykernel watches its parent process).
+    """
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

@@ -10,6 +10,9 @@ from pathlib import Path
 
 __all__ = ["REPORT_NOTEBOOKS", "kernel_environment", "notebooks_dir"]
 
+#: Variables removed from the environment kernels inherit (see :func:`kernel_environment`).
+DROPPED = ("PYTHONUNBUFFERED",)
+
 #: Report notebooks in the order they appear in the weekly report.
 REPORT_NOTEBOOKS: tuple[str, ...] = ("overview",)
 
@@ -34,7 +37,12 @@ def kernel_environment(**variables: str) -> Iterator[dict[str, str]]:
     env = {"JUPYTER_PATH": os.pathsep.join(
         p for p in (str(Path(sys.prefix) / "share" / "jupyter"), os.environ.get("JUPYTER_PATH"))
         if p), **variables}
-    saved = {k: os.environ.get(k) for k in env}
+    # PYTHONUNBUFFERED in a kernel's environment makes a second Voila page view hang for
+    # good (measured here with ipykernel 6.31 and 7.4: the kernel idles at "Executing 3 of 4").
+    # Docker images often set it, so kernels never inherit it.
+    saved = {k: os.environ.get(k) for k in (*env, *DROPPED)}
+    for key in DROPPED:
+        os.environ.pop(key, None)
     os.environ.update(env)
     try:
         yield env

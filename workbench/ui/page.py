@@ -1,0 +1,238 @@
+"""The frame every analysis page shares: settings, the store, the default date, the three modes.
+
+A page is built from a notebook's ``*Params``. In JupyterLab and Voila it is an ipywidgets page
+(a form on top; everything below follows it); in a papermill report it displays static HTML and
+plain Plotly figures, because widgets do not survive the HTML export. Subclasses say how to run
+their analysis (:meth:`Page.run`), which form controls they have and how to draw a result; the
+frame handles opening the store, readable messages instead of Voila's blank error cell, the
+"computing" marker tests and benchmarks wait for, and the provenance footer.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import ipywidgets as widgets
+from IPython.display import HTML, display
+
+from workbench.clock import this_week
+from workbench.data import connect
+from workbench.errors import StoreError
+from workbench.i18n import get_language, tr
+from workbench.reporting.run import record_headline
+from workbench.results import Status
+from workbench.settings import Settings, load_settings
+from workbench.ui.common import detect_mode, footer_html, message_html
+
+__all__ = ["Page", "show_figure"]
+
+
+def show_figure(out: widgets.Output, figure: Any) -> None:
+    """Replace an Output widget's content with a Plotly figure (or clear it for ``None``)."""
+    out.clear_output(wait=True)
+    if figure is not None:
+        with out:
+            display(figure)
+
+
+class Page:
+    """Base class of analysis pages; ``display(page)`` shows it in the current mode."""
+
+    #: Default to the latest snapshot's date when the notebook gives none (pages that read the
+    #: snapshot open fastest on its date).
+    prefers_snapshot: bool = False
+
+    def __init__(self, params: Any, *, settings: Settings | None = None) -> None:
+        self.settings = (settings or load_settings()).replace(language=params.language)
+        self.language = params.language or self.settings.language or get_language()
+        self.params = params.replace(language=self.language)
+        self.mode = detect_mode(params.mode)
+        self.result: Any = None
+        self.error: str | None = None
+        self.note: str | None = None
+        self._open()
+        if self.params.as_of is None:
+            self.params = self.params.replace(as_of=self._default_as_of())
+
+    # ------------------------------------------------------------------ store and dates
+    def _open(self) -> None:
+        try:
+            self.con = connect(self.params.store, settings=self.settings)
+        except StoreError as exc:
+            if self.mode == "report":
+                raise
+            self.con, self.error = None, tr("ui.no_store", language=self.language, detail=str(exc))
+
+    def _last_order_day(self) -> date | None:
+        if self.con is None or "orders" not in self.con.list_tables():
+            return None
+        last = self.con.table("orders").ordered_at.max().execute()
+        if last is None or last != last:  # None or NaT
+            return None
+        if hasattr(last, "tz_convert") and last.tzinfo is not None:
+            last = last.tz_convert(self.settings.timezone)
+        return last.date()
+
+    def snapshot_meta(self) -> dict | None:
+        """Return the latest snapshot's metadata, or ``None`` (no store or never refreshed)."""
+        from workbench.snapshot import read_snapshot_meta
+
+        return None if self.con is None else read_snapshot_meta(self.con)
+
+    def _default_as_of(self) -> date:
+        """Monday of this week; in a page, the week after the data ends when the data is older.
+
+        A manager opening a dashboard on a store whose export is a few weeks old should see the
+        last week that has orders, with a note saying so, not an empty page. Reports keep the
+        calendar default (a scheduled report for an empty week must say it is empty). Pages
+        that read the snapshot default to its date.
+        """
+        week = this_week(self.settings)
+        if self.mode == "report":
+            return week
+        if self.prefers_snapshot:
+            meta = self.snapshot_meta()
+            if meta and meta.get("as_of") is not None:
+                as_of = meta["as_of"]
+                return as_of.date() if isinstance(as_of, datetime) else as_of
+        last = self._last_order_day()
+        if last is None or last >= week - timedelta(days=7):
+            return week
+        as_of = last - timedelta(days=last.weekday()) + timedelta(days=7)
+        self.note = tr("ui.stale_default", language=self.language, data_until=str(last),
+                       as_of=str(as_of))
+        return as_of
+
+    # ------------------------------------------------------------------ analysis
+    def run(self) -> Any:  # pragma: no cover - every page overrides it
+        """Run the analysis for ``self.params`` and return its result object."""
+        raise NotImplementedError
+
+    def compute(self) -> None:
+        """Run the analysis for the current parameters (keeps a readable error for the page)."""
+        if self.con is None:
+            return
+        try:
+            self.result = self.run()
+            self.error = None
+        except Exception as exc:  # the page shows a banner instead of Voila's blank cell
+            if self.mode == "report":
+                raise
+            self.result = None
+            self.error = tr("ui.failed", language=self.language, kind=type(exc).__name__,
+                            detail=str(exc))
+
+    @property
+    def ok(self) -> bool:
+        """True when the last computation produced a result with data."""
+        return self.result is not None and self.result.status == Status.OK
+
+    # ------------------------------------------------------------------ report mode
+    def _ipython_display_(self) -> None:
+        if self.mode == "report":
+            self.compute()
+            self.display_static()
+        else:
+            display(self.widget())
+
+    def display_static(self) -> None:
+        """Show the result as static HTML and figures (papermill reports)."""
+        r = self.result
+        if r.status == Status.OK:
+            display(HTML(f"<h2>{html.escape(r.message)}</h2>"))
+            for part in self.static_parts():
+                display(HTML(part) if isinstance(part, str) else part)
+            record_headline(r.headline())
+        else:
+            display(HTML(message_html(r.message, level="warning")))
+
+    def static_parts(self) -> list[Any]:  # pragma: no cover - every page overrides it
+        """Return HTML strings and figures shown below the headline in a report."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ widget mode
+    def date_picker(self) -> widgets.DatePicker:
+        """Return the as-of date picker (class ``wb-as-of``) bound to a full recompute."""
+        picker = widgets.DatePicker(value=self.params.as_of,
+                                    description=tr("ui.as_of", language=self.language))
+        picker.add_class("wb-as-of")
+        return picker
+
+    def form(self) -> list[widgets.Widget]:  # pragma: no cover - every page overrides it
+        """Return the form controls shown on top of the page."""
+        raise NotImplementedError
+
+    def body(self) -> list[widgets.Widget]:  # pragma: no cover - every page overrides it
+        """Return the widgets below the headline; :meth:`render` fills them."""
+        raise NotImplementedError
+
+    def render(self) -> None:  # pragma: no cover - every page overrides it
+        """Fill the body widgets from ``self.result`` (called only when :attr:`ok`)."""
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Empty the body widgets (no data, or an error)."""
+        for w in self.body():
+            if isinstance(w, widgets.Output):
+                w.clear_output()
+            elif isinstance(w, widgets.HTML):
+                w.value = ""
+
+    def widget(self) -> widgets.Widget:
+        """Build the interactive page (form on top, everything below follows it)."""
+        self.w_note = widgets.HTML(message_html(self.note, level="info") if self.note else "")
+        self.w_note.add_class("wb-note")
+        self.w_status = widgets.HTML()
+        self.w_status.add_class("wb-status")
+        self.w_message = widgets.HTML()
+        self.w_message.add_class("wb-headline")
+        self.w_footer = widgets.HTML()
+        controls = self.form()
+        body = self.body()
+        self.refresh_view()
+        page = widgets.VBox([widgets.HBox(controls), self.w_note, self.w_status, self.w_message,
+                             *body, self.w_footer])
+        page.add_class(f"wb-page-{type(self).__name__.lower()}")
+        return page
+
+    def update(self, **changes: Any) -> None:
+        """Change parameters from the form and recompute (an as-of change drops the note)."""
+        if "as_of" in changes and changes["as_of"] != self.params.as_of:
+            self.w_note.value = ""
+        self.params = self.params.replace(**changes)
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """Recompute and redraw; marks the end with ``.wb-done[data-seconds]``."""
+        self.w_status.value = message_html(tr("ui.loading", language=self.language))
+        started = time.perf_counter()
+        self.compute()
+        if not self.ok:
+            text = self.error or (self.result.message if self.result is not None else "")
+            self.w_message.value = message_html(text, level="warning")
+            self.clear()
+        else:
+            self.w_message.value = (f"<h2 class='wb-title'>{html.escape(self.result.message)}"
+                                    "</h2>")
+            self.render()
+        self.w_footer.value = self.footer()
+        self.mark_done(started)
+
+    def mark_done(self, started: float) -> None:
+        """Replace the "computing" banner with an invisible marker carrying the seconds taken."""
+        self.w_status.value = (f"<span class='wb-done' data-seconds='"
+                               f"{time.perf_counter() - started:.3f}'></span>")
+
+    def footer(self) -> str:
+        """Return the provenance footer: data up to, snapshot, version."""
+        if self.con is None:
+            return ""
+        until = self.con.table("orders").ordered_at.max().execute() if (
+            "orders" in self.con.list_tables()) else None
+        if until is not None and hasattr(until, "tz_convert"):
+            until = until.tz_convert(self.settings.timezone)
+        return footer_html(data_until=until, snapshot=self.snapshot_meta(),
+                           language=self.language)
