@@ -1,6 +1,12 @@
 """Notebook parameters, papermill runs, the weekly report and its index pages."""
 
-from workbench.reporting.params import NotebookParams, OverviewParams, params_for
+from workbench.reporting.params import (
+    CohortParams,
+    NotebookParams,
+    OverviewParams,
+    RfmParams,
+    params_for,
+)
 from workbench.reporting.run import (
     ReportError,
     WeeklyRun,
@@ -11,9 +17,11 @@ from workbench.reporting.run import (
 )
 
 __all__ = [
+    "CohortParams",
     "NotebookParams",
     "OverviewParams",
     "ReportError",
+    "RfmParams",
     "WeeklyRun",
     "params_for",
     "record_headline",

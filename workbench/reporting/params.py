@@ -14,7 +14,8 @@ from typing import Any
 
 from workbench.errors import ParameterError
 
-__all__ = ["PERIODS", "NotebookParams", "OverviewParams", "params_for"]
+__all__ = ["PERIODS", "CohortParams", "NotebookParams", "OverviewParams", "RfmParams",
+           "params_for"]
 
 PERIODS = ("W", "M")
 MODES = ("auto", "interactive", "dashboard", "report")
@@ -110,7 +111,88 @@ class OverviewParams(NotebookParams):
             )
 
 
-_BY_NOTEBOOK: dict[str, type[NotebookParams]] = {"overview": OverviewParams}
+RFM_METHODS = ("quantile", "thresholds")
+
+
+@dataclass(frozen=True, slots=True)
+class RfmParams(NotebookParams):
+    """Parameters of the RFM segmentation (``notebooks/rfm.ipynb``).
+
+    Parameters
+    ----------
+    lookback_days
+        Only orders in this many days before ``as_of`` count; ``0`` means all history.
+    bins
+        Number of score levels for R, F and M (scores run 1..bins; 5 is the usual quintile).
+    method
+        ``quantile`` (scores by rank, ties scored equally) or ``thresholds`` (fixed cut points
+        in days, orders and money, from the ``rfm_thresholds`` setting or the defaults).
+    compare_days
+        Segment migration compares ``as_of`` with this many days earlier (0: no migration).
+    segment
+        Segment shown first in the member list (empty: the largest one).
+    """
+
+    lookback_days: int = 0
+    bins: int = 5
+    method: str = "quantile"
+    compare_days: int = 30
+    segment: str = ""
+
+    def __post_init__(self) -> None:
+        NotebookParams.__post_init__(self)
+        if not 0 <= int(self.lookback_days) <= 3650:
+            raise ParameterError(
+                "RfmParams: 'lookback_days' must be between 0 (all history) and 3650; "
+                f"got {self.lookback_days!r}.")
+        if not 2 <= int(self.bins) <= 10:
+            raise ParameterError(f"RfmParams: 'bins' must be between 2 and 10; got {self.bins!r}.")
+        if self.method not in RFM_METHODS:
+            raise ParameterError(
+                f"RfmParams: 'method' must be one of {list(RFM_METHODS)}; got {self.method!r}.")
+        if not 0 <= int(self.compare_days) <= 730:
+            raise ParameterError(
+                "RfmParams: 'compare_days' must be between 0 and 730; "
+                f"got {self.compare_days!r}.")
+
+
+@dataclass(frozen=True, slots=True)
+class CohortParams(NotebookParams):
+    """Parameters of cohorts and purchase cycles (``notebooks/cohorts.ipynb``).
+
+    Parameters
+    ----------
+    months
+        Number of first-order-month cohorts in the retention triangle.
+    by_channel
+        Split the triangle by acquisition channel (when the store knows it).
+    cycle_level
+        ``category`` or ``product``: where purchase cycles are measured.
+    min_repeats
+        A category or product needs this many repeat purchases to get a cycle.
+    """
+
+    months: int = 12
+    by_channel: bool = False
+    cycle_level: str = "category"
+    min_repeats: int = 30
+
+    def __post_init__(self) -> None:
+        NotebookParams.__post_init__(self)
+        if not 2 <= int(self.months) <= 60:
+            raise ParameterError(
+                f"CohortParams: 'months' must be between 2 and 60; got {self.months!r}.")
+        if self.cycle_level not in ("category", "product"):
+            raise ParameterError(
+                "CohortParams: 'cycle_level' must be 'category' or 'product'; "
+                f"got {self.cycle_level!r}.")
+        if int(self.min_repeats) < 1:
+            raise ParameterError(
+                f"CohortParams: 'min_repeats' must be at least 1; got {self.min_repeats!r}.")
+
+
+_BY_NOTEBOOK: dict[str, type[NotebookParams]] = {
+    "overview": OverviewParams, "rfm": RfmParams, "cohorts": CohortParams}
 
 
 def params_for(notebook: str) -> type[NotebookParams]:

@@ -1,0 +1,538 @@
+"""The RFM report: scores, named segments, groups, migration and loyalty tiers for one ``as_of``.
+
+:func:`run_rfm` builds one lazy expression per customer (facts -> scores -> segment, plus the
+rule-based groups and the tier projection from all-history facts), executes it once into a
+customer-sized frame without personal data, and aggregates that frame into the segment,
+heat-map and tier tables. With ``compare_days`` it also counts how customers moved between
+segments since ``as_of - compare_days``. Data problems come back as a status with a message;
+only caller mistakes raise.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+
+from workbench.errors import ParameterError
+from workbench.i18n import format_date, format_number, tr
+from workbench.reporting.params import RfmParams
+from workbench.results import ResultMixin, Status
+from workbench.rfm.migration import (
+    NOT_YET_CUSTOMER,
+    OUT_OF_WINDOW,
+    migration_counts,
+    order_migration,
+    segmented_facts,
+)
+from workbench.rfm.segments import (
+    SegmentRules,
+    customer_groups,
+    load_segment_rules,
+    rf_grid,
+    segment_summary,
+)
+from workbench.rfm.tiers import (
+    TierRules,
+    leaving_totals,
+    load_tier_rules,
+    tier_movers,
+    tier_projection,
+    tier_summary,
+)
+from workbench.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    from ibis.backends import BaseBackend
+
+__all__ = ["CUSTOMER_COLUMNS", "RfmResult", "run_rfm", "segment_members"]
+
+#: Columns of :attr:`RfmResult.customers` (no personal data).
+CUSTOMER_COLUMNS = ("customer_id", "r_score", "f_score", "m_score", "rfm_cell", "segment",
+                    "is_vip", "is_first_time", "is_dormant", "tier", "next_tier", "net_revenue",
+                    "orders", "recency_days", "net_revenue_365d", "orders_365d")
+SEGMENT_COLUMNS = ("segment", "label", "customers", "share", "net_revenue", "revenue_share",
+                   "avg_value", "avg_orders", "avg_recency_days", "description", "action")
+GROUP_COLUMNS = ("group", "label", "customers", "share", "net_revenue", "revenue_share")
+HEATMAP_COLUMNS = ("r_score", "f_score", "customers", "avg_monetary", "avg_orders")
+MIGRATION_COLUMNS = ("from_segment", "to_segment", "from_label", "to_label", "customers")
+TIER_COLUMNS = ("tier", "label", "customers", "share", "net_revenue_365d", "revenue_share",
+                "moving_up", "moving_down")
+MOVER_COLUMNS = ("tier", "next_tier", "tier_label", "next_tier_label", "direction",
+                 "customers")
+MEMBER_COLUMNS = ("customer_id", "name", "phone", "segment", "segment_label", "tier",
+                  "tier_label", "net_revenue", "orders", "recency_days", "is_vip", "reason")
+#: Defaults of the rule-based groups (PRODUCT_NOTES 1.2 and 3).
+VIP_MIN_ORDERS, VIP_WINDOW_DAYS, DORMANT_DAYS = 3, 90, 90
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RfmResult(ResultMixin):
+    """RFM segments, groups, migration and loyalty tiers of the customers as of a date.
+
+    Parameters
+    ----------
+    as_of
+        Reference date (exclusive).
+    currency, language
+        Currency of money values and language of labels and messages.
+    bins, method, lookback_days
+        Scoring parameters (``lookback_days`` 0: all history).
+    compare_as_of
+        The earlier date of :attr:`migration`, or ``None`` without migration.
+    customers
+        One row per customer with a net order (in the lookback): :data:`CUSTOMER_COLUMNS`.
+        Groups and tiers use all history (365-day totals), whatever the lookback.
+    segments
+        One row per segment rule, in rule order (also segments without customers):
+        ``segment``, ``label``, ``customers``, ``share``, ``net_revenue``, ``revenue_share``,
+        ``avg_value`` (net revenue per customer), ``avg_orders``, ``avg_recency_days``,
+        ``description``, ``action``.
+    groups
+        ``is_vip``, ``is_first_time``, ``is_dormant``: customers, share, revenue.
+    rf_heatmap
+        One row per (``r_score``, ``f_score``) cell of 1..bins: ``customers`` (0 when empty),
+        ``avg_monetary`` (mean net revenue; NaN when empty), ``avg_orders``.
+    migration
+        Customers per (``from_segment``, ``to_segment``) with labels; empty without
+        ``compare_as_of``.
+    tiers
+        One row per tier, highest first: customers, share, 365-day spend and its share, and how
+        many move up or down next month at the current pace.
+    tier_movers
+        Customers per (``tier``, ``next_tier``) with ``direction`` (``up``, ``down``,
+        ``same``).
+    status, message
+        Outcome and the plain-language takeaway (or what went wrong and what to do).
+
+    Notes
+    -----
+    ``eq=False``: results hold DataFrames, so they compare by identity.
+    """
+
+    as_of: date
+    currency: str
+    language: str
+    bins: int
+    method: str
+    lookback_days: int
+    compare_as_of: date | None
+    customers: pd.DataFrame
+    segments: pd.DataFrame
+    groups: pd.DataFrame
+    rf_heatmap: pd.DataFrame
+    migration: pd.DataFrame
+    tiers: pd.DataFrame
+    tier_movers: pd.DataFrame
+    status: Status = Status.OK
+    message: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the segment table (one row per segment)."""
+        return self.segments.copy()
+
+    def previous_counts(self) -> pd.Series:
+        """Return customers per segment at :attr:`compare_as_of` (empty without migration)."""
+        before = self.migration[self.migration["from_segment"] != NOT_YET_CUSTOMER]
+        return before.groupby("from_segment")["customers"].sum()
+
+    def headline(self) -> list[dict[str, Any]]:
+        """Return the three segments with the most revenue: customers and change, formatted.
+
+        Each item has ``metric`` (``segment.<id>``), ``label``, ``value`` (customers),
+        ``change`` (relative change since :attr:`compare_as_of`, empty without it),
+        ``change_pct`` (NaN without it) and ``direction`` (``up``, ``down`` or ``flat``).
+        """
+        if not self.ok:
+            return []
+        previous = self.previous_counts()
+        top = self.segments[self.segments["customers"] > 0].sort_values(
+            "net_revenue", ascending=False, kind="stable").head(3)
+        items = []
+        for row in top.itertuples():
+            before = float(previous.get(row.segment, 0)) if self.compare_as_of else math.nan
+            pct = (row.customers - before) / before if before else math.nan
+            change = "" if math.isnan(pct) else (
+                ("+" if pct >= 0 else "-")
+                + format_number(100 * abs(pct), digits=1, language=self.language) + "%")
+            items.append({
+                "metric": f"segment.{row.segment}",
+                "label": tr("rfm.headline.segment", language=self.language, label=row.label),
+                "value": format_number(row.customers, language=self.language),
+                "change": change, "change_pct": pct,
+                "direction": ("flat" if math.isnan(pct) or pct == 0
+                              else "up" if pct > 0 else "down")})
+        return items
+
+    def summary(self) -> str:
+        """Return a plain-text summary: takeaway, then one line per segment."""
+        if not self.ok:
+            return self.message
+        lines = [self.message]
+        for row in self.segments[self.segments["customers"] > 0].itertuples():
+            lines.append(f"- {row.label}: {format_number(row.customers, language=self.language)}"
+                         f" ({_pct(row.share, self.language)}), "
+                         f"{_pct(row.revenue_share, self.language)} · {row.action}")
+        return "\n".join(lines)
+
+    def figure_treemap(self) -> go.Figure:
+        """Return a new treemap of segments (size: customers, colour: revenue share)."""
+        from workbench.viz.rfm import segment_treemap
+
+        return segment_treemap(self.segments, currency=self.currency, language=self.language)
+
+    def figure_heatmap(self) -> go.Figure:
+        """Return a new R x F heat map of average net revenue."""
+        from workbench.viz.rfm import rf_heatmap_figure
+
+        return rf_heatmap_figure(self.rf_heatmap, bins=self.bins, currency=self.currency,
+                                 language=self.language)
+
+    def figure_migration(self) -> go.Figure:
+        """Return a new Sankey of segment migration since :attr:`compare_as_of`."""
+        from workbench.viz.rfm import migration_sankey
+
+        return migration_sankey(self.migration, from_as_of=self.compare_as_of or self.as_of,
+                                to_as_of=self.as_of, language=self.language)
+
+    def figure_tiers(self) -> go.Figure:
+        """Return a new chart of tier shares and next month's movers."""
+        from workbench.viz.rfm import tier_figure
+
+        return tier_figure(self.tiers, self.tier_movers, language=self.language)
+
+    def figure(self) -> go.Figure:
+        """Return the main figure: the segment treemap."""
+        return self.figure_treemap()
+
+
+def _pct(value: Any, language: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return format_number(100 * float(value), digits=1, language=language) + "%"
+
+
+def _fetch(expr: Any) -> pd.DataFrame:
+    # Through Arrow, as in workbench.kpi.overview: vectorised conversion of the result.
+    return expr.to_pyarrow().to_pandas()
+
+
+# ---------------------------------------------------------------------------------- computing
+def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = None,
+            rules: SegmentRules | None = None,
+            tier_rules: TierRules | None = None) -> RfmResult:
+    """Compute RFM segments, groups, migration and tiers for ``params.as_of``.
+
+    Parameters
+    ----------
+    con
+        Ibis backend of the store (:func:`workbench.data.connect`).
+    params
+        ``as_of`` (required), ``language``, ``lookback_days``, ``bins``, ``method``,
+        ``compare_days``.
+    settings
+        Time zone, currency and default language; default: ``workbench.toml``.
+    rules, tier_rules
+        Segment and tier rules; default: the shipped ones (:func:`load_segment_rules`,
+        :func:`load_tier_rules`).
+
+    Returns
+    -------
+    RfmResult
+        ``status`` is ``NO_DATA`` when no customer has a net order before ``as_of`` (in the
+        lookback); the message then names the date range of the store's orders.
+
+    Raises
+    ------
+    ParameterError
+        ``params`` is not an :class:`RfmParams` or has no ``as_of``.
+    """
+    _check(params)
+    settings = settings or load_settings()
+    rules = rules if rules is not None else load_segment_rules()
+    tier_rules = tier_rules if tier_rules is not None else load_tier_rules()
+    language = params.language or settings.language
+    compare = (params.as_of - timedelta(days=int(params.compare_days))
+               if params.compare_days else None)
+    base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
+            "bins": int(params.bins), "method": params.method,
+            "lookback_days": int(params.lookback_days), "compare_as_of": compare}
+    if "orders" not in con.list_tables():
+        return _no_data(base, tr("rfm.message.no_data", language=language))
+    after, expr = _customer_expr(con, params, settings, rules, tier_rules)
+    customers = _fetch(expr)
+    if customers.empty:
+        return _no_data(base, _no_orders_message(con, params, settings, language))
+    customers = customers.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    table = ibis.memtable(customers)
+    segments = _segments_frame(_fetch(segment_summary(table)), rules, language)
+    movers = _movers_frame(_fetch(tier_movers(table, tier_rules)), tier_rules, language)
+    migration = (_migration_frame(con, after, compare, params, settings, rules, language)
+                 if compare else _empty(MIGRATION_COLUMNS))
+    return RfmResult(
+        **base, customers=customers, segments=segments,
+        groups=_groups_frame(customers, language),
+        rf_heatmap=_heatmap_frame(_fetch(rf_grid(table)), int(params.bins)),
+        migration=migration,
+        tiers=_tiers_frame(_fetch(tier_summary(table)), movers, tier_rules, language),
+        tier_movers=movers, message=_message(segments, customers, language))
+
+
+def _check(params: Any) -> None:
+    if not isinstance(params, RfmParams):
+        raise ParameterError(
+            f"run_rfm: 'params' must be an RfmParams; got {type(params).__name__}. "
+            "Build one with workbench.reporting.RfmParams(as_of=...).")
+    if params.as_of is None:
+        raise ParameterError(
+            "run_rfm: 'params.as_of' is required; got None. Pass a date, e.g. "
+            "RfmParams(as_of=workbench.clock.this_week()).")
+
+
+def _customer_expr(con: Any, params: RfmParams, settings: Settings, rules: SegmentRules,
+                   tier_rules: TierRules) -> tuple[Any, Any]:
+    """Return the segmented facts and the lazy per-customer expression of the result."""
+    from workbench.features import facts_for
+
+    lookback = int(params.lookback_days) or None
+    facts = facts_for(con, params.as_of, settings=settings, lookback_days=lookback)
+    segmented = segmented_facts(facts, rules, bins=int(params.bins), method=params.method)
+    # Groups ("first-time", "dormant") and tiers (365-day spend) are about the customer's whole
+    # history, so they come from all-history facts even when the scores use a lookback.
+    full = facts if lookback is None else facts_for(con, params.as_of, settings=settings)
+    groups = customer_groups(full, vip_min_orders=VIP_MIN_ORDERS,
+                             vip_window_days=VIP_WINDOW_DAYS, dormant_days=DORMANT_DAYS)
+    leaving = leaving_totals(con.table("orders"), as_of=params.as_of,
+                             timezone=settings.timezone)
+    projection = tier_projection(full, leaving, tier_rules)
+    extra = groups.select("customer_id", "is_vip", "is_first_time", "is_dormant").join(
+        projection.select("customer_id", "tier", "next_tier", "net_revenue_365d",
+                          "orders_365d"), "customer_id")
+    scores = segmented.select("customer_id", "r_score", "f_score", "m_score", "rfm_cell",
+                              "segment", "net_revenue", "orders", "recency_days")
+    return segmented, scores.join(extra, "customer_id").select(*CUSTOMER_COLUMNS)
+
+
+def _no_data(base: dict[str, Any], message: str) -> RfmResult:
+    return RfmResult(
+        **base, customers=_empty(CUSTOMER_COLUMNS), segments=_empty(SEGMENT_COLUMNS),
+        groups=_empty(GROUP_COLUMNS), rf_heatmap=_empty(HEATMAP_COLUMNS),
+        migration=_empty(MIGRATION_COLUMNS), tiers=_empty(TIER_COLUMNS),
+        tier_movers=_empty(MOVER_COLUMNS), status=Status.NO_DATA, message=message)
+
+
+def _no_orders_message(con: Any, params: RfmParams, settings: Settings, language: str) -> str:
+    from workbench.kpi.queries import order_span
+
+    span = _fetch(order_span(con.table("orders"))).iloc[0]
+    if pd.isna(span["first_order_at"]):
+        return tr("rfm.message.no_data", language=language)
+    first, last = (pd.Timestamp(span[c]).tz_convert(settings.timezone).date()
+                   for c in ("first_order_at", "last_order_at"))
+    fields = {"as_of": format_date(params.as_of, language=language),
+              "first": format_date(first, language=language),
+              "last": format_date(last, language=language)}
+    if params.lookback_days:
+        return tr("rfm.message.no_orders_window", language=language,
+                  days=int(params.lookback_days), **fields)
+    return tr("rfm.message.no_orders_before", language=language, **fields)
+
+
+def _segments_frame(summary: pd.DataFrame, rules: SegmentRules, language: str) -> pd.DataFrame:
+    frame = summary.set_index("segment").reindex(list(rules.ids))
+    frame.index.name = "segment"
+    frame = frame.reset_index()
+    for col in ("customers",):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    for col in ("share", "net_revenue"):
+        frame[col] = frame[col].astype("float64").fillna(0.0)
+    frame["label"] = [rules.label(s, language) for s in frame["segment"]]
+    frame["description"] = [rules.description(s, language) for s in frame["segment"]]
+    frame["action"] = [rules.action(s, language) for s in frame["segment"]]
+    return frame.loc[:, list(SEGMENT_COLUMNS)]
+
+
+def _groups_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
+    total_rev = float(customers["net_revenue"].sum())
+    fields = {"is_vip": {"orders": VIP_MIN_ORDERS, "days": VIP_WINDOW_DAYS},
+              "is_first_time": {}, "is_dormant": {"days": DORMANT_DAYS}}
+    rows = []
+    for group, extra in fields.items():
+        members = customers[customers[group].astype(bool)]
+        revenue = float(members["net_revenue"].sum())
+        rows.append({"group": group, "label": tr(f"rfm.group.{group}", language=language, **extra),
+                     "customers": len(members), "share": len(members) / len(customers),
+                     "net_revenue": revenue,
+                     "revenue_share": revenue / total_rev if total_rev else math.nan})
+    return pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
+
+
+def _heatmap_frame(grid: pd.DataFrame, bins: int) -> pd.DataFrame:
+    cells = pd.MultiIndex.from_product([range(1, bins + 1)] * 2, names=["r_score", "f_score"])
+    grid = grid.astype({"r_score": "int64", "f_score": "int64"})
+    frame = grid.set_index(["r_score", "f_score"]).reindex(cells).reset_index()
+    frame["customers"] = frame["customers"].fillna(0).astype("int64")
+    return frame.loc[:, list(HEATMAP_COLUMNS)]
+
+
+def _segment_label(segment: str, rules: SegmentRules, language: str) -> str:
+    if segment in (NOT_YET_CUSTOMER, OUT_OF_WINDOW):
+        return tr(f"rfm.segment.{segment}", language=language)
+    return rules.label(segment, language)
+
+
+def _migration_frame(con: Any, after: Any, compare: date, params: RfmParams,
+                     settings: Settings, rules: SegmentRules, language: str) -> pd.DataFrame:
+    from workbench.features import facts_for
+
+    lookback = int(params.lookback_days) or None
+    before = segmented_facts(facts_for(con, compare, settings=settings, lookback_days=lookback),
+                             rules, bins=int(params.bins), method=params.method)
+    frame = order_migration(_fetch(migration_counts(before, after)), rules)
+    frame["from_label"] = [_segment_label(s, rules, language) for s in frame["from_segment"]]
+    frame["to_label"] = [_segment_label(s, rules, language) for s in frame["to_segment"]]
+    frame["customers"] = frame["customers"].astype("int64")
+    return frame.loc[:, list(MIGRATION_COLUMNS)]
+
+
+def _movers_frame(movers: pd.DataFrame, rules: TierRules, language: str) -> pd.DataFrame:
+    rank = {t: i for i, t in enumerate(rules.ids)}
+    frame = movers.assign(_a=movers["tier"].map(rank), _b=movers["next_tier"].map(rank))
+    frame = frame.sort_values(["_a", "_b"], kind="stable").reset_index(drop=True)
+    frame["tier_label"] = [rules.label(t, language) for t in frame["tier"]]
+    frame["next_tier_label"] = [rules.label(t, language) for t in frame["next_tier"]]
+    frame["customers"] = frame["customers"].astype("int64")
+    return frame.loc[:, list(MOVER_COLUMNS)]
+
+
+def _tiers_frame(summary: pd.DataFrame, movers: pd.DataFrame, rules: TierRules,
+                 language: str) -> pd.DataFrame:
+    frame = summary.set_index("tier").reindex(list(rules.ids))
+    frame.index.name = "tier"
+    frame = frame.reset_index()
+    frame["customers"] = frame["customers"].fillna(0).astype("int64")
+    for col in ("share", "net_revenue_365d"):
+        frame[col] = frame[col].astype("float64").fillna(0.0)
+    frame["label"] = [rules.label(t, language) for t in frame["tier"]]
+    for direction in ("up", "down"):
+        moving = movers[movers["direction"] == direction].groupby("tier")["customers"].sum()
+        frame[f"moving_{direction}"] = [int(moving.get(t, 0)) for t in frame["tier"]]
+    return frame.loc[:, list(TIER_COLUMNS)]
+
+
+def _message(segments: pd.DataFrame, customers: pd.DataFrame, language: str) -> str:
+    top = segments.loc[segments["net_revenue"].idxmax()]
+    text = tr("rfm.message.headline", language=language, label=top["label"],
+              share=_pct(top["share"], language),
+              revenue_share=_pct(top["revenue_share"], language))
+    vips = int(customers["is_vip"].sum())
+    vip = tr("rfm.message.vip", language=language, count=format_number(vips, language=language),
+             orders=VIP_MIN_ORDERS, days=VIP_WINDOW_DAYS,
+             share=_pct(vips / len(customers), language))
+    return f"{text} {vip}"
+
+
+# ------------------------------------------------------------------------------------- members
+def segment_members(source: RfmResult | BaseBackend, segment: str | None = None, *,
+                    limit: int = 50, language: str | None = None, con: Any = None,
+                    params: RfmParams | None = None,
+                    settings: Settings | None = None) -> pd.DataFrame:
+    """Return the customers of one segment, highest net revenue first, with masked contacts.
+
+    Parameters
+    ----------
+    source
+        An :class:`RfmResult`, or a store connection (then ``params`` is required and
+        :func:`run_rfm` runs first).
+    segment
+        Segment id; ``None`` or ``""``: the segment with the most customers.
+    limit
+        At most this many customers.
+    language
+        Language of labels and reasons; default: the result's.
+    con
+        Store connection to read names and phones from when ``source`` is a result; without
+        one, ``name`` and ``phone`` are empty.
+    params, settings
+        Used when ``source`` is a connection.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`MEMBER_COLUMNS`; ``name`` and ``phone`` are masked (홍*동, 010-****-5678) and
+        ``reason`` is the segment's description.
+
+    Raises
+    ------
+    ParameterError
+        Unknown segment, ``limit`` below 1, or a connection without ``params``.
+    """
+    from workbench.privacy import mask_name, mask_phone
+
+    if isinstance(source, RfmResult):
+        result = source
+    else:
+        if params is None:
+            raise ParameterError("segment_members: pass 'params' (an RfmParams with as_of) when "
+                                 "the first argument is a store connection, or pass an "
+                                 "RfmResult from run_rfm.")
+        con, result = source, run_rfm(source, params, settings=settings)
+    if int(limit) < 1:
+        raise ParameterError(f"segment_members: 'limit' must be at least 1; got {limit!r}.")
+    if not result.ok:
+        return _empty(MEMBER_COLUMNS)
+    language = language or result.language
+    segments = result.segments.set_index("segment")
+    segment = segment or str(segments["customers"].idxmax())
+    if segment not in segments.index:
+        close = difflib.get_close_matches(segment, list(segments.index), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(f"segment_members: unknown segment {segment!r}; known: "
+                             f"{list(segments.index)}.{hint}")
+    members = (result.customers[result.customers["segment"] == segment]
+               .sort_values(["net_revenue", "customer_id"], ascending=[False, True],
+                            kind="stable").head(int(limit)).reset_index(drop=True))
+    contacts = _contacts(con, list(members["customer_id"]))
+    members["name"] = members["customer_id"].map(contacts.get("name", {})).map(
+        mask_name, na_action="ignore")
+    members["phone"] = members["customer_id"].map(contacts.get("phone", {})).map(
+        mask_phone, na_action="ignore")
+    labels = _labels(result, language)
+    members["segment_label"] = members["segment"].map(labels["segment"])
+    members["tier_label"] = members["tier"].map(labels["tiers"])
+    members["reason"] = members["segment"].map(labels["reason"])
+    return members.astype({"name": object, "phone": object}).loc[:, list(MEMBER_COLUMNS)]
+
+
+def _contacts(con: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    if con is None or not ids or "customers" not in con.list_tables():
+        return {}
+    people = con.table("customers")
+    wanted = [c for c in ("name", "phone") if c in people.columns]
+    frame = _fetch(people.filter(people.customer_id.isin(ids)).select("customer_id", *wanted))
+    return {c: dict(zip(frame["customer_id"], frame[c], strict=True)) for c in wanted}
+
+
+def _labels(result: RfmResult, language: str) -> dict[str, dict[str, str]]:
+    if language == result.language:  # labels were rendered in the result's language
+        seg = result.segments
+        return {"segment": dict(zip(seg["segment"], seg["label"], strict=True)),
+                "reason": dict(zip(seg["segment"], seg["description"], strict=True)),
+                "tiers": dict(zip(result.tiers["tier"], result.tiers["label"], strict=True))}
+    rules, tier_rules = load_segment_rules(), load_tier_rules()
+    if set(result.segments["segment"]) - set(rules.ids):
+        raise ParameterError("segment_members: the result was built with custom segment rules, "
+                             "so labels exist only in its own language; pass language=None.")
+    return {"segment": {s: rules.label(s, language) for s in rules.ids},
+            "reason": {s: rules.description(s, language) for s in rules.ids},
+            "tiers": {t: tier_rules.label(t, language) for t in tier_rules.ids}}

@@ -1,0 +1,338 @@
+"""Loyalty tiers (회원 등급) from editable spend and order rules, and next month's movers.
+
+A tier rule gives the minimum net spend and the minimum number of net orders in the last 365
+days; customers get the first (highest) tier whose both minimums they reach, and the last tier
+must have no minimums so everybody gets one. The default rules (:data:`DEFAULT_TIERS_TOML`)
+follow the usual Korean own-mall ladder; shops pass their own file to :func:`load_tier_rules`.
+
+"Who moves next month at the current pace" (:func:`tier_projection`) projects each customer's
+rolling 365-day totals one ``horizon`` (30 days) ahead:
+
+    projected = total_365d - leaving + total_365d * horizon / 365
+
+where ``leaving`` is what they bought in the oldest ``horizon`` days of the window
+(``[as_of - 365, as_of - 365 + horizon)``, which falls out of the window by then) and the last
+term is their average pace over the last 365 days, scaled to the horizon. The same formula is
+used for spend and for orders (projected orders may be fractional; the rule compares them with
+``>=``). It is a run-rate projection, not a forecast: customers who buy on a cycle longer than
+a month get the average of their year, not the timing of their next order.
+
+Examples
+--------
+>>> import ibis
+>>> rules = load_tier_rules()
+>>> rules.ids
+('vvip', 'vip', 'gold', 'silver', 'welcome')
+>>> facts = ibis.memtable({"customer_id": ["a", "b"], "net_revenue_365d": [1_200_000.0, 50_000.0],
+...                        "orders_365d": [6, 1]})
+>>> assign_tiers(facts, rules).tier.to_list()
+['vvip', 'welcome']
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from workbench.data.schema import NET_STATUSES
+from workbench.errors import InputError, ParameterError, SchemaError
+from workbench.kpi.periods import midnight
+
+__all__ = ["DEFAULT_TIERS_TOML", "TierRule", "TierRules", "assign_tiers", "leaving_totals",
+           "load_tier_rules", "tier_movers", "tier_projection", "tier_summary"]
+
+#: The default tiers, in the format of a user's tier file (KRW, last 365 days, net orders).
+DEFAULT_TIERS_TOML = """\
+# Loyalty tiers, highest first: a customer gets the first tier whose minimum net spend AND
+# minimum number of net orders in the last 365 days they reach. The last tier has no minimums.
+window_days = 365
+
+[[tier]]
+id = "vvip"
+min_spend = 1_000_000
+min_orders = 5
+label = { en = "VVIP", ko = "VVIP" }
+
+[[tier]]
+id = "vip"
+min_spend = 500_000
+min_orders = 3
+label = { en = "VIP", ko = "VIP" }
+
+[[tier]]
+id = "gold"
+min_spend = 300_000
+min_orders = 2
+label = { en = "Gold", ko = "골드" }
+
+[[tier]]
+id = "silver"
+min_spend = 100_000
+min_orders = 1
+label = { en = "Silver", ko = "실버" }
+
+[[tier]]
+id = "welcome"
+min_spend = 0
+min_orders = 0
+label = { en = "Welcome", ko = "웰컴" }
+"""
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_KEYS = {"id", "min_spend", "min_orders", "label"}
+MOVER_COLUMNS = ("tier", "next_tier", "direction", "customers")
+
+
+@dataclass(frozen=True, slots=True)
+class TierRule:
+    """One tier: at least ``min_spend`` net spend and ``min_orders`` net orders in the window."""
+
+    id: str
+    min_spend: float
+    min_orders: int
+    label: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TierRules:
+    """Tiers from highest to lowest, the spend window in days, and the file they came from."""
+
+    rules: tuple[TierRule, ...]
+    source: str
+    window_days: int = 365
+
+    def __iter__(self) -> Iterator[TierRule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Tier ids from highest to lowest."""
+        return tuple(rule.id for rule in self.rules)
+
+    def rank(self, tier: str) -> int:
+        """Return the tier's position (0 = highest)."""
+        return self.ids.index(tier)
+
+    def label(self, tier: str, language: str = "en") -> str:
+        """Return the tier's display name in ``language``."""
+        for rule in self.rules:
+            if rule.id == tier:
+                return rule.label.get(language) or rule.label["en"]
+        raise ParameterError(f"tier rules ({self.source}): unknown tier {tier!r}; known: "
+                             f"{list(self.ids)}.")
+
+
+def load_tier_rules(path: str | Path | None = None) -> TierRules:
+    """Read and validate tier rules from a TOML file (default: :data:`DEFAULT_TIERS_TOML`).
+
+    Raises
+    ------
+    InputError
+        The file is missing or not TOML, a tier is malformed, ids repeat, or the last tier has
+        minimums (then some customers would get no tier). The message names file, tier and fix.
+    """
+    source = "workbench.rfm.tiers.DEFAULT_TIERS_TOML" if path is None else str(path)
+    if path is not None and not Path(path).is_file():
+        raise InputError(f"tier rules: file {source!r} does not exist. Pass the path of a TOML "
+                         "file, or None for the default tiers.")
+    text = DEFAULT_TIERS_TOML if path is None else Path(path).read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"tier rules {source!r}: not valid TOML ({exc}). Fix the line shown."
+                         ) from None
+    window = raw.get("window_days", 365)
+    if window != 365:
+        raise InputError(f"tier rules {source!r}: 'window_days' must be 365 (the facts hold "
+                         f"365-day totals); got {window!r}. Remove the key or set it to 365.")
+    tables = raw.get("tier")
+    if not isinstance(tables, list) or not tables:
+        raise InputError(f"tier rules {source!r}: no [[tier]] tables found. Copy "
+                         "workbench.rfm.DEFAULT_TIERS_TOML and edit it.")
+    rules = tuple(_tier(t, i, source) for i, t in enumerate(tables, start=1))
+    ids = [r.id for r in rules]
+    for number, rule in enumerate(rules, start=1):
+        if ids.index(rule.id) != number - 1:
+            raise InputError(f"tier rules {source!r}, tier {number}: id {rule.id!r} is used by "
+                             "an earlier tier. Give each tier its own id.")
+    last = rules[-1]
+    if last.min_spend or last.min_orders:
+        raise InputError(f"tier rules {source!r}, tier {len(rules)} ({last.id!r}): the last tier "
+                         "must have min_spend = 0 and min_orders = 0 so every customer gets a "
+                         f"tier; got {last.min_spend:g} and {last.min_orders}. Add a base tier.")
+    return TierRules(rules, source, int(window))
+
+
+def _tier(table: Any, number: int, source: str) -> TierRule:
+    where = f"tier rules {source!r}, tier {number}"
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: expected a [[tier]] table; got {table!r}.")
+    tier_id = table.get("id")
+    if not isinstance(tier_id, str) or not _ID.match(tier_id):
+        raise InputError(f"{where}: 'id' must be snake_case text such as 'gold'; got "
+                         f"{tier_id!r}.")
+    where = f"{where} ({tier_id!r})"
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}.")
+    for key in ("min_spend", "min_orders"):
+        value = table.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InputError(f"{where}: '{key}' must be a number >= 0; got {value!r}. "
+                             f"Write e.g. {key} = 0.")
+    label = table.get("label")
+    if not isinstance(label, dict) or not all(
+            isinstance(label.get(lang), str) and label[lang].strip() for lang in ("en", "ko")):
+        raise InputError(f"{where}: 'label' must have non-empty 'en' and 'ko' texts; got "
+                         f"{label!r}. Write e.g. label = {{ en = \"Gold\", ko = \"골드\" }}.")
+    return TierRule(tier_id, float(table["min_spend"]), table["min_orders"],
+                    {"en": label["en"], "ko": label["ko"]})
+
+
+def _require(table: ir.Table, columns: tuple[str, ...], owner: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise SchemaError(f"{owner}: missing required columns {missing}; got "
+                          f"{list(table.columns)}.")
+
+
+def _tier_case(spend: ir.NumericValue, orders: ir.NumericValue,
+               rules: TierRules) -> ir.StringValue:
+    branches = [((spend >= rule.min_spend) & (orders >= rule.min_orders), rule.id)
+                for rule in rules.rules[:-1]]
+    return ibis.cases(*branches, else_=rules.rules[-1].id) if branches else ibis.literal(
+        rules.rules[-1].id)
+
+
+def assign_tiers(facts: ir.Table, rules: TierRules | None = None) -> ir.Table:
+    """Return ``facts`` with ``tier``: the first tier whose minimums the customer reaches (lazy).
+
+    Parameters
+    ----------
+    facts
+        Customer facts with ``net_revenue_365d`` and ``orders_365d``.
+    rules
+        Tier rules; default :func:`load_tier_rules` ``()``.
+
+    Raises
+    ------
+    SchemaError
+        A required column is missing.
+    """
+    rules = rules if rules is not None else load_tier_rules()
+    _require(facts, ("net_revenue_365d", "orders_365d"), "assign_tiers")
+    spend = facts.net_revenue_365d.fill_null(0)
+    orders = facts.orders_365d.fill_null(0)
+    return facts.mutate(tier=_tier_case(spend, orders, rules))
+
+
+def leaving_totals(orders: ir.Table, *, as_of: date, timezone: str, horizon_days: int = 30,
+                   window_days: int = 365) -> ir.Table:
+    """Return each customer's net spend and orders that leave the rolling window next month.
+
+    These are net orders placed in ``[as_of - window_days, as_of - window_days + horizon)``
+    (local midnights): inside today's 365-day window, outside it ``horizon_days`` later.
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id``, ``leaving_revenue``, ``leaving_orders`` (customers with such orders).
+    """
+    start = as_of - timedelta(days=int(window_days))
+    end = start + timedelta(days=int(horizon_days))
+    net = orders.filter(orders.status.isin(NET_STATUSES), orders.customer_id.notnull(),
+                        orders.ordered_at >= midnight(start, timezone),
+                        orders.ordered_at < midnight(end, timezone))
+    return net.group_by("customer_id").aggregate(leaving_revenue=net.amount.sum(),
+                                                 leaving_orders=net.count())
+
+
+def tier_projection(facts: ir.Table, leaving: ir.Table, rules: TierRules | None = None, *,
+                    horizon_days: int = 30) -> ir.Table:
+    """Return each customer's tier now and at the current pace ``horizon_days`` later (lazy).
+
+    Parameters
+    ----------
+    facts
+        ``customer_id``, ``net_revenue_365d``, ``orders_365d``.
+    leaving
+        :func:`leaving_totals` for the same ``as_of`` and horizon.
+    rules
+        Tier rules; default :func:`load_tier_rules` ``()``.
+    horizon_days
+        How far ahead to project (default 30: "next month").
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id``, ``net_revenue_365d``, ``orders_365d``, ``tier``,
+        ``projected_spend_365d``, ``projected_orders_365d``, ``next_tier``; the projection is
+        the module's formula (see the module docstring).
+    """
+    rules = rules if rules is not None else load_tier_rules()
+    _require(facts, ("customer_id", "net_revenue_365d", "orders_365d"), "tier_projection")
+    _require(leaving, ("customer_id", "leaving_revenue", "leaving_orders"), "tier_projection")
+    pace = float(horizon_days) / rules.window_days
+    joined = facts.left_join(leaving, "customer_id")
+    spend = joined.net_revenue_365d.fill_null(0).cast("float64")
+    orders = joined.orders_365d.fill_null(0).cast("float64")
+    proj_spend = spend - joined.leaving_revenue.fill_null(0) + spend * pace
+    proj_orders = orders - joined.leaving_orders.fill_null(0) + orders * pace
+    out = joined.select("customer_id", net_revenue_365d=spend,
+                        orders_365d=joined.orders_365d.fill_null(0).cast("int64"),
+                        tier=_tier_case(spend, orders, rules),
+                        projected_spend_365d=proj_spend, projected_orders_365d=proj_orders)
+    return out.mutate(next_tier=_tier_case(out.projected_spend_365d, out.projected_orders_365d,
+                                           rules))
+
+
+def tier_movers(projection: ir.Table, rules: TierRules | None = None) -> ir.Table:
+    """Return counts of customers by (``tier``, ``next_tier``) with ``direction`` (lazy).
+
+    ``direction`` is ``up`` (a higher tier next month), ``down`` or ``same``.
+    """
+    rules = rules if rules is not None else load_tier_rules()
+    _require(projection, ("tier", "next_tier"), "tier_movers")
+    rank = {tier: i for i, tier in enumerate(rules.ids)}
+
+    def ranked(col: ir.StringValue) -> ir.IntegerValue:
+        return col.substitute(rank, else_=len(rank)).cast("int64")
+
+    counts = projection.group_by(["tier", "next_tier"]).aggregate(customers=ibis._.count())
+    now, nxt = ranked(counts.tier), ranked(counts.next_tier)
+    direction = ibis.cases((nxt < now, "up"), (nxt > now, "down"), else_="same")
+    return counts.select("tier", "next_tier", direction=direction, customers=counts.customers)
+
+
+def tier_summary(tiered: ir.Table) -> ir.Table:
+    """Return customers, their share, and 365-day net spend and its share per tier (lazy).
+
+    Parameters
+    ----------
+    tiered
+        :func:`assign_tiers` output (``tier``, ``net_revenue_365d``).
+
+    Returns
+    -------
+    ibis.Table
+        ``tier``, ``customers``, ``share``, ``net_revenue_365d``, ``revenue_share`` (tiers
+        without customers are absent; order and label them with :class:`TierRules`).
+    """
+    _require(tiered, ("tier", "net_revenue_365d"), "tier_summary")
+    counts = tiered.group_by("tier").aggregate(
+        customers=ibis._.count(), net_revenue_365d=tiered.net_revenue_365d.fill_null(0).sum())
+    total = counts.net_revenue_365d.sum()
+    return counts.mutate(share=counts.customers / counts.customers.sum(),
+                         revenue_share=(total == 0).ifelse(ibis.null("float64"),
+                                                           counts.net_revenue_365d / total))
