@@ -6,6 +6,7 @@ is absent so a developer without root still runs the rest of the suite.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -162,3 +163,45 @@ def test_no_data_shows_a_readable_message(tmp_path, page):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_rfm_dashboard_segment_members(server, page):
+    base, store = server
+    refreshed = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "--as-of",
+         "2026-11-16", "-q"], capture_output=True, text=True, timeout=300)
+    assert refreshed.returncode == 0, refreshed.stderr
+    page.goto(base + "/voila/render/rfm.ipynb", timeout=120_000)
+    page.wait_for_selector(".wb-segment-count", timeout=120_000)
+    assert page.locator("text=There was an error").count() == 0
+    # The page opens on the snapshot's date and shows the same numbers as workbench.rfm.
+    from workbench.reporting.params import RfmParams
+    from workbench.rfm import run_rfm
+
+    expected = run_rfm(connect(store), RfmParams(as_of=date(2026, 11, 16)))
+    sizes = expected.segments.set_index("segment")["customers"]
+    shown = page.locator(".wb-rfm-segments tr[data-segment]")
+    assert {shown.nth(i).get_attribute("data-segment"): int(shown.nth(i).get_attribute(
+        "data-customers")) for i in range(shown.count())} == {k: int(v) for k, v in sizes.items()}
+    page.wait_for_selector(".wb-chart-treemap .js-plotly-plot", timeout=60_000)
+
+    first = page.locator(".wb-segment-count").get_attribute("data-segment")
+    target = "new" if first != "new" else "lost"
+    label = expected.segments.set_index("segment").loc[target, "label"]
+    page.locator(".wb-segment select").select_option(label=f"{label} ({int(sizes[target]):,})")
+    page.wait_for_function(
+        "s => document.querySelector('.wb-segment-count').dataset.segment === s",
+        arg=target, timeout=30_000)
+    count = page.locator(".wb-segment-count")
+    assert int(count.get_attribute("data-value")) == int(sizes[target])
+    rows = page.locator(".wb-members tr.wb-member")
+    assert 0 < rows.count() <= min(50, int(sizes[target]))
+    members = expected.customers[expected.customers["segment"] == target]["customer_id"]
+    listed = {rows.nth(i).locator("td").nth(0).inner_text() for i in range(rows.count())}
+    assert listed <= set(members)
+    # Names and phones are masked: no full phone number, masked marks present.
+    text = page.locator(".wb-members").inner_text()
+    assert "*" in text
+    assert not re.search(r"010-\d{4}-\d{4}", text)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "rfm-segment.png"), full_page=True)

@@ -6,8 +6,8 @@ them in the backend and swaps them into the store in one step (see
 :func:`workbench.data.write_store`): an open dashboard keeps reading the previous snapshot
 until it reconnects, and never sees a half-written one.
 
-This module holds the KPI facts; later analyses (RFM, CLV, churn) add their columns through
-:data:`SNAPSHOT_PARTS`.
+This module holds the KPI facts and the RFM columns; later analyses (CLV, churn) add theirs
+through :data:`SNAPSHOT_PARTS`.
 """
 
 from __future__ import annotations
@@ -87,8 +87,15 @@ def kpi_facts(con: BaseBackend, *, as_of: date, settings: Settings) -> ibis.Tabl
     )
 
 
+def rfm_part(con: BaseBackend, *, as_of: date, settings: Settings) -> ibis.Table:
+    """Return RFM scores, segment, groups and tier per customer (default parameters)."""
+    from workbench.rfm.analysis import rfm_snapshot
+
+    return rfm_snapshot(con, as_of=as_of, settings=settings)
+
+
 #: Functions ``(con, as_of=, settings=) -> Table keyed by customer_id`` joined into the snapshot.
-SNAPSHOT_PARTS = [kpi_facts]
+SNAPSHOT_PARTS = [kpi_facts, rfm_part]
 
 
 def data_fingerprint(con: BaseBackend) -> str:

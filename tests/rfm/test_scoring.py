@@ -29,26 +29,28 @@ def _scores(table: ibis.Table, **kwargs) -> pd.DataFrame:
 
 
 def reference_scores(frame: pd.DataFrame, bins: int) -> pd.DataFrame:
-    # cume_dist = share of values at or below (rank "max", pct); recency scored on -days.
-    score = lambda s: np.ceil(s.rank(method="max", pct=True) * bins).astype(int)  # noqa: E731
+    # below = number of strictly worse values (rank "min" - 1); recency scored on -days.
+    score = lambda s: (np.floor((s.rank(method="min") - 1) * bins / len(s)) + 1).astype(int)  # noqa: E731
     return pd.DataFrame({"r_score": score(-frame.recency_days), "f_score": score(frame.orders),
                          "m_score": score(frame.net_revenue)})
 
 
 def test_ties_get_equal_scores():
     got = _scores(_facts([10, 10, 10, 50, 400], [1, 1, 1, 2, 3], [100, 100, 100, 200, 300]))
-    # three tied customers of five: cume_dist 3/5 -> ceil(3.0) = 3 for all of them
-    assert got.f_score.tolist() == [3, 3, 3, 4, 5]
-    assert got.m_score.tolist() == [3, 3, 3, 4, 5]
-    # recency: fewer days is better; 400 days is 1/5 -> 1, 50 days 2/5 -> 2
-    assert got.r_score.tolist() == [5, 5, 5, 2, 1]
-    assert got.rfm_cell.tolist() == ["5-3-3", "5-3-3", "5-3-3", "2-4-4", "1-5-5"]
+    # three tied customers of five with nobody below: 1 + floor(5 * 0/5) = 1 for all of them;
+    # then 3 below -> 1 + floor(15/5) = 4, and 4 below -> 5
+    assert got.f_score.tolist() == [1, 1, 1, 4, 5]
+    assert got.m_score.tolist() == [1, 1, 1, 4, 5]
+    # recency: fewer days is better; 400 days has nobody worse -> 1, 50 days 1 worse -> 2,
+    # the three at 10 days have 2 worse -> 1 + floor(10/5) = 3
+    assert got.r_score.tolist() == [3, 3, 3, 2, 1]
+    assert got.rfm_cell.tolist() == ["3-1-1", "3-1-1", "3-1-1", "2-4-4", "1-5-5"]
 
 
 @pytest.mark.parametrize("n", [1, 4], ids=["one-customer", "all-equal"])
-def test_nobody_below_anybody_gets_the_top_score(n):
+def test_nobody_below_anybody_gets_the_lowest_score(n):
     got = _scores(_facts([7] * n, [2] * n, [5000] * n), bins=5)
-    assert (got[list(RFM_SCORE_COLUMNS)] == 5).all().all()
+    assert (got[list(RFM_SCORE_COLUMNS)] == 1).all().all()
 
 
 def test_keeps_fact_columns_and_types():
@@ -158,4 +160,6 @@ def test_scores_customer_facts_end_to_end():
         .tz_localize("Asia/Seoul")})
     facts = customer_facts(orders, as_of=date(2026, 1, 10), timezone="Asia/Seoul")
     got = score_rfm(facts, bins=3).order_by("customer_id").to_pandas()
-    assert got.rfm_cell.tolist() == ["3-3-3", "3-2-2", "1-2-2"]
+    # R: a and b (last order 01-09) have one worse customer (c): 1 + floor(3 * 1/3) = 2.
+    # F and M: a has two customers below: 3; b and c tie with nobody below: 1.
+    assert got.rfm_cell.tolist() == ["2-3-3", "2-1-1", "1-1-1"]

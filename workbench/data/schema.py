@@ -366,6 +366,18 @@ _SNAPSHOT = Table(
         Column("last_active_at", "timestamp",
                description="Last visit, login or order before as_of"),
         Column("days_since_last_order", "int64"),
+        # RFM with default parameters (workbench.rfm.rfm_snapshot); null without net orders.
+        Column("recency_days", "float64", description="Days from the last net order to as_of"),
+        Column("r_score", "int64", description="Recency score 1-5 (5 = most recent)"),
+        Column("f_score", "int64", description="Frequency score 1-5"),
+        Column("m_score", "int64", description="Monetary score 1-5"),
+        Column("rfm_cell", "string", description="Scores as text, e.g. 5-4-3"),
+        Column("segment", "string", description="Named RFM segment id, e.g. champions"),
+        Column("is_vip", "boolean", description="3+ net orders in the last 90 days"),
+        Column("is_first_time", "boolean", description="Exactly one net order"),
+        Column("is_dormant", "boolean", description="No net order in the last 90 days"),
+        Column("tier", "string", description="Loyalty tier from 365-day spend and orders"),
+        Column("next_tier", "string", description="Tier next month at the current pace"),
     ),
 )
 

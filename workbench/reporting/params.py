@@ -111,7 +111,7 @@ class OverviewParams(NotebookParams):
             )
 
 
-RFM_METHODS = ("quantile", "thresholds")
+RFM_METHODS = ("quantile", "threshold")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +125,7 @@ class RfmParams(NotebookParams):
     bins
         Number of score levels for R, F and M (scores run 1..bins; 5 is the usual quintile).
     method
-        ``quantile`` (scores by rank, ties scored equally) or ``thresholds`` (fixed cut points
+        ``quantile`` (scores by rank, ties scored equally) or ``threshold`` (fixed cut points
         in days, orders and money, from the ``rfm_thresholds`` setting or the defaults).
     compare_days
         Segment migration compares ``as_of`` with this many days earlier (0: no migration).

@@ -259,8 +259,6 @@ def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = 
     """
     _check(params)
     settings = settings or load_settings()
-    rules = rules if rules is not None else load_segment_rules()
-    tier_rules = tier_rules if tier_rules is not None else load_tier_rules()
     language = params.language or settings.language
     compare = (params.as_of - timedelta(days=int(params.compare_days))
                if params.compare_days else None)
@@ -269,8 +267,15 @@ def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = 
             "lookback_days": int(params.lookback_days), "compare_as_of": compare}
     if "orders" not in con.list_tables():
         return _no_data(base, tr("rfm.message.no_data", language=language))
-    after, expr = _customer_expr(con, params, settings, rules, tier_rules)
-    customers = _fetch(expr)
+    shipped_rules = rules is None and tier_rules is None
+    rules = rules if rules is not None else load_segment_rules()
+    tier_rules = tier_rules if tier_rules is not None else load_tier_rules()
+    customers = _from_snapshot(con, params) if shipped_rules else None
+    if customers is None:
+        after, expr = _customer_expr(con, params, settings, rules, tier_rules)
+        customers = _fetch(expr)
+    else:  # dashboards open on the snapshot's date: no scan of the orders
+        after = ibis.memtable(customers.loc[:, ["customer_id", "segment"]])
     if customers.empty:
         return _no_data(base, _no_orders_message(con, params, settings, language))
     customers = customers.sort_values("customer_id", kind="stable").reset_index(drop=True)
@@ -286,6 +291,43 @@ def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = 
         migration=migration,
         tiers=_tiers_frame(_fetch(tier_summary(table)), movers, tier_rules, language),
         tier_movers=movers, message=_message(segments, customers, language))
+
+
+#: Columns of the RFM part of the per-customer snapshot (``snapshot_customers``).
+SNAPSHOT_COLUMNS = ("customer_id", "r_score", "f_score", "m_score", "rfm_cell", "segment",
+                    "is_vip", "is_first_time", "is_dormant", "tier", "next_tier", "recency_days")
+
+
+def rfm_snapshot(con: BaseBackend, *, as_of: date, settings: Settings) -> Any:
+    """Return the RFM columns of the per-customer snapshot, default parameters (lazy).
+
+    Scores use all history, 5 bins by quantile, the shipped segment and tier rules: what a
+    dashboard shows when it opens on the snapshot's date (see :func:`workbench.snapshot.refresh`).
+    """
+    _, expr = _customer_expr(con, RfmParams(as_of=as_of), settings, load_segment_rules(),
+                             load_tier_rules())
+    return expr.select(*SNAPSHOT_COLUMNS)
+
+
+def _from_snapshot(con: Any, params: RfmParams) -> pd.DataFrame | None:
+    """Return the result's customers read from the snapshot, or ``None`` when it does not fit.
+
+    It fits when the snapshot was taken for ``params.as_of`` with the default parameters.
+    """
+    from workbench.snapshot import read_snapshot_meta
+
+    if (int(params.bins), params.method, int(params.lookback_days)) != (5, "quantile", 0):
+        return None
+    meta = read_snapshot_meta(con)
+    if not meta or pd.Timestamp(meta["as_of"]).date() != params.as_of:
+        return None
+    snap = con.table("snapshot_customers")
+    if "segment" not in snap.columns:
+        return None
+    frame = _fetch(snap.filter(snap.segment.notnull()).select(*CUSTOMER_COLUMNS))
+    if frame.empty:
+        return None
+    return frame.astype({c: "int8" for c in ("r_score", "f_score", "m_score")})
 
 
 def _check(params: Any) -> None:

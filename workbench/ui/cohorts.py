@@ -1,0 +1,95 @@
+"""The cohorts page: retention and revenue triangles, purchase cycles, who is due this week.
+
+No analysis happens here: the page calls :func:`workbench.rfm.run_cohorts`.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from typing import Any
+
+import ipywidgets as widgets
+
+from workbench.i18n import format_number, tr
+from workbench.reporting.params import CohortParams
+from workbench.ui.page import Page, show_figure
+
+__all__ = ["CohortPage", "show_cohorts"]
+
+CHARTS = ("retention", "revenue", "cycles")
+
+
+class CohortPage(Page):
+    """Cohorts and purchase cycles for one store; ``display(page)`` shows it."""
+
+    def run(self) -> Any:
+        """Run :func:`workbench.rfm.run_cohorts` for the page's parameters."""
+        from workbench.rfm import run_cohorts
+
+        return run_cohorts(self.con, self.params, settings=self.settings)
+
+    def _figures(self) -> dict[str, Any]:
+        r = self.result
+        return {"retention": r.figure_retention, "revenue": r.figure_revenue,
+                "cycles": r.figure_cycles}
+
+    def _due_html(self) -> str:
+        cycles = self.result.cycles
+        if cycles.empty or "due_this_week" not in cycles.columns:
+            return ""
+        key = cycles.columns[0]
+        due = cycles[cycles["due_this_week"] > 0].sort_values("due_this_week", ascending=False)
+        items = "".join(
+            f"<li data-key='{html.escape(str(getattr(r, key)))}' data-value='"
+            f"{int(r.due_this_week)}'>{html.escape(str(getattr(r, key)))}: "
+            f"{format_number(r.due_this_week, language=self.language)}</li>"
+            for r in due.itertuples())
+        return (f"<div class='wb-due'><h3>{tr('ui.due_title', language=self.language)}</h3>"
+                f"<ul>{items}</ul></div>")
+
+    def static_parts(self) -> list[Any]:
+        """Return the three charts and the due-this-week counts."""
+        return [*(make() for make in self._figures().values()), self._due_html()]
+
+    def form(self) -> list[widgets.Widget]:
+        """Return the as-of date, the cycle level and the channel split."""
+        lang = self.language
+        self.w_as_of = self.date_picker()
+        self.w_level = widgets.ToggleButtons(
+            options=[(tr("cohorts.level.category", language=lang), "category"),
+                     (tr("cohorts.level.product", language=lang), "product")],
+            value=self.params.cycle_level, description=tr("ui.level", language=lang))
+        self.w_level.add_class("wb-cycle-level")
+        self.w_channel = widgets.Checkbox(value=bool(self.params.by_channel),
+                                          description=tr("ui.by_channel", language=lang))
+        self.w_channel.add_class("wb-by-channel")
+        for w in (self.w_as_of, self.w_level, self.w_channel):
+            w.observe(self._on_change, names="value")
+        return [self.w_as_of, self.w_level, self.w_channel]
+
+    def body(self) -> list[widgets.Widget]:
+        """Return the chart outputs and the due list (created once)."""
+        if not hasattr(self, "w_charts"):
+            self.w_charts = {name: widgets.Output() for name in CHARTS}
+            for name, out in self.w_charts.items():
+                out.add_class(f"wb-chart-{name}")
+            self.w_due = widgets.HTML()
+        return [*self.w_charts.values(), self.w_due]
+
+    def render(self) -> None:
+        """Fill the charts and the due list from the result."""
+        for name, make in self._figures().items():
+            show_figure(self.w_charts[name], make())
+        self.w_due.value = self._due_html()
+
+    def _on_change(self, _change: dict) -> None:
+        as_of = self.w_as_of.value
+        if isinstance(as_of, date):
+            self.update(as_of=as_of, cycle_level=self.w_level.value,
+                        by_channel=bool(self.w_channel.value))
+
+
+def show_cohorts(params: CohortParams) -> CohortPage:
+    """Return the cohorts page for ``params``; the notebook's last expression displays it."""
+    return CohortPage(params)
