@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import nbformat
@@ -61,6 +61,9 @@ def main() -> None:
                                     "language": "python"}
     nbformat.write(blank, folder / "blank.ipynb")
 
+    from workbench.snapshot import refresh
+
+    refresh(date.today() - timedelta(days=date.today().weekday()), store=str(store))
     port = _port()
     server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "dashboard", "--port",
                                str(port), "--store", str(store), "--notebooks-dir", str(folder),
@@ -72,21 +75,21 @@ def main() -> None:
             break
         except OSError:
             time.sleep(0.2)
-    render, change, floor = [], [], []
+    render, change, floor, rfm_render, rfm_change = [], [], [], [], []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             for _ in range(args.repeat):
                 page = browser.new_page()
                 t0 = time.perf_counter()
-                page.goto(f"{base}/voila/render/blank.ipynb")
+                page.goto(f"{base}/voila/render/blank.ipynb", timeout=120_000)
                 page.wait_for_selector("text=ready", timeout=120_000)
                 floor.append(time.perf_counter() - t0)
                 page.close()
 
                 page = browser.new_page()
                 t0 = time.perf_counter()
-                page.goto(f"{base}/voila/render/overview.ipynb")
+                page.goto(f"{base}/voila/render/overview.ipynb", timeout=120_000)
                 page.wait_for_selector(".wb-tile[data-metric='net_revenue']", timeout=120_000)
                 page.wait_for_selector(".wb-chart-trend .js-plotly-plot", timeout=120_000)
                 render.append(time.perf_counter() - t0)
@@ -100,6 +103,23 @@ def main() -> None:
                     timeout=60_000, polling=10)
                 change.append(time.perf_counter() - t0)
                 page.close()
+
+                page = browser.new_page()
+                t0 = time.perf_counter()
+                page.goto(f"{base}/voila/render/rfm.ipynb", timeout=120_000)
+                page.wait_for_selector(".wb-segment-count", timeout=120_000)
+                page.wait_for_selector(".wb-chart-treemap .js-plotly-plot", timeout=120_000)
+                rfm_render.append(time.perf_counter() - t0)
+                first = page.locator(".wb-segment-count").get_attribute("data-segment")
+                # the last option, never the segment that is open
+                option = page.locator(".wb-segment select option").last.inner_text()
+                t0 = time.perf_counter()
+                page.locator(".wb-segment select").select_option(label=option)
+                page.wait_for_function(
+                    "s => document.querySelector('.wb-segment-count').dataset.segment !== s",
+                    arg=first, timeout=60_000, polling=10)
+                rfm_change.append(time.perf_counter() - t0)
+                page.close()
             browser.close()
     finally:
         server.terminate()
@@ -109,6 +129,10 @@ def main() -> None:
           "(target <= 5 s)")
     print(f"period change (week -> month): best {min(change):.2f} s, "
           f"all {[round(x, 2) for x in change]} (target <= 0.5 s)")
+    print(f"RFM page full render (from the snapshot): best {min(rfm_render):.2f} s, "
+          f"all {[round(x, 2) for x in rfm_render]} (target <= 5 s)")
+    print(f"RFM segment change (members list): best {min(rfm_change):.2f} s, "
+          f"all {[round(x, 2) for x in rfm_change]}")
     print(f"reference one-cell Voila page: best {min(floor):.2f} s")
     print(f"ratio overview / reference page: {best / min(floor):.1f}x")
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -101,9 +101,12 @@ WITH net AS (
   FROM per LEFT JOIN top USING (customer_id)
 )
 SELECT *,
-       (floor((rank() OVER (ORDER BY recency_days DESC) - 1) * {bins} / count(*) OVER ()) + 1)::TINYINT AS r_score,
-       (floor((rank() OVER (ORDER BY orders) - 1) * {bins} / count(*) OVER ()) + 1)::TINYINT AS f_score,
-       (floor((rank() OVER (ORDER BY net_revenue) - 1) * {bins} / count(*) OVER ()) + 1)::TINYINT AS m_score,
+       (floor((rank() OVER (ORDER BY recency_days DESC) - 1) * {bins}
+              / count(*) OVER ()) + 1)::TINYINT AS r_score,
+       (floor((rank() OVER (ORDER BY orders) - 1) * {bins}
+              / count(*) OVER ()) + 1)::TINYINT AS f_score,
+       (floor((rank() OVER (ORDER BY net_revenue) - 1) * {bins}
+              / count(*) OVER ()) + 1)::TINYINT AS m_score,
        concat_ws('-', r_score, f_score, m_score) AS rfm_cell
 FROM facts
 """
