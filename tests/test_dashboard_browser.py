@@ -140,8 +140,15 @@ def test_refresh_while_a_dashboard_is_open(server, page):
         [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "-q"],
         capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    page.reload(timeout=120_000)
+    # Open the dashboard again after the refresh, in a new tab while the first stays open.
+    # (Reloading the same tab is not used: with Voila 0.5.13 a same-tab reload or second
+    # navigation now and then never reaches "load", with or without a refresh in between; a
+    # known issue in the README, not fixed yet.)
+    first = page
+    page = first.context.browser.new_page(viewport={"width": 1200, "height": 1600})
+    page.goto(base + "/voila/render/overview.ipynb", timeout=120_000)
     page.wait_for_selector(".wb-kpi-tiles .wb-tile", timeout=120_000)
+    assert first.locator(".wb-kpi-tiles .wb-tile").count() > 0  # the open one still shows
     assert page.locator("text=There was an error").count() == 0
     footer = page.locator(".wb-footer").inner_text()
     assert "snapshot" in footer
