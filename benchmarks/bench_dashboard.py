@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     from workbench.reporting.notebooks import notebooks_dir
@@ -76,54 +77,60 @@ def main() -> None:
         except OSError:
             time.sleep(0.2)
     render, change, floor, rfm_render, rfm_change = [], [], [], [], []
+    hangs = 0
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             for _ in range(args.repeat):
-                page = browser.new_page()
-                t0 = time.perf_counter()
-                page.goto(f"{base}/voila/render/blank.ipynb", timeout=120_000)
-                page.wait_for_selector("text=ready", timeout=120_000)
-                floor.append(time.perf_counter() - t0)
-                page.close()
-
-                page = browser.new_page()
-                t0 = time.perf_counter()
-                page.goto(f"{base}/voila/render/overview.ipynb", timeout=120_000)
-                page.wait_for_selector(".wb-tile[data-metric='net_revenue']", timeout=120_000)
-                page.wait_for_selector(".wb-chart-trend .js-plotly-plot", timeout=120_000)
-                render.append(time.perf_counter() - t0)
-                tile = ".wb-tile[data-metric='net_revenue']"
-                before = page.locator(tile).get_attribute("data-value")
-                t0 = time.perf_counter()
-                page.locator(".wb-period button", has_text="Month").click()
-                page.wait_for_function(
-                    "([sel, v]) => { const t = document.querySelector(sel);"
-                    " return t && t.dataset.value !== v; }", arg=[tile, before],
-                    timeout=60_000, polling=10)
-                change.append(time.perf_counter() - t0)
-                page.close()
-
-                page = browser.new_page()
-                t0 = time.perf_counter()
-                page.goto(f"{base}/voila/render/rfm.ipynb", timeout=120_000)
-                page.wait_for_selector(".wb-segment-count", timeout=120_000)
-                page.wait_for_selector(".wb-chart-treemap .js-plotly-plot", timeout=120_000)
-                rfm_render.append(time.perf_counter() - t0)
-                first = page.locator(".wb-segment-count").get_attribute("data-segment")
-                # the last option, never the segment that is open
-                option = page.locator(".wb-segment select option").last.inner_text()
-                t0 = time.perf_counter()
-                page.locator(".wb-segment select").select_option(label=option)
-                page.wait_for_function(
-                    "s => document.querySelector('.wb-segment-count').dataset.segment !== s",
-                    arg=first, timeout=60_000, polling=10)
-                rfm_change.append(time.perf_counter() - t0)
-                page.close()
+                try:
+                    page = browser.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(f"{base}/voila/render/blank.ipynb", timeout=30_000)
+                    page.wait_for_selector("text=ready", timeout=30_000)
+                    floor.append(time.perf_counter() - t0)
+                    page.close()
+                    page = browser.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(f"{base}/voila/render/overview.ipynb", timeout=30_000)
+                    page.wait_for_selector(".wb-tile[data-metric='net_revenue']", timeout=30_000)
+                    page.wait_for_selector(".wb-chart-trend .js-plotly-plot", timeout=30_000)
+                    render.append(time.perf_counter() - t0)
+                    tile = ".wb-tile[data-metric='net_revenue']"
+                    before = page.locator(tile).get_attribute("data-value")
+                    t0 = time.perf_counter()
+                    page.locator(".wb-period button", has_text="Month").click()
+                    page.wait_for_function(
+                        "([sel, v]) => { const t = document.querySelector(sel);"
+                        " return t && t.dataset.value !== v; }", arg=[tile, before],
+                        timeout=60_000, polling=10)
+                    change.append(time.perf_counter() - t0)
+                    page.close()
+                    page = browser.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(f"{base}/voila/render/rfm.ipynb", timeout=30_000)
+                    page.wait_for_selector(".wb-segment-count", timeout=30_000)
+                    page.wait_for_selector(".wb-chart-treemap .js-plotly-plot", timeout=30_000)
+                    rfm_render.append(time.perf_counter() - t0)
+                    first = page.locator(".wb-segment-count").get_attribute("data-segment")
+                    # the last option, never the segment that is open
+                    option = page.locator(".wb-segment select option").last.inner_text()
+                    t0 = time.perf_counter()
+                    page.locator(".wb-segment select").select_option(label=option)
+                    page.wait_for_function(
+                        "s => document.querySelector('.wb-segment-count').dataset.segment !== s",
+                        arg=first, timeout=60_000, polling=10)
+                    rfm_change.append(time.perf_counter() - t0)
+                    page.close()
+                except PlaywrightTimeout:
+                    # Voila 0.5.13 now and then never finishes a page (README, known
+                    # issue); counted, and the round is left out of the timings.
+                    hangs += 1
+                    page.close()
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=20)
+    print(f"rounds: {args.repeat}, pages that never finished loading (30 s): {hangs}")
     best = min(render)
     print(f"overview full render: best {best:.2f} s, all {[round(x, 2) for x in render]} "
           "(target <= 5 s)")

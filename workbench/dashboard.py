@@ -27,6 +27,10 @@ def voila_command(folder: Path, port: int) -> list[str]:
         sys.executable, "-m", "voila", str(folder), "--no-browser", f"--port={port}",
         "--Voila.ip=127.0.0.1", "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaExecutor.timeout=120", "--Voila.tornado_settings={'allow_origin': ''}",
+        # A closed tab's shutdown request is refused by Voila 0.5.13 ("_xsrf argument missing"),
+        # so its kernel would live on and hold memory: cull kernels idle for 15 minutes.
+        "--MappingKernelManager.cull_idle_timeout=900",
+        "--MappingKernelManager.cull_interval=60",
     ]
 
 
