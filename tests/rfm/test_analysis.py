@@ -169,3 +169,25 @@ def test_empty_store(tmp_path):
 def test_parameter_errors(con, params, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
         run_rfm(con, params, settings=SETTINGS)
+
+
+def test_snapshot_gives_the_same_result_as_computing(store_copy):
+    """A dashboard on the snapshot's date reads segments and migration from the snapshot."""
+    from datetime import date
+
+    from workbench.data import connect
+    from workbench.reporting.params import RfmParams
+    from workbench.rfm import load_segment_rules, run_rfm
+    from workbench.snapshot import refresh
+
+    as_of = date(2026, 11, 16)
+    refresh(as_of, store=str(store_copy))
+    con = connect(store_copy)
+    params = RfmParams(as_of=as_of)
+    from_snapshot = run_rfm(con, params)
+    computed = run_rfm(con, params, rules=load_segment_rules())  # own rules: no snapshot
+    pd.testing.assert_frame_equal(from_snapshot.segments, computed.segments)
+    pd.testing.assert_frame_equal(from_snapshot.migration.reset_index(drop=True),
+                                  computed.migration.reset_index(drop=True))
+    pd.testing.assert_frame_equal(from_snapshot.tiers, computed.tiers)
+    assert from_snapshot.message == computed.message

@@ -378,6 +378,8 @@ _SNAPSHOT = Table(
         Column("is_dormant", "boolean", description="No net order in the last 90 days"),
         Column("tier", "string", description="Loyalty tier from 365-day spend and orders"),
         Column("next_tier", "string", description="Tier next month at the current pace"),
+        Column("previous_segment", "string",
+               description="Segment 30 days before as_of (null: not yet a customer)"),
     ),
 )
 

@@ -271,18 +271,27 @@ def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = 
     rules = rules if rules is not None else load_segment_rules()
     tier_rules = tier_rules if tier_rules is not None else load_tier_rules()
     customers = _from_snapshot(con, params) if shipped_rules else None
+    before_frame = None
     if customers is None:
         after, expr = _customer_expr(con, params, settings, rules, tier_rules)
         customers = _fetch(expr)
     else:  # dashboards open on the snapshot's date: no scan of the orders
         after = ibis.memtable(customers.loc[:, ["customer_id", "segment"]])
+        previous = customers.pop("previous_segment") if (
+            "previous_segment" in customers.columns) else None
+        if previous is not None and int(params.compare_days) == int(
+                RfmParams().compare_days):
+            known = previous.notna()
+            before_frame = pd.DataFrame({"customer_id": customers.loc[known, "customer_id"],
+                                         "segment": previous[known]})
     if customers.empty:
         return _no_data(base, _no_orders_message(con, params, settings, language))
     customers = customers.sort_values("customer_id", kind="stable").reset_index(drop=True)
     table = ibis.memtable(customers)
     segments = _segments_frame(_fetch(segment_summary(table)), rules, language)
     movers = _movers_frame(_fetch(tier_movers(table, tier_rules)), tier_rules, language)
-    migration = (_migration_frame(con, after, compare, params, settings, rules, language)
+    migration = (_migration_frame(con, after, compare, params, settings, rules, language,
+                                  before=before_frame)
                  if compare else _empty(MIGRATION_COLUMNS))
     return RfmResult(
         **base, customers=customers, segments=segments,
@@ -304,9 +313,18 @@ def rfm_snapshot(con: BaseBackend, *, as_of: date, settings: Settings) -> Any:
     Scores use all history, 5 bins by quantile, the shipped segment and tier rules: what a
     dashboard shows when it opens on the snapshot's date (see :func:`workbench.snapshot.refresh`).
     """
-    _, expr = _customer_expr(con, RfmParams(as_of=as_of), settings, load_segment_rules(),
-                             load_tier_rules())
-    return expr.select(*SNAPSHOT_COLUMNS)
+    from workbench.features import facts_for
+
+    params = RfmParams(as_of=as_of)
+    rules = load_segment_rules()
+    _, expr = _customer_expr(con, params, settings, rules, load_tier_rules())
+    # The segment ``compare_days`` earlier, so a dashboard draws the migration from the
+    # snapshot too (all-history facts only grow: everyone then is a customer now).
+    compare = as_of - timedelta(days=int(params.compare_days))
+    before = segmented_facts(facts_for(con, compare, settings=settings), rules)
+    before = before.select("customer_id", previous_segment=before.segment)
+    out = expr.left_join(before, "customer_id")
+    return out.select(*SNAPSHOT_COLUMNS, "previous_segment")
 
 
 def _from_snapshot(con: Any, params: RfmParams) -> pd.DataFrame | None:
@@ -324,7 +342,8 @@ def _from_snapshot(con: Any, params: RfmParams) -> pd.DataFrame | None:
     snap = con.table("snapshot_customers")
     if "segment" not in snap.columns:
         return None
-    frame = _fetch(snap.filter(snap.segment.notnull()).select(*CUSTOMER_COLUMNS))
+    extra = ["previous_segment"] if "previous_segment" in snap.columns else []
+    frame = _fetch(snap.filter(snap.segment.notnull()).select(*CUSTOMER_COLUMNS, *extra))
     if frame.empty:
         return None
     return frame.astype({c: "int8" for c in ("r_score", "f_score", "m_score")})
@@ -434,12 +453,17 @@ def _segment_label(segment: str, rules: SegmentRules, language: str) -> str:
 
 
 def _migration_frame(con: Any, after: Any, compare: date, params: RfmParams,
-                     settings: Settings, rules: SegmentRules, language: str) -> pd.DataFrame:
+                     settings: Settings, rules: SegmentRules, language: str, *,
+                     before: pd.DataFrame | None = None) -> pd.DataFrame:
     from workbench.features import facts_for
 
-    lookback = int(params.lookback_days) or None
-    before = segmented_facts(facts_for(con, compare, settings=settings, lookback_days=lookback),
-                             rules, bins=int(params.bins), method=params.method)
+    if before is not None:  # segments at ``compare`` read from the snapshot
+        before = ibis.memtable(before)
+    else:
+        lookback = int(params.lookback_days) or None
+        before = segmented_facts(
+            facts_for(con, compare, settings=settings, lookback_days=lookback), rules,
+            bins=int(params.bins), method=params.method)
     frame = order_migration(_fetch(migration_counts(before, after)), rules)
     frame["from_label"] = [_segment_label(s, rules, language) for s in frame["from_segment"]]
     frame["to_label"] = [_segment_label(s, rules, language) for s in frame["to_segment"]]

@@ -22,7 +22,6 @@ from workbench.clock import this_week
 from workbench.data import connect
 from workbench.errors import StoreError
 from workbench.i18n import get_language, tr
-from workbench.reporting.run import record_headline
 from workbench.results import Status
 from workbench.settings import Settings, load_settings
 from workbench.ui.common import detect_mode, footer_html, message_html
@@ -140,6 +139,8 @@ class Page:
 
     def display_static(self) -> None:
         """Show the result as static HTML and figures (papermill reports)."""
+        from workbench.reporting.run import record_headline
+
         r = self.result
         if r.status == Status.OK:
             display(HTML(f"<h2>{html.escape(r.message)}</h2>"))
