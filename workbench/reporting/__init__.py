@@ -1,11 +1,4 @@
-"""Notebook parameters, papermill runs, the weekly report and its index pages.
-
-The runner (papermill, nbconvert) is imported on first use: dashboards import the parameter
-classes from here, and papermill's imports alone cost about 0.9 s of every page's start.
-"""
-
-import importlib
-from typing import Any
+"""Notebook parameters, papermill runs, the weekly report and its index pages."""
 
 from workbench.reporting.params import (
     CohortParams,
@@ -14,9 +7,14 @@ from workbench.reporting.params import (
     RfmParams,
     params_for,
 )
-
-_RUN_NAMES = ("ReportError", "WeeklyRun", "record_headline", "run_weekly", "week_label",
-              "week_start")
+from workbench.reporting.run import (
+    ReportError,
+    WeeklyRun,
+    record_headline,
+    run_weekly,
+    week_label,
+    week_start,
+)
 
 __all__ = [
     "CohortParams",
@@ -31,9 +29,3 @@ __all__ = [
     "week_label",
     "week_start",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _RUN_NAMES:
-        return getattr(importlib.import_module("workbench.reporting.run"), name)
-    raise AttributeError(f"module 'workbench.reporting' has no attribute {name!r}")
