@@ -26,7 +26,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-__all__ = ["format_date", "format_money", "format_number", "get_language", "set_language", "tr"]
+__all__ = ["format_date", "format_money", "format_number", "format_value", "get_language",
+           "set_language", "tr"]
 
 _LOCALES = {"en": "en_US", "ko": "ko_KR"}
 _state = {"language": None}
@@ -95,6 +96,30 @@ def format_money(value: float, currency: str = "KRW", *, language: str | None = 
     from babel.numbers import format_currency
 
     return format_currency(value, currency, locale=_LOCALES[language or get_language()])
+
+
+def format_value(value: object, unit: str, currency: str = "KRW", *,
+                 language: str | None = None) -> str:
+    """Format a metric by its unit: ``money``, ``share`` (as %), ``ratio`` or a count.
+
+    Missing values (``None``, NaN) show as a dash.
+
+    >>> format_value(0.1234, "share", language="en")
+    '12.3%'
+    >>> format_value(None, "money")
+    '–'
+    """
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "money":
+        return format_money(value, currency, language=language)
+    if unit == "share":
+        return format_number(100 * value, digits=1, language=language) + "%"
+    if unit == "ratio":
+        return format_number(value, digits=2, language=language)
+    return format_number(value, language=language)
 
 
 def format_date(value: date, *, language: str | None = None) -> str:

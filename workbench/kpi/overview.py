@@ -18,7 +18,7 @@ import pandas as pd
 
 from workbench.data.schema import NET_STATUSES
 from workbench.errors import ParameterError
-from workbench.i18n import format_date, format_money, format_number, tr
+from workbench.i18n import format_date, format_money, format_number, format_value, tr
 from workbench.kpi import queries as q
 from workbench.kpi.drivers import Decomposition, drivers_frame
 from workbench.kpi.periods import period_bounds, shift_period, week_starts
@@ -134,7 +134,7 @@ class OverviewResult(ResultMixin):
                                                               kind="stable").index[:3]]
         return [
             {"metric": r.metric, "label": r.label,
-             "value": _format_value(r.current, r.unit, self.currency, self.language),
+             "value": format_value(r.current, r.unit, self.currency, language=self.language),
              "change": _format_change(r.current, r.previous, r.change_pct, r.unit,
                                      self.language),
              "change_pct": float(r.change_pct),
@@ -154,7 +154,7 @@ class OverviewResult(ResultMixin):
                         as_of=format_date(self.as_of, language=lang)))
         for r in self.tiles.itertuples():
             lines.append(tr("kpi.summary.tile", language=lang, label=r.label,
-                            value=_format_value(r.current, r.unit, self.currency, lang),
+                            value=format_value(r.current, r.unit, self.currency, language=lang),
                             change=_format_change(r.current, r.previous, r.change_pct, r.unit,
                                                  lang) or "–"))
         lines.append(_repurchase_line(self.repurchase, lang))
@@ -195,19 +195,6 @@ def _num(value: Any) -> float:
     return 0.0 if value is None or pd.isna(value) else float(value)
 
 
-def _format_value(value: Any, unit: str, currency: str, language: str) -> str:
-    """Format a tile value: money in the currency's minor units, shares in %, counts grouped."""
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "money":
-        return format_money(value, currency, language=language)
-    if unit == "share":
-        return format_number(100 * value, digits=1, language=language) + "%"
-    if unit == "ratio":
-        return format_number(value, digits=2, language=language)
-    return format_number(value, language=language)
-
-
 def _format_change(current: Any, previous: Any, change_pct: Any, unit: str,
                   language: str) -> str:
     """Format a change: percentage points (``%p``) for shares, relative % otherwise."""
@@ -234,7 +221,7 @@ def _repurchase_line(repurchase: pd.DataFrame, language: str) -> str:
     if not r["cohort_size"]:
         return tr("kpi.summary.no_cohort", language=language, **fields)
     return tr("kpi.summary.repurchase", language=language, window=int(r["window_days"]),
-              rate=_format_value(r["rate"], "share", "KRW", language),
+              rate=format_value(r["rate"], "share", language=language),
               cohort=format_number(r["cohort_size"], language=language), **fields)
 
 

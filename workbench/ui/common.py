@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import html
-import math
 import os
 from typing import Any
 
 import pandas as pd
 
 from workbench import __version__
-from workbench.i18n import format_money, format_number, tr
+from workbench.i18n import format_value, tr
 
 __all__ = ["detect_mode", "footer_html", "message_html", "tiles_html"]
 
@@ -28,18 +27,6 @@ def detect_mode(mode: str = "auto") -> str:
     if any(k.startswith("VOILA_") for k in os.environ):
         return "dashboard"
     return "interactive"
-
-
-def _format(value: Any, unit: str, currency: str, language: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return "–"
-    if unit == "money":
-        return format_money(value, currency, language=language)
-    if unit == "share":
-        return format_number(100 * value, digits=1, language=language) + "%"
-    if unit == "ratio":
-        return format_number(value, digits=2, language=language)
-    return format_number(value, language=language)
 
 
 def _change(row: pd.Series, language: str) -> tuple[str, str]:
@@ -63,7 +50,7 @@ def tiles_html(tiles: pd.DataFrame, *, currency: str, language: str) -> str:
     """
     parts = []
     for _, row in tiles.iterrows():
-        value = _format(row["current"], row["unit"], currency, language)
+        value = format_value(row["current"], row["unit"], currency, language=language)
         change, cls = _change(row, language)
         raw = "" if pd.isna(row["current"]) else repr(float(row["current"]))
         parts.append(
