@@ -12,7 +12,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from workbench.data import NET_STATUSES, connect, write_store
 from workbench.kpi import run_overview
-from workbench.kpi.repurchase import cohort_bounds
+from workbench.kpi.repurchase import cohort_bounds, kaplan_meier, wilson_interval
 from workbench.reporting.params import OverviewParams
 from workbench.settings import Settings
 
@@ -184,3 +184,31 @@ def test_random_stores_match_the_references(tmp_path_factory, rows, window):
         assert ((curve["share"] >= 0) & (curve["share"] <= 1)).all()
     else:
         assert curve.empty
+
+
+@settings(max_examples=200, deadline=None)
+@given(k=st.integers(0, 5000), extra=st.integers(0, 5000),
+       alpha=st.sampled_from([0.01, 0.05, 0.1, 0.2]))
+def test_wilson_interval_equals_statsmodels(k, extra, alpha):
+    n = k + extra
+    if n == 0:
+        return
+    low, high = proportion_confint(k, n, alpha=alpha, method="wilson")
+    assert wilson_interval(k, n, alpha) == pytest.approx((low, high), rel=1e-12, abs=1e-15)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=1, max_size=80))
+def test_kaplan_meier_equals_statsmodels(data):
+    time = np.array([t for t, _ in data], dtype="float64")
+    event = np.array([e for _, e in data])
+    times, surv, se = kaplan_meier(time, event)
+    if not event.any():
+        assert len(times) == 0
+        return
+    fit = SurvfuncRight(time, event.astype(int))
+    np.testing.assert_allclose(times, fit.surv_times)
+    np.testing.assert_allclose(surv, fit.surv_prob, rtol=1e-12, atol=1e-15)
+    # statsmodels leaves the error undefined (NaN) where S reaches 0; ours is 0 there.
+    expected = np.where(fit.surv_prob > 0, fit.surv_prob_se, 0.0)
+    np.testing.assert_allclose(se, expected, rtol=1e-10, atol=1e-15)

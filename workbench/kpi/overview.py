@@ -227,7 +227,8 @@ def _repurchase_line(repurchase: pd.DataFrame, language: str) -> str:
 
 # ---------------------------------------------------------------------------------- computing
 def run_overview(con: BaseBackend, params: OverviewParams, *,
-                 settings: Settings | None = None) -> OverviewResult:
+                 settings: Settings | None = None,
+                 cache: dict[tuple, Any] | None = None) -> OverviewResult:
     """Compute the KPI overview for ``params.as_of`` (see :class:`OverviewResult`).
 
     Parameters
@@ -239,6 +240,12 @@ def run_overview(con: BaseBackend, params: OverviewParams, *,
         ``trend_weeks``.
     settings
         Time zone, currency and default language; default: ``workbench.toml``.
+    cache
+        A dict kept by the caller between calls on the same connection (a dashboard page):
+        parts that do not depend on the period (store facts, the weekly trend, first-time
+        buyers) are computed once per ``as_of`` and reused, so switching between week and
+        month runs only the month's and the top-share queries. Values in it are immutable
+        results of this function; leave it out for a fresh computation.
 
     Returns
     -------
@@ -260,26 +267,47 @@ def run_overview(con: BaseBackend, params: OverviewParams, *,
             "current": (cur_start, cur_end - timedelta(days=1)),
             "previous": (prev_start, cur_start - timedelta(days=1))}
     orders, events, customers = _tables(con)
-    facts = (_fetch(q.store_facts(orders, events, before=params.as_of,
-                                  timezone=settings.timezone)).iloc[0]
-             if orders is not None else {"orders": 0, "activity_events": 0})
+    memo = _Memo({} if cache is None else cache,
+                 (params.as_of, settings.timezone, int(params.trend_weeks)))
+    facts = memo("facts", lambda: (
+        _fetch(q.store_facts(orders, events, before=params.as_of,
+                             timezone=settings.timezone)).iloc[0]
+        if orders is not None else {"orders": 0, "activity_events": 0}))
     definitions = _definitions(params, settings, language, bool(facts["activity_events"]))
     if not facts["orders"]:
         return _no_data(base, definitions, language)
-    trend, rows = _period_rows(orders, events, customers, params, settings)
+    trend, rows = _period_rows(orders, events, customers, params, settings, memo)
     top = _top_shares(orders, params, settings)
     tiles = _tiles(rows, top, language)
     drivers, dec = drivers_frame(rows[0], rows[1], language=language)
     note = _fallback_note(dec, settings.currency, language)
-    buyers = _first_buyers(orders, params, settings)
+    window = int(params.repurchase_window_days)
+    buyers = memo(("buyers", window), lambda: _first_buyers(orders, params, settings))
     status, message = _status_message(rows, tiles, drivers, note, orders, base, settings)
     return OverviewResult(
         **base, tiles=tiles, drivers=drivers, trend=trend, definitions=definitions,
-        repurchase=repurchase_rate(buyers, as_of=params.as_of, timezone=settings.timezone,
-                                   window_days=params.repurchase_window_days),
-        second_order_curve=second_order_curve(buyers, as_of=params.as_of,
-                                              timezone=settings.timezone),
+        repurchase=memo(("repurchase", window), lambda: repurchase_rate(
+            buyers, as_of=params.as_of, timezone=settings.timezone, window_days=window)),
+        second_order_curve=memo("curve", lambda: second_order_curve(
+            buyers, as_of=params.as_of, timezone=settings.timezone)),
         status=status, message=message, drivers_note=note)
+
+
+class _Memo:
+    """Caller-kept cache of the parts of an overview that do not depend on the period.
+
+    Keys combine the part's name with everything it depends on (``as_of``, zone, trend
+    length); the cached frames are shared between results, which never modify them.
+    """
+
+    def __init__(self, store: dict[tuple, Any], scope: tuple) -> None:
+        self.store, self.scope = store, scope
+
+    def __call__(self, name: Any, compute: Any) -> Any:
+        key = (*self.scope, name)
+        if key not in self.store:
+            self.store[key] = compute()
+        return self.store[key]
 
 
 def _check(params: Any) -> None:
@@ -324,23 +352,26 @@ def _buckets(orders: Any, events: Any, customers: Any, bounds: list[date],
 
 
 def _period_rows(orders: Any, events: Any, customers: Any, params: OverviewParams,
-                 settings: Settings) -> tuple[pd.DataFrame, list[dict[str, float]]]:
+                 settings: Settings, memo: _Memo) -> tuple[pd.DataFrame, list[dict[str, float]]]:
     weeks = week_starts(params.as_of, params.trend_weeks)
     bounds = [*weeks, weeks[-1] + timedelta(days=7)]
-    weekly = _buckets(orders, events, customers, bounds, settings)
+    weekly = memo("weekly", lambda: _buckets(orders, events, customers, bounds, settings))
     # Weekly tiles are the trend's last two weeks; months need their own distinct counts.
     rows = (weekly[-2:] if params.period == "W" else
             _buckets(orders, events, customers, list(period_bounds(params.as_of, "M")),
                      settings))
+    return memo("trend", lambda: _trend(weeks, weekly)), rows
+
+
+def _trend(weeks: list[date], weekly: list[dict[str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(weekly)
-    trend = pd.DataFrame({
+    return pd.DataFrame({
         "week_start": weeks, "net_revenue": frame["net_revenue"],
         "orders": frame["orders"].astype("int64"), "buyers": frame["buyers"].astype("int64"),
         "active_customers": frame["active_customers"].astype("int64"),
         "aov": frame["net_revenue"] / frame["orders"].where(frame["orders"] > 0),
         "new_buyers": frame["new_buyers"].astype("int64"),
     })
-    return trend, rows
 
 
 def _first_buyers(orders: Any, params: OverviewParams, settings: Settings) -> pd.DataFrame:

@@ -29,12 +29,23 @@ class OverviewPage(Page):
         """Run :func:`workbench.kpi.run_overview` for the page's parameters."""
         from workbench.kpi import run_overview
 
-        return run_overview(self.con, self.params, settings=self.settings)
+        # Parts that do not depend on the period are reused between form changes (the page's
+        # connection sees one version of the store for its whole life, so they stay valid).
+        self._cache: dict = getattr(self, "_cache", {})
+        return run_overview(self.con, self.params, settings=self.settings, cache=self._cache)
 
     def _figures(self) -> dict[str, Any]:
         r = self.result
         return {"trend": r.figure_trend, "drivers": r.figure_drivers,
                 "second_order": r.figure_second_order}
+
+    def _sources(self) -> dict[str, tuple]:
+        # What each chart is drawn from: a chart whose sources are the very same objects as
+        # last time (cached parts, kept alive here) is left as it is instead of being rebuilt
+        # and resent to the browser.
+        r = self.result
+        return {"trend": (r.trend,), "drivers": (r.drivers, r.tiles),
+                "second_order": (r.second_order_curve,)}
 
     def static_parts(self) -> list[Any]:
         """Return the tiles, the three charts and the definitions."""
@@ -78,9 +89,20 @@ class OverviewPage(Page):
         """Fill the tiles, charts and definitions from the result."""
         r = self.result
         self.w_tiles.value = tiles_html(r.tiles, currency=r.currency, language=self.language)
+        drawn = getattr(self, "_drawn", {})
+        sources = self._sources()
         for name, make in self._figures().items():
-            show_figure(self.w_charts[name], make())
+            before = drawn.get(name)
+            if before is None or any(a is not b for a, b in zip(before, sources[name],
+                                                                  strict=True)):
+                show_figure(self.w_charts[name], make())
+        self._drawn = sources
         self.w_definitions.value = self._definitions_html()
+
+    def clear(self) -> None:
+        """Empty the body and forget what was drawn."""
+        self._drawn = {}
+        super().clear()
 
     def _on_change(self, _change: dict) -> None:
         as_of = self.w_as_of.value
