@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from workbench import __version__
 from workbench.data.schema import NET_STATUSES, TABLES
@@ -94,7 +95,9 @@ def rfm_part(con: BaseBackend, *, as_of: date, settings: Settings) -> ibis.Table
     return rfm_snapshot(con, as_of=as_of, settings=settings)
 
 
-#: Functions ``(con, as_of=, settings=) -> Table keyed by customer_id`` joined into the snapshot.
+#: Functions ``(con, as_of=, settings=) -> columns keyed by customer_id`` joined into the
+#: snapshot: an Ibis table, a pandas or Arrow frame, or ``None`` when the part has nothing to add
+#: (its columns are then null).
 SNAPSHOT_PARTS = [kpi_facts, rfm_part]
 
 
@@ -137,12 +140,17 @@ class SnapshotReport:
                   seconds=f"{self.seconds:.1f}", store=self.store)
 
 
-def _compute(store: str, as_of: date, settings: Settings) -> tuple[pd.DataFrame, str]:
+def _compute(store: str, as_of: date, settings: Settings) -> tuple[pa.Table, str]:
     con = connect(store, settings=settings)
     try:
         table = SNAPSHOT_PARTS[0](con, as_of=as_of, settings=settings)
         for part in SNAPSHOT_PARTS[1:]:
-            table = table.left_join(part(con, as_of=as_of, settings=settings), "customer_id")
+            columns = part(con, as_of=as_of, settings=settings)
+            if columns is None:  # the part has nothing yet (e.g. too little data for a model)
+                continue
+            if not isinstance(columns, ibis.Table):
+                columns = ibis.memtable(columns)
+            table = table.left_join(columns, "customer_id")
         frame = table.to_pyarrow()
         return frame, data_fingerprint(con)
     finally:
@@ -168,7 +176,9 @@ def refresh(as_of: date, *, store: str | None = None,
     frame, fingerprint = _compute(store, as_of, settings)
     with write_store(store, settings=settings) as w:
         w.reset_table("snapshot_customers")
-        w.write("snapshot_customers", frame.select(TABLES["snapshot_customers"].names))
+        # Columns of a part that returned nothing are written as nulls.
+        w.write("snapshot_customers", frame.select(
+            [n for n in TABLES["snapshot_customers"].names if n in frame.column_names]))
         w.reset_table("snapshot_meta")
         w.write("snapshot_meta", pd.DataFrame({
             "as_of": [as_of], "refreshed_at": [datetime.now(UTC)],
