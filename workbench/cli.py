@@ -217,6 +217,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", parents=[common], help="show the store, its tables and recent loads")
     p.set_defaults(func=_cmd_info)
+
+    from workbench.audience.cli import add_parser as add_audience_parser
+
+    add_audience_parser(sub, parents=[common])
     return parser
 
 

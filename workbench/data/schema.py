@@ -397,8 +397,40 @@ _SNAPSHOT_META = Table(
     ),
 )
 
+#: Audience exports (workbench.audience): one row per export; PIPA asks that downloads of
+#: personal data be recorded.
+_EXPORT_LOG = Table(
+    "audience_exports",
+    key=("export_id",),
+    canonical=False,
+    description="One row per audience export: who, when, what, why, and the file's hash.",
+    columns=(
+        Column("export_id", "string", required=True, description="Also the campaign_id"),
+        Column("exported_at", "timestamp", required=True),
+        Column("author", "string", description="Who exported"),
+        Column("audience", "string", required=True),
+        Column("audience_version", "int64"),
+        Column("purpose", "string", description="Why (the reason for the download)"),
+        Column("channel", "string", allowed=CAMPAIGN_CHANNELS),
+        Column("is_ad", "boolean"),
+        Column("as_of", "timestamp", description="The audience's cut-off"),
+        Column("send_at", "timestamp"),
+        Column("members", "int64", description="Customers in the audience"),
+        Column("excluded", "int64", description="Excluded by the rules"),
+        Column("exclusions", "string", description="JSON: rule -> customers excluded"),
+        Column("holdout", "int64", description="Eligible customers kept out as the holdout"),
+        Column("rows", "int64", description="Rows in the file"),
+        Column("holdout_share", "float64"),
+        Column("salt", "string"),
+        Column("file_name", "string"),
+        Column("sha256", "string"),
+        Column("package_version", "string"),
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (*_TABLES, *_TRUTH_TABLES, _LOAD_LOG, _SNAPSHOT, _SNAPSHOT_META)
+    t.name: t for t in (*_TABLES, *_TRUTH_TABLES, _LOAD_LOG, _SNAPSHOT, _SNAPSHOT_META,
+                        _EXPORT_LOG)
 }
 #: The tables of the data contract, in load order.
 CANONICAL_TABLES = tuple(t.name for t in _TABLES)

@@ -1,6 +1,7 @@
 """Notebook parameters, papermill runs, the weekly report and its index pages."""
 
 from workbench.reporting.params import (
+    AudienceParams,
     CohortParams,
     NotebookParams,
     OverviewParams,
@@ -17,6 +18,7 @@ from workbench.reporting.run import (
 )
 
 __all__ = [
+    "AudienceParams",
     "CohortParams",
     "NotebookParams",
     "OverviewParams",

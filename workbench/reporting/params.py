@@ -14,8 +14,8 @@ from typing import Any
 
 from workbench.errors import ParameterError
 
-__all__ = ["PERIODS", "CohortParams", "NotebookParams", "OverviewParams", "RfmParams",
-           "params_for"]
+__all__ = ["PERIODS", "AudienceParams", "CohortParams", "NotebookParams", "OverviewParams",
+           "RfmParams", "params_for"]
 
 PERIODS = ("W", "M")
 MODES = ("auto", "interactive", "dashboard", "report")
@@ -191,8 +191,31 @@ class CohortParams(NotebookParams):
                 f"CohortParams: 'min_repeats' must be at least 1; got {self.min_repeats!r}.")
 
 
+@dataclass(frozen=True, slots=True)
+class AudienceParams(NotebookParams):
+    """Parameters of the audience builder (``notebooks/audience_builder.ipynb``).
+
+    Parameters
+    ----------
+    start
+        What the form starts from: a recipe name, a saved audience's name, or empty (scratch).
+    audiences_dir
+        Folder of saved audiences (empty: ``audiences/`` next to the store).
+    """
+
+    start: str = ""
+    audiences_dir: str = ""
+
+    def __post_init__(self) -> None:
+        NotebookParams.__post_init__(self)
+        if not isinstance(self.start, str):
+            raise ParameterError(f"AudienceParams: 'start' must be a recipe or audience name; "
+                                 f"got {self.start!r}.")
+
+
 _BY_NOTEBOOK: dict[str, type[NotebookParams]] = {
-    "overview": OverviewParams, "rfm": RfmParams, "cohorts": CohortParams}
+    "overview": OverviewParams, "rfm": RfmParams, "cohorts": CohortParams,
+    "audience_builder": AudienceParams}
 
 
 def params_for(notebook: str) -> type[NotebookParams]:

@@ -1,10 +1,32 @@
-"""ipywidgets pages and forms; no analysis logic lives here."""
+"""ipywidgets pages and forms; no analysis logic lives here.
 
-from workbench.ui.cohorts import CohortPage, show_cohorts
+Pages are imported on first use (``wb.ui.show_overview`` imports only the overview page), so a
+dashboard kernel does not pay for the imports of every other page.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from workbench.ui.common import detect_mode
-from workbench.ui.overview import OverviewPage, show_overview
 from workbench.ui.page import Page
-from workbench.ui.rfm import RfmPage, show_rfm
 
-__all__ = ["CohortPage", "OverviewPage", "Page", "RfmPage", "detect_mode", "show_cohorts",
-           "show_overview", "show_rfm"]
+_PAGES = {
+    "AudienceBuilder": "audience", "show_audience_builder": "audience",
+    "CohortPage": "cohorts", "show_cohorts": "cohorts",
+    "OverviewPage": "overview", "show_overview": "overview",
+    "RfmPage": "rfm", "show_rfm": "rfm",
+}
+
+__all__ = ["AudienceParams", "Page", "detect_mode", *sorted(_PAGES)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PAGES:
+        return getattr(importlib.import_module(f"workbench.ui.{_PAGES[name]}"), name)
+    if name == "AudienceParams":
+        from workbench.reporting.params import AudienceParams
+
+        return AudienceParams
+    raise AttributeError(f"module 'workbench.ui' has no attribute {name!r}")

@@ -1,0 +1,185 @@
+"""``workbench audience list|show|count|export``: saved audiences and recipes from the shell.
+
+Hooked into ``workbench.cli`` with :func:`add_parser`; :func:`main` runs the same commands
+stand-alone (``python -m workbench.audience.cli ...``) with the same exit codes: 0 success,
+2 invalid input, 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from workbench.data.schema import CAMPAIGN_CHANNELS
+from workbench.i18n import format_number, tr
+from workbench.settings import Settings
+
+__all__ = ["add_parser", "main", "run"]
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date as YYYY-MM-DD, e.g. 2026-11-16; got {text!r}") from None
+
+
+def _send_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a local time as 'YYYY-MM-DD HH:MM', e.g. '2026-11-16 10:00'; got "
+            f"{text!r}") from None
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 0.5, e.g. 0.1; got "
+                                         f"{text!r}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction,
+               parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
+    """Add the ``audience`` command (with ``parents``: the shared store/language options)."""
+    p = subparsers.add_parser(
+        "audience", parents=list(parents), help="list, count and export saved audiences",
+        description=textwrap.dedent("""\
+            Saved audiences live in data/audiences/ (next to the store); recipes ship with
+            workbench. 'export' applies the Korean advertising rules (consent per channel,
+            2-year re-confirmation, 21:00-08:00 night consent, opted-out customers), keeps a
+            deterministic holdout out of the file, writes a UTF-8 CSV with BOM holding only the
+            column the channel needs, and logs the export in the store."""))
+    p.add_argument("action", choices=["list", "show", "count", "export"],
+                   help="list saved audiences and recipes; show, count or export one")
+    p.add_argument("name", nargs="?", help="audience name or recipe (or a .yaml file)")
+    p.add_argument("--as-of", type=_iso_date,
+                   help="facts use data strictly before this date (default: today)")
+    p.add_argument("--channel", choices=list(CAMPAIGN_CHANNELS),
+                   help="export channel (default: the audience's)")
+    p.add_argument("--holdout", type=_share, default=0.0,
+                   help="share of eligible customers kept out as a holdout, e.g. 0.1")
+    p.add_argument("--out", help="CSV file to write (export)")
+    p.add_argument("--message", help="file with the message text, checked before export")
+    p.add_argument("--subject", help="email subject (where '(광고)' goes for email)")
+    p.add_argument("--sender", help="sender name that must appear in the message")
+    p.add_argument("--send-at", type=_send_time,
+                   help="local send time 'YYYY-MM-DD HH:MM' (default: now)")
+    p.add_argument("--purpose", help="why the data is exported (default: the audience's)")
+    p.add_argument("--author", help="who exports (default: the login name)")
+    p.add_argument("--transaction-exemption", action="store_true",
+                   help="the ad is for the same kind of goods the customers bought: customers "
+                        "without consent within 6 months of a transaction qualify")
+    p.add_argument("--dir", help="folder of saved audiences (default: data/audiences)")
+    p.set_defaults(func=run)
+    return p
+
+
+def _now(settings: Settings) -> datetime:
+    return datetime.now(settings.tz)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``workbench audience ...``; return the exit code."""
+    from workbench.audience.recipes import RECIPES
+    from workbench.audience.rules import audiences_dir, list_definitions, load_definition
+    from workbench.errors import ParameterError
+
+    folder = Path(args.dir) if args.dir else audiences_dir(settings)
+    if args.action == "list":
+        saved = list_definitions(folder)
+        print(tr("audience.cli.list_saved", folder=str(folder), count=len(saved)))
+        for path in saved:
+            d = load_definition(path)
+            print(f"  {d.name:<28} v{d.version:<3} {d.channel:<6} {d.description}")
+        print(tr("audience.cli.list_recipes", count=len(RECIPES)))
+        for name in RECIPES:
+            print(f"  {name}")
+        return 0
+    if not args.name:
+        raise ParameterError(tr("audience.cli.name_needed", action=args.action))
+    definition = load_definition(args.name, folder)
+    if args.action == "show":
+        print(definition.to_yaml(), end="")
+        return 0
+    from workbench.audience.audience import Audience
+    from workbench.data.store import connect
+
+    con = connect(settings.store, settings=settings)
+    try:
+        as_of = args.as_of or _now(settings).date()
+        audience = Audience(definition, con, as_of=as_of, settings=settings)
+        if args.action == "count":
+            print(tr("audience.cli.count", name=definition.name, as_of=str(as_of),
+                     count=format_number(audience.count())))
+            return 0
+        return _export(args, audience, settings)
+    finally:
+        con.disconnect()
+
+
+def _export(args: argparse.Namespace, audience, settings: Settings) -> int:
+    from workbench.audience.export import export_audience
+    from workbench.errors import ParameterError
+
+    if not args.out:
+        raise ParameterError(tr("audience.cli.out_needed"))
+    message = None
+    if args.message:
+        path = Path(args.message)
+        if not path.exists():
+            raise ParameterError(tr("audience.cli.message_missing", path=str(path)))
+        message = path.read_text(encoding="utf-8-sig").strip("\r\n")
+    send_at = args.send_at or _now(settings).replace(tzinfo=None, second=0, microsecond=0)
+    result = export_audience(
+        audience, out=args.out, channel=args.channel, holdout=args.holdout, send_at=send_at,
+        message=message, sender=args.sender, subject=args.subject, purpose=args.purpose,
+        author=args.author, transaction_exemption=args.transaction_exemption,
+        store=settings.store)
+    print(result.summary())
+    for note in result.notes:
+        print(note)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``workbench audience ...`` stand-alone (same options and exit codes)."""
+    from workbench import cli
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", help="DuckDB file or Ibis URL")
+    common.add_argument("--config", help="settings file (default: ./workbench.toml)")
+    common.add_argument("--language", choices=["en", "ko"], help="language of messages")
+    common.add_argument("--timezone", help="shop time zone, e.g. Asia/Seoul")
+    common.add_argument("--currency", help="ISO 4217 currency code, e.g. KRW")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    parser = argparse.ArgumentParser(prog="workbench")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_parser(sub, parents=[common])
+    args = parser.parse_args(["audience", *(sys.argv[1:] if argv is None else argv)])
+    from workbench.errors import InputError
+    from workbench.i18n import set_language
+
+    try:
+        settings = cli._settings(args)
+        set_language(settings.language)
+        return run(args, settings)
+    except InputError as exc:
+        return cli._fail(exc, 2, args.debug)
+    except Exception as exc:  # the one place that turns any failure into a readable paragraph
+        return cli._fail(exc, 1, args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

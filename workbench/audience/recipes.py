@@ -1,0 +1,52 @@
+"""Ready audience definitions for the campaign scenarios of ``PRODUCT_NOTES.md`` 1.4.
+
+Each recipe is a YAML file in ``recipes/`` next to this module, in the same format as saved
+audiences, with the notes' default timings: welcome; first purchase +1 h / +3 d / +14 d; cart
+abandonment +1 h / +24 h; browse follow-up (3+ views of one product in 30 days); review request
+(delivered 7-14 days ago); replenishment due; dormant (no login, visit or order in 90 days);
+VIP (3+ orders in 90 days); birthday this month; signed up but never bought; checkout drop-off.
+
+Examples
+--------
+>>> load_recipe("vip").rules.items[0].get("min_count")
+3
+>>> "cart_abandonment_1h" in RECIPES
+True
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from workbench.audience.rules import AudienceDefinition
+from workbench.errors import InputError
+
+__all__ = ["RECIPES", "load_recipe"]
+
+
+def _names() -> tuple[str, ...]:
+    folder = resources.files("workbench.audience") / "recipes"
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml")))
+
+
+#: Names of the shipped recipes.
+RECIPES: tuple[str, ...] = _names()
+
+
+def load_recipe(name: str) -> AudienceDefinition:
+    """Return a shipped recipe by name.
+
+    Raises
+    ------
+    InputError
+        Unknown name (the message lists the recipes).
+    """
+    if name not in RECIPES:
+        import difflib
+
+        close = difflib.get_close_matches(name, RECIPES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"unknown recipe {name!r}; recipes: {list(RECIPES)}.{hint}")
+    text = (resources.files("workbench.audience") / "recipes" / f"{name}.yaml").read_text(
+        encoding="utf-8")
+    return AudienceDefinition.from_yaml(text, source=f"recipe {name}")
