@@ -41,7 +41,7 @@ def test_parameters_equal_the_dataclass(name):
         assert info["help"], f"parameter {f.name} has no help comment"
         default = f.default if f.default is not None else ""
         assert eval(info["default"]) == default, f.name  # noqa: S307 - our own notebook
-        expected = {bool: "bool", int: "int", str: "str"}.get(type(default))
+        expected = {bool: "bool", int: "int", str: "str", float: "float"}.get(type(default))
         assert info["inferred_type_name"] == expected, (f.name, hints[f.name])
 
 

@@ -69,6 +69,8 @@ def store_path(path_or_url: str | os.PathLike[str] | None = None,
 
 def _init_duckdb(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
     con.execute(f"SET TimeZone = '{timezone}'")
+    # DuckDB draws a progress bar on stdout for queries over 2 s: noise in notebooks and logs.
+    con.execute("SET enable_progress_bar = false")
 
 
 def connect(

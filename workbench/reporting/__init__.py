@@ -1,6 +1,10 @@
 """Notebook parameters, papermill runs, the weekly report and its index pages."""
 
+import importlib
+from typing import Any
+
 from workbench.reporting.params import (
+    LAZY_PARAMS,
     AudienceParams,
     CohortParams,
     NotebookParams,
@@ -18,6 +22,7 @@ from workbench.reporting.run import (
 )
 
 __all__ = [
+    "AbTestParams",
     "AudienceParams",
     "CohortParams",
     "NotebookParams",
@@ -31,3 +36,11 @@ __all__ = [
     "week_label",
     "week_start",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Parameter classes that live with their analysis (see LAZY_PARAMS), e.g. AbTestParams.
+    for module, cls in LAZY_PARAMS.values():
+        if cls == name:
+            return getattr(importlib.import_module(module), cls)
+    raise AttributeError(f"module 'workbench.reporting' has no attribute {name!r}")

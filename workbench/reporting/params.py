@@ -218,11 +218,23 @@ _BY_NOTEBOOK: dict[str, type[NotebookParams]] = {
     "audience_builder": AudienceParams}
 
 
+#: Parameter classes defined next to their analysis (they use its constants), imported on
+#: first use so that importing this module stays cheap.
+LAZY_PARAMS: dict[str, tuple[str, str]] = {
+    "abtest": ("workbench.abtest.analysis", "AbTestParams"),
+}
+
+
 def params_for(notebook: str) -> type[NotebookParams]:
-    """Return the parameter dataclass of a report notebook by its name (``overview``)."""
+    """Return the parameter dataclass of a notebook by its name (``overview``)."""
+    if notebook in LAZY_PARAMS:
+        import importlib
+
+        module, name = LAZY_PARAMS[notebook]
+        return getattr(importlib.import_module(module), name)
     try:
         return _BY_NOTEBOOK[notebook]
     except KeyError:
         raise ParameterError(
-            f"unknown notebook {notebook!r}; known: {sorted(_BY_NOTEBOOK)}."
+            f"unknown notebook {notebook!r}; known: {sorted([*_BY_NOTEBOOK, *LAZY_PARAMS])}."
         ) from None

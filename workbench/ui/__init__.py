@@ -13,6 +13,7 @@ from workbench.ui.common import detect_mode
 from workbench.ui.page import Page
 
 _PAGES = {
+    "AbTestPage": "abtest", "show_abtest": "abtest",
     "AudienceBuilder": "audience", "show_audience_builder": "audience",
     "CohortPage": "cohorts", "show_cohorts": "cohorts",
     "OverviewPage": "overview", "show_overview": "overview",

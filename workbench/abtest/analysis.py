@@ -1,0 +1,695 @@
+"""The A/B test and campaign-holdout readout behind ``notebooks/abtest.ipynb``.
+
+:func:`run_abtest` reduces a campaign's customers to sufficient statistics per arm in the
+backend (:mod:`workbench.abtest.aggregate`), then runs, in this order: the sample-ratio check
+(shown first: when it fails, nothing below is trustworthy), the comparisons of every arm with
+the baseline on conversion, revenue per customer (with CUPED), AOV and the message metrics,
+a multiple-testing correction, the Bayesian and always-valid readouts, the opt-out guardrail
+and, against a holdout, the campaign's ROI. It returns an :class:`AbTestResult` whose
+``message`` is the plain-language verdict.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+
+from workbench.abtest.aggregate import SUM_COLUMNS, arm_statistics, arm_sums, customer_outcomes
+from workbench.abtest.bayesian import BayesComparison, beta_binomial, normal_means
+from workbench.abtest.frequentist import (
+    compare_proportions,
+    compare_ratios,
+    cuped_ttest,
+    welch_ttest,
+)
+from workbench.abtest.multiple import CORRECTIONS, adjust_p_values, guardrail_vetoes
+from workbench.abtest.roi import RoiResult, campaign_roi
+from workbench.abtest.sequential import DEFAULT_N_STAR, sequential_interval
+from workbench.abtest.srm import SrmResult, srm_check
+from workbench.abtest.stats import AbStatus, Comparison
+from workbench.abtest.verdict import build_verdict
+from workbench.errors import ParameterError
+from workbench.i18n import tr
+from workbench.reporting.params import NotebookParams
+from workbench.results import ResultMixin
+from workbench.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    from ibis.backends import BaseBackend
+
+__all__ = ["AbTestParams", "AbTestResult", "DECISION_METRICS", "campaign_overview",
+           "list_campaigns", "readout_from_sums", "run_abtest"]
+
+PRIMARY_METRICS = ("conversion", "revenue_per_user")
+#: Metrics a winner is decided on; the multiple-testing correction covers these x variants.
+DECISION_METRICS = ("conversion", "revenue_per_user", "aov")
+GUARDRAIL = "opt_out_rate"
+FRAME_COLUMNS = ("metric", "variant", "control", "kind", "test", "n_control", "n_variant",
+                 "value_control", "value_variant", "effect", "ci_low", "ci_high", "lift",
+                 "lift_ci_low", "lift_ci_high", "p_value", "p_adjusted", "significant",
+                 "seq_ci_low", "seq_ci_high", "prob_beat_control", "expected_loss",
+                 "variance_reduction", "guardrail", "status", "message")
+
+
+def _split_list(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in str(text or "").split(",") if x.strip())
+
+
+def parse_shares(text: str, owner: str = "AbTestParams") -> dict[str, float]:
+    """Parse ``"holdout=0.1, A=0.45, B=0.45"`` into a dict (empty text: empty dict)."""
+    out: dict[str, float] = {}
+    for part in _split_list(text):
+        name, sep, value = part.partition("=")
+        try:
+            share = float(value)
+        except ValueError:
+            share = math.nan
+        if not sep or not name.strip() or not share >= 0:
+            raise ParameterError(
+                f"{owner}: 'planned_shares' must look like 'holdout=0.1, A=0.45, B=0.45'; "
+                f"got {text!r}.")
+        out[name.strip()] = share
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AbTestParams(NotebookParams):
+    """Parameters of the A/B test readout (``notebooks/abtest.ipynb``).
+
+    Parameters
+    ----------
+    campaign_id
+        Campaign in the store (empty: the most recently started one).
+    data_file
+        Instead of a campaign: a CSV or Parquet file with one row per customer (``variant``,
+        ``converted`` and optionally ``revenue``, ``orders``, ``pre_revenue``, ``sent``,
+        ``opened``, ``clicked``, ``unsubscribed``) or one row per arm (``variant``, ``n``,
+        ``conversions`` and the other sums of :data:`SUM_COLUMNS`).
+    control
+        Baseline arm (empty: ``holdout`` if there is one, else ``control``, else the first).
+    window_days
+        Attribution window after the campaign start, in days.
+    pre_days
+        Pre-period for the CUPED covariate (0: no CUPED).
+    alpha
+        Significance level; intervals are ``1 - alpha``.
+    correction
+        ``holm`` (family-wise), ``bh`` (false discovery rate) or ``none``.
+    primary_metric
+        ``conversion`` or ``revenue_per_user``: the metric of the headline.
+    planned_shares
+        ``"holdout=0.1, A=0.45, B=0.45"``; empty: the campaign's holdout share and an equal
+        split of the rest.
+    coupon_codes
+        The campaign's coupon codes, comma separated (empty: inferred as the codes used by
+        the treated arms in the window and practically never by the holdout).
+    count_cancelled
+        A cancelled or returned order still counts as a conversion.
+    n_star
+        Tuning parameter of the always-valid intervals: total customers at which they are
+        tightest (0: 10,000). Set it to the planned size before the test starts.
+    cost_per_message
+        Cost of one message for a data file (campaigns use their own).
+    """
+
+    campaign_id: str = ""
+    data_file: str = ""
+    control: str = ""
+    window_days: int = 14
+    pre_days: int = 90
+    alpha: float = 0.05
+    correction: str = "holm"
+    primary_metric: str = "conversion"
+    planned_shares: str = ""
+    coupon_codes: str = ""
+    count_cancelled: bool = False
+    n_star: int = 0
+    cost_per_message: float = 0.0
+
+    def __post_init__(self) -> None:
+        NotebookParams.__post_init__(self)
+        owner = "AbTestParams"
+        if self.campaign_id and self.data_file:
+            raise ParameterError(f"{owner}: give either 'campaign_id' or 'data_file', not both; "
+                                 f"got {self.campaign_id!r} and {self.data_file!r}.")
+        if not 1 <= int(self.window_days) <= 365:
+            raise ParameterError(
+                f"{owner}: 'window_days' must be between 1 and 365; got {self.window_days!r}.")
+        if not 0 <= int(self.pre_days) <= 730:
+            raise ParameterError(
+                f"{owner}: 'pre_days' must be between 0 (no CUPED) and 730; got {self.pre_days!r}.")
+        if not 0 < float(self.alpha) < 0.5:
+            raise ParameterError(f"{owner}: 'alpha' must be in (0, 0.5); got {self.alpha!r}.")
+        if self.correction not in CORRECTIONS:
+            raise ParameterError(
+                f"{owner}: 'correction' must be one of {list(CORRECTIONS)}; "
+                f"got {self.correction!r}.")
+        if self.primary_metric not in PRIMARY_METRICS:
+            hint = difflib.get_close_matches(str(self.primary_metric), PRIMARY_METRICS, n=1)
+            raise ParameterError(
+                f"{owner}: 'primary_metric' must be one of {list(PRIMARY_METRICS)}; got "
+                f"{self.primary_metric!r}." + (f" Did you mean {hint[0]!r}?" if hint else ""))
+        parse_shares(self.planned_shares, owner)
+        if int(self.n_star) < 0 or float(self.cost_per_message) < 0:
+            raise ParameterError(f"{owner}: 'n_star' and 'cost_per_message' must be >= 0; got "
+                                 f"{self.n_star!r} and {self.cost_per_message!r}.")
+
+
+@dataclass(frozen=True, eq=False)
+class AbTestResult(ResultMixin):
+    """The readout of one test: sample-ratio check, comparisons, Bayesian view, ROI, verdict.
+
+    Parameters
+    ----------
+    campaign_id, name, channel
+        The campaign (or the data file's name).
+    start, window_days, as_of
+        Start of the attribution window and its length; ``as_of`` caps it (``None``: no cap).
+    baseline, variants
+        The arm everything is compared with, and all arms (holdout first).
+    arms
+        One row per arm: ``variant`` and the sufficient statistics (:data:`SUM_COLUMNS`)
+        plus ``conversion_rate``, ``revenue_per_user``, ``aov``.
+    srm
+        Sample-ratio check against the planned shares.
+    comparisons
+        Every (variant, metric) comparison with the baseline.
+    p_adjusted
+        Corrected p-values aligned with ``comparisons`` (NaN outside the decision family).
+    sequential
+        Always-valid interval of each comparison's effect.
+    bayes
+        Bayesian readouts of the conversion and revenue comparisons.
+    roi
+        One per treated arm when the baseline is an untreated holdout.
+    vetoes
+        ``(variant, metric)`` pairs where a guardrail got significantly worse.
+    status, message
+        Outcome and the plain-language verdict (SRM first).
+    """
+
+    campaign_id: str
+    name: str
+    channel: str
+    start: datetime | None
+    window_days: int
+    as_of: date | None
+    baseline: str
+    variants: tuple[str, ...]
+    primary_metric: str
+    alpha: float
+    correction: str
+    language: str
+    currency: str
+    coupon_codes: tuple[str, ...]
+    arms: pd.DataFrame
+    srm: SrmResult
+    comparisons: tuple[Comparison, ...]
+    p_adjusted: tuple[float, ...]
+    sequential: tuple[tuple[float, float], ...]
+    bayes: tuple[BayesComparison, ...]
+    roi: tuple[RoiResult, ...]
+    vetoes: tuple[tuple[str, str], ...]
+    n_star: int = DEFAULT_N_STAR
+    status: AbStatus = AbStatus.OK
+    message: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per (variant, metric) comparison: :data:`FRAME_COLUMNS`."""
+        if not self.comparisons:
+            return pd.DataFrame(columns=list(FRAME_COLUMNS))
+        bayes = {(b.variant, b.metric): b for b in self.bayes}
+        rows = []
+        for c, p_adj, (low, high) in zip(self.comparisons, self.p_adjusted, self.sequential,
+                                         strict=True):
+            row = c.to_dict()
+            b = bayes.get((c.variant, c.metric))
+            row.update(p_adjusted=p_adj, seq_ci_low=low, seq_ci_high=high,
+                       significant=bool(p_adj < c.alpha) if not math.isnan(p_adj)
+                       else c.significant,
+                       prob_beat_control=b.prob_beat_control if b else math.nan,
+                       expected_loss=b.expected_loss if b else math.nan,
+                       guardrail=c.metric == GUARDRAIL)
+            rows.append(row)
+        return pd.DataFrame(rows).loc[:, list(FRAME_COLUMNS)]
+
+    def roi_frame(self) -> pd.DataFrame:
+        """Return one row per treated arm with incremental outcomes, cost and ROI."""
+        if not self.roi:
+            return pd.DataFrame()
+        return pd.concat([r.to_frame() for r in self.roi], ignore_index=True)
+
+    def comparison(self, variant: str, metric: str) -> Comparison:
+        """Return the comparison of ``variant`` on ``metric``."""
+        for c in self.comparisons:
+            if c.variant == variant and c.metric == metric:
+                return c
+        raise KeyError(f"no comparison for variant {variant!r} and metric {metric!r}; "
+                       f"variants: {list(self.variants)}")
+
+    def figure(self) -> go.Figure:
+        """Return a new forest plot of relative lifts with their intervals."""
+        from workbench.viz.abtest import forest_plot
+
+        return forest_plot(self.to_frame(), srm_ok=not self.srm.mismatch,
+                           language=self.language)
+
+    def figure_arms(self) -> go.Figure:
+        """Return a new bar chart of each arm's conversion rate with its interval."""
+        from workbench.viz.abtest import arms_figure
+
+        return arms_figure(self.arms, language=self.language)
+
+    def summary(self) -> str:
+        """Return the verdict (the same text as ``message``)."""
+        return self.message
+
+    def headline(self) -> list[dict[str, Any]]:
+        """Return the primary metric's relative lift per variant, formatted for report tiles.
+
+        Each item has ``metric`` (``abtest.<variant>.<metric>``), ``label``, ``value`` (the
+        lift), ``change`` (the interval), ``change_pct`` (the lift) and ``direction``.
+        """
+        from workbench.abtest.verdict import metric_label
+
+        items = []
+        for c, p_adj in zip(self.comparisons, self.p_adjusted, strict=True):
+            if c.metric != self.primary_metric or math.isnan(c.lift):
+                continue
+            pct = lambda x: f"{100 * x:+.1f}%"  # noqa: E731
+            significant = (p_adj if not math.isnan(p_adj) else c.p_value) < c.alpha
+            items.append({
+                "metric": f"abtest.{c.variant}.{c.metric}",
+                "label": f"{c.variant} · {metric_label(c.metric, self.language)}",
+                "value": pct(c.lift), "change": f"{pct(c.lift_ci_low)} ~ {pct(c.lift_ci_high)}",
+                "change_pct": c.lift,
+                "direction": "flat" if not significant else "up" if c.lift > 0 else "down"})
+        return items
+
+    def _repr_html_(self) -> str:
+        import html
+
+        banner = f"<p class='wb-message'>{html.escape(self.message)}</p>"
+        if self.status == AbStatus.NO_DATA:
+            return banner
+        return (banner + self.srm.to_frame().to_html(index=False, border=0)
+                + self.to_frame().drop(columns=["message"]).to_html(index=False, border=0))
+
+
+# ------------------------------------------------------------------------------ the store side
+
+
+def _check(params: Any) -> None:
+    if not isinstance(params, AbTestParams):
+        raise ParameterError(
+            f"run_abtest: 'params' must be an AbTestParams; got {type(params).__name__}. "
+            "Build one with AbTestParams(campaign_id='CMP001').")
+
+
+def _as_of_instant(as_of: date | None, timezone: str) -> pd.Timestamp | None:
+    return None if as_of is None else pd.Timestamp(as_of).tz_localize(timezone)
+
+
+def list_campaigns(con: BaseBackend, as_of: date | None = None, *,
+                   settings: Settings | None = None, counts: bool = True) -> pd.DataFrame:
+    """Return every campaign with its state as of ``as_of`` and the customers assigned.
+
+    ``state`` is ``planned`` (starts on or after ``as_of``), ``running`` (started, and the end
+    is missing or not before ``as_of``) or ``finished``; without ``as_of`` every started
+    campaign with an end is ``finished``. Sorted by start, newest first. ``counts=False``
+    skips counting the assigned customers and arms (``customers`` and ``arms`` are then 0).
+    """
+    settings = settings or load_settings()
+    tables = con.list_tables()
+    columns = ["campaign_id", "name", "channel", "started_at", "ended_at", "holdout_share",
+               "cost_per_message", "customers", "arms", "state"]
+    if "campaigns" not in tables:
+        return pd.DataFrame(columns=columns)
+    campaigns = con.table("campaigns").to_pyarrow().to_pandas()
+    if "assignments" in tables and counts:
+        a = con.table("assignments")
+        sizes = a.group_by("campaign_id").aggregate(
+            customers=a.count(), arms=a.variant.nunique()).to_pyarrow().to_pandas()
+    else:
+        sizes = pd.DataFrame({"campaign_id": pd.Series([], dtype=object), "customers": [],
+                              "arms": []})
+    out = campaigns.merge(sizes, on="campaign_id", how="left")
+    out[["customers", "arms"]] = out[["customers", "arms"]].fillna(0).astype("int64")
+    cut = _as_of_instant(as_of, settings.timezone)
+    started = out["started_at"].notna() & ((out["started_at"] < cut) if cut is not None else True)
+    ended = out["ended_at"].notna() & ((out["ended_at"] < cut) if cut is not None else True)
+    out["state"] = ["finished" if e else "running" if s else "planned"
+                    for s, e in zip(started, ended & started, strict=True)]
+    out = out.sort_values("started_at", ascending=False, kind="stable", na_position="last")
+    return out.reindex(columns=columns).reset_index(drop=True)
+
+
+def _campaign_row(con: BaseBackend, params: AbTestParams, as_of: date | None,
+                  settings: Settings) -> dict[str, Any] | None:
+    listing = list_campaigns(con, as_of, settings=settings, counts=False)
+    if listing.empty:
+        a = con.table("assignments")
+        ids = a.select("campaign_id").distinct().to_pyarrow().to_pandas()["campaign_id"]
+        listing = pd.DataFrame({"campaign_id": sorted(ids.astype(str))[::-1]})
+    if listing.empty:
+        return None
+    if not params.campaign_id:
+        live = listing[listing.get("state", pd.Series("running", index=listing.index))
+                       != "planned"]
+        return dict((live if not live.empty else listing).iloc[0])
+    match = listing[listing["campaign_id"] == params.campaign_id]
+    if match.empty:
+        known = listing["campaign_id"].astype(str).tolist()
+        hint = difflib.get_close_matches(params.campaign_id, known, n=1)
+        raise ParameterError(
+            f"run_abtest: campaign {params.campaign_id!r} is not in the store; campaigns: "
+            f"{known[:20]}." + (f" Did you mean {hint[0]!r}?" if hint else ""))
+    return dict(match.iloc[0])
+
+
+def infer_coupon_codes(con: BaseBackend, campaign_id: str, start: datetime,
+                       window_days: int) -> tuple[str, ...]:
+    """Return the coupon codes used by treated arms in the window and hardly ever by the holdout.
+
+    A code counts as the campaign's when the holdout's usage is below a fifth of what the
+    treated arms' usage rate predicts for it and that prediction is at least 3 uses (so an
+    absent code in the holdout is informative). Without a holdout nothing is inferred.
+    """
+    a = con.table("assignments").filter(lambda t: t.campaign_id == campaign_id)
+    o = con.table("orders")
+    lo = ibis.literal(pd.Timestamp(start))
+    hi = ibis.literal(pd.Timestamp(start) + pd.Timedelta(days=int(window_days)))
+    o = o.filter(o.coupon_code.notnull(), o.ordered_at >= lo, o.ordered_at < hi)
+    # Counting per customer and code before the join halves the time (few coupon orders,
+    # many assigned customers).
+    o = o.group_by(["customer_id", "coupon_code"]).aggregate(n=o.count())
+    j = a.join(o, a.customer_id == o.customer_id)
+    grp = (j.variant == "holdout").name("is_holdout")
+    uses = j.group_by([grp, j.coupon_code]).aggregate(uses=j.n.sum()).to_pyarrow().to_pandas()
+    sizes = a.group_by((a.variant == "holdout").name("is_holdout")).aggregate(
+        n=a.count()).to_pyarrow().to_pandas().set_index("is_holdout")["n"]
+    if True not in sizes.index or False not in sizes.index:
+        return ()
+    table = uses.pivot_table(index="coupon_code", columns="is_holdout", values="uses",
+                             aggfunc="sum", fill_value=0)
+    treated = table.get(False, pd.Series(0, index=table.index))
+    held = table.get(True, pd.Series(0, index=table.index))
+    predicted = treated / sizes[False] * sizes[True]
+    chosen = table.index[(predicted >= 3) & (held < predicted / 5)]
+    return tuple(sorted(map(str, chosen)))
+
+
+def _sums_from_store(con: BaseBackend, params: AbTestParams, row: dict[str, Any],
+                     as_of: date | None, settings: Settings, codes: tuple[str, ...]
+                     ) -> pd.DataFrame:
+    tables = con.list_tables()
+    start = row.get("started_at")
+    start = None if start is None or pd.isna(start) else pd.Timestamp(start)
+    customers = customer_outcomes(
+        con.table("assignments"), con.table("orders"),
+        con.table("messages") if "messages" in tables else None,
+        campaign_id=str(row["campaign_id"]), start=start, window_days=int(params.window_days),
+        pre_days=int(params.pre_days), end=_as_of_instant(as_of, settings.timezone),
+        coupon_codes=codes, count_cancelled=bool(params.count_cancelled))
+    return arm_sums(customers).to_pyarrow().to_pandas()
+
+
+def _sums_from_file(path: str) -> pd.DataFrame:
+    file = Path(path)
+    if not file.exists():
+        raise ParameterError(f"run_abtest: data file {path!r} does not exist; give the path of a "
+                             "CSV or Parquet file with a 'variant' column.")
+    frame = (pd.read_parquet(file) if file.suffix.lower() in (".parquet", ".pq")
+             else pd.read_csv(file, dtype={"variant": str}))
+    if "variant" not in frame.columns:
+        raise ParameterError(f"run_abtest: data file {path!r} needs a 'variant' column; got "
+                             f"{list(frame.columns)}.")
+    if "n" in frame.columns:  # already one row per arm
+        if "conversions" not in frame.columns:
+            raise ParameterError(f"run_abtest: the arm-level file {path!r} needs 'n' and "
+                                 f"'conversions' columns; got {list(frame.columns)}.")
+        return frame.reindex(columns=["variant", *SUM_COLUMNS]).fillna(0.0)
+    if "converted" not in frame.columns:
+        raise ParameterError(f"run_abtest: data file {path!r} needs a 'converted' column (1 if "
+                             f"the customer converted); got {list(frame.columns)}.")
+    return arm_sums(ibis.memtable(frame)).to_pyarrow().to_pandas()
+
+
+def run_abtest(con: BaseBackend | None, params: AbTestParams, settings: Settings | None = None
+               ) -> AbTestResult:
+    """Return the readout of a campaign in the store or of a data file.
+
+    Parameters
+    ----------
+    con
+        Ibis backend of the store (may be ``None`` with ``params.data_file``).
+    params
+        :class:`AbTestParams`.
+    settings
+        Time zone, currency, gross margin and default language; default: ``workbench.toml``.
+
+    Returns
+    -------
+    AbTestResult
+        ``status`` is ``NO_DATA`` when nothing is assigned, ``SAMPLE_RATIO_MISMATCH`` when the
+        split is off plan, or the first problem of the primary comparisons (empty arm, zero
+        conversions, too few customers); the message says what it means and what to do.
+
+    Raises
+    ------
+    ParameterError
+        Wrong parameter type, an unknown campaign or an unreadable data file.
+    """
+    _check(params)
+    settings = settings or load_settings()
+    language = params.language or settings.language
+    as_of = params.as_of
+    meta: dict[str, Any] = {"campaign_id": "", "name": "", "channel": "", "start": None,
+                            "holdout_share": math.nan, "cost_per_message": 0.0}
+    codes = _split_list(params.coupon_codes)
+    if params.data_file:
+        sums = _sums_from_file(params.data_file)
+        meta.update(campaign_id=Path(params.data_file).stem, name=Path(params.data_file).name,
+                    cost_per_message=float(params.cost_per_message))
+    elif con is None or "assignments" not in con.list_tables():
+        return _empty_result(params, settings, language, meta)
+    else:
+        row = _campaign_row(con, params, as_of, settings)
+        if row is None:
+            return _empty_result(params, settings, language, meta)
+        start = row.get("started_at")
+        start = None if start is None or pd.isna(start) else start
+        meta.update(campaign_id=str(row["campaign_id"]), name=str(row.get("name") or ""),
+                    channel=str(row.get("channel") or ""), start=start,
+                    holdout_share=row.get("holdout_share", math.nan),
+                    cost_per_message=float(row.get("cost_per_message") or 0.0))
+        if not codes and start is not None and "orders" in con.list_tables():
+            codes = infer_coupon_codes(con, meta["campaign_id"], start, int(params.window_days))
+        if "orders" not in con.list_tables():
+            return _empty_result(params, settings, language, meta)
+        sums = _sums_from_store(con, params, row, as_of, settings, codes)
+    return readout_from_sums(sums, params, settings=settings, meta=meta, coupon_codes=codes)
+
+
+def _empty_result(params: AbTestParams, settings: Settings, language: str,
+                  meta: dict[str, Any]) -> AbTestResult:
+    srm = srm_check({}, {"control": 1.0}, language=language)
+    return AbTestResult(
+        campaign_id=meta["campaign_id"], name=meta["name"], channel=meta["channel"],
+        start=meta["start"], window_days=int(params.window_days), as_of=params.as_of,
+        baseline="", variants=(), primary_metric=params.primary_metric,
+        alpha=float(params.alpha), correction=params.correction, language=language,
+        currency=settings.currency, coupon_codes=(), arms=pd.DataFrame(columns=["variant"]),
+        srm=srm, comparisons=(), p_adjusted=(), sequential=(), bayes=(), roi=(), vetoes=(),
+        status=AbStatus.NO_DATA, message=tr("abtest.verdict.no_data", language=language))
+
+
+# ---------------------------------------------------------------------------- the statistics
+
+
+def _order_variants(variants: list[str]) -> list[str]:
+    rank = {"holdout": 0, "control": 1}
+    return sorted(variants, key=lambda v: (rank.get(v, 2), v))
+
+
+def _baseline(variants: list[str], requested: str) -> str:
+    if requested:
+        if requested not in variants:
+            hint = difflib.get_close_matches(requested, variants, n=1)
+            raise ParameterError(
+                f"run_abtest: 'control' {requested!r} is not an arm of this test; arms: "
+                f"{variants}." + (f" Did you mean {hint[0]!r}?" if hint else ""))
+        return requested
+    return variants[0]
+
+
+def _planned(variants: list[str], params: AbTestParams, holdout_share: float
+             ) -> dict[str, float]:
+    given = parse_shares(params.planned_shares)
+    if given:
+        return given
+    rest = [v for v in variants if v != "holdout"]
+    if "holdout" in variants and isinstance(holdout_share, int | float) and not math.isnan(
+            holdout_share) and 0 < holdout_share < 1:
+        return {"holdout": float(holdout_share),
+                **{v: (1 - holdout_share) / len(rest) for v in rest}}
+    return {v: 1.0 / len(variants) for v in variants}
+
+
+def _compare_arms(base: Any, arm: Any, names: tuple[str, str], alpha: float,
+                  language: str, use_cuped: bool) -> list[Comparison]:
+    kw = {"alpha": alpha, "names": names, "language": language}
+    out = [compare_proportions(base.conversion(), arm.conversion(), metric="conversion", **kw)]
+    if use_cuped:
+        out.append(cuped_ttest(base.revenue_cuped(), arm.revenue_cuped(),
+                               metric="revenue_per_user", **kw))
+    else:
+        out.append(welch_ttest(base.revenue(), arm.revenue(), metric="revenue_per_user", **kw))
+    out.append(compare_ratios(base.aov(), arm.aov(), metric="aov", **kw))
+    if base._f("sent") > 0 and arm._f("sent") > 0:
+        if base._f("opened") + arm._f("opened") > 0:
+            out.append(compare_ratios(base.open_rate(), arm.open_rate(), metric="open_rate", **kw))
+        out.append(compare_ratios(base.click_rate(), arm.click_rate(), metric="click_rate", **kw))
+        out.append(compare_proportions(base.opt_out(), arm.opt_out(), metric=GUARDRAIL, **kw))
+    return out
+
+
+def _arms_frame(sums: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    arms = sums.set_index("variant").reindex(order).reset_index()
+    n = arms["n"].where(arms["n"] > 0)
+    arms["conversion_rate"] = arms["conversions"] / n
+    arms["revenue_per_user"] = arms["sum_revenue"] / n
+    arms["aov"] = arms["sum_revenue"] / arms["sum_orders"].where(arms["sum_orders"] > 0)
+    arms["share"] = arms["n"] / arms["n"].sum()
+    return arms
+
+
+def readout_from_sums(
+    sums: pd.DataFrame,
+    params: AbTestParams,
+    *,
+    settings: Settings | None = None,
+    meta: dict[str, Any] | None = None,
+    coupon_codes: tuple[str, ...] = (),
+) -> AbTestResult:
+    """Return the readout of arm-level sums (the pure half of :func:`run_abtest`).
+
+    ``sums`` has one row per variant with the columns of :data:`SUM_COLUMNS` (missing ones
+    count as zero); ``meta`` carries the campaign's ``campaign_id``, ``name``, ``channel``,
+    ``start``, ``holdout_share`` and ``cost_per_message``.
+    """
+    settings = settings or load_settings()
+    language = params.language or settings.language
+    meta = {"campaign_id": "", "name": "", "channel": "", "start": None,
+            "holdout_share": math.nan, "cost_per_message": float(params.cost_per_message),
+            **(meta or {})}
+    sums = sums.reindex(columns=["variant", *SUM_COLUMNS]).fillna(0.0)
+    sums["variant"] = sums["variant"].astype(str)
+    if sums.empty or sums["n"].sum() == 0:
+        return _empty_result(params, settings, language, meta)
+    order = _order_variants(sums["variant"].tolist())
+    stats = arm_statistics(sums)
+    baseline = _baseline(order, params.control)
+    srm = srm_check({v: stats[v].n for v in order}, _planned(order, params, meta["holdout_share"]),
+                    language=language)
+    alpha = float(params.alpha)
+    use_cuped = int(params.pre_days) > 0 and float(sums["sum_pre_sq"].sum()) > 0
+    comparisons: list[Comparison] = []
+    for v in order:
+        if v != baseline:
+            comparisons += _compare_arms(stats[baseline], stats[v], (baseline, v), alpha,
+                                         language, use_cuped)
+    family = [i for i, c in enumerate(comparisons) if c.metric in DECISION_METRICS]
+    adjusted = adjust_p_values([comparisons[i].p_value for i in family], params.correction)
+    p_adj = [math.nan] * len(comparisons)
+    for i, p in zip(family, adjusted, strict=True):
+        p_adj[i] = float(p)
+    n_star = int(params.n_star) or DEFAULT_N_STAR
+    sequential = tuple(sequential_interval(c, n_star=n_star) for c in comparisons)
+    bayes = []
+    for c in comparisons:
+        if c.metric == "conversion":
+            bayes.append(beta_binomial(stats[baseline].conversion(), stats[c.variant].conversion(),
+                                       names=(baseline, c.variant)))
+        elif c.metric == "revenue_per_user":
+            bayes.append(normal_means(c))
+    vetoes = guardrail_vetoes([c for c in comparisons if c.metric == GUARDRAIL])
+    roi = _roi(stats, baseline, order, meta, settings, alpha)
+    primary = [c for c in comparisons if c.metric == params.primary_metric]
+    status = AbStatus.SAMPLE_RATIO_MISMATCH if srm.mismatch else next(
+        (c.status for c in primary if c.status != AbStatus.OK), AbStatus.OK)
+    result = AbTestResult(
+        campaign_id=meta["campaign_id"], name=meta["name"], channel=meta["channel"],
+        start=meta["start"], window_days=int(params.window_days), as_of=params.as_of,
+        baseline=baseline, variants=tuple(order), primary_metric=params.primary_metric,
+        alpha=alpha, correction=params.correction, language=language,
+        currency=settings.currency, coupon_codes=tuple(coupon_codes),
+        arms=_arms_frame(sums, order), srm=srm, comparisons=tuple(comparisons),
+        p_adjusted=tuple(p_adj), sequential=sequential, bayes=tuple(bayes), roi=tuple(roi),
+        vetoes=tuple((v, m) for v, ms in vetoes.items() for m in ms), n_star=n_star,
+        status=status)
+    object.__setattr__(result, "message", build_verdict(result))
+    return result
+
+
+def _roi(stats: dict[str, Any], baseline: str, order: list[str], meta: dict[str, Any],
+         settings: Settings, alpha: float) -> list[RoiResult]:
+    base = stats[baseline]
+    if base._f("sent") > 0 or base.n == 0:  # ROI needs an untreated holdout as the baseline
+        return []
+    out = []
+    for v in order:
+        arm = stats[v]
+        if v == baseline or arm._f("sent") == 0 or arm.n == 0:
+            continue
+        out.append(campaign_roi(
+            arm.conversion(), base.conversion(), arm.revenue(), base.revenue(), arm.gross(),
+            base.gross(), messages_sent=int(arm._f("sent")),
+            cost_per_message=float(meta["cost_per_message"] or 0.0),
+            coupon_cost=arm._f("sum_coupon"), margin_rate=float(settings.gross_margin),
+            alpha=alpha, names=(baseline, v)))
+    return out
+
+
+def campaign_overview(con: BaseBackend, as_of: date | None = None, *,
+                      settings: Settings | None = None, language: str | None = None
+                      ) -> pd.DataFrame:
+    """Return running and finished campaigns with their headline result, for the weekly report.
+
+    One row per campaign that has started before ``as_of``: ``campaign_id``, ``name``,
+    ``state``, ``customers``, ``srm_ok``, ``best_variant``, ``lift`` (relative, primary
+    metric), ``p_adjusted``, ``incremental_revenue``, ``roi`` and the ``verdict``.
+    """
+    settings = settings or load_settings()
+    listing = list_campaigns(con, as_of, settings=settings)
+    rows = []
+    for item in listing[listing["state"] != "planned"].itertuples():
+        params = AbTestParams(as_of=as_of, campaign_id=str(item.campaign_id),
+                              language=language or settings.language)
+        result = run_abtest(con, params, settings=settings)
+        frame = result.to_frame()
+        primary = frame[frame["metric"] == result.primary_metric]
+        best = primary.sort_values("lift", ascending=False).head(1)
+        roi = result.roi_frame()
+        rows.append({
+            "campaign_id": item.campaign_id, "name": item.name, "state": item.state,
+            "started_at": item.started_at, "customers": int(item.customers),
+            "srm_ok": not result.srm.mismatch,
+            "best_variant": best["variant"].iloc[0] if len(best) else "",
+            "lift": float(best["lift"].iloc[0]) if len(best) else math.nan,
+            "p_adjusted": float(best["p_adjusted"].iloc[0]) if len(best) else math.nan,
+            "incremental_revenue": float(roi["incremental_revenue"].sum()) if len(roi)
+            else math.nan,
+            "roi": float(roi["roi"].iloc[0]) if len(roi) == 1 else math.nan,
+            "status": str(result.status), "verdict": result.message})
+    return pd.DataFrame(rows, columns=["campaign_id", "name", "state", "started_at", "customers",
+                                       "srm_ok", "best_variant", "lift", "p_adjusted",
+                                       "incremental_revenue", "roi", "status", "verdict"])

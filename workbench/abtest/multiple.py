@@ -1,0 +1,126 @@
+"""Several variants and metrics at once: multiple-testing corrections and guardrail vetoes.
+
+* Holm's step-down procedure [1] controls the family-wise error rate (the chance of any false
+  winner) and is uniformly more powerful than Bonferroni.
+* Benjamini-Hochberg [2] controls the false discovery rate (the expected share of false
+  winners among the declared ones); use it when many metrics are screened.
+
+Both return adjusted p-values (compare them with alpha), computed as in [1] and eq. (1) of [2]
+with the running maximum / minimum that makes them monotone. They are written here (a dozen
+lines each) so the dashboard does not import statsmodels; the tests check them against
+``statsmodels.stats.multitest.multipletests``.
+
+References
+----------
+[1] Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
+    Journal of Statistics 6(2), 65-70.
+[2] Benjamini, Y., Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1),
+    289-300.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from workbench.abtest.stats import Comparison
+from workbench.errors import ParameterError
+
+__all__ = ["CORRECTIONS", "adjust_p_values", "benjamini_hochberg", "guardrail_vetoes", "holm"]
+
+CORRECTIONS = ("holm", "bh", "none")
+
+
+def _clean(p_values: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(list(p_values), dtype=float)
+    ok = ~np.isnan(p)
+    if np.any((p[ok] < 0) | (p[ok] > 1)):
+        raise ParameterError(f"p-values must lie in [0, 1]; got {p[ok].tolist()!r}.")
+    return p, ok
+
+
+def holm(p_values: Iterable[float]) -> np.ndarray:
+    """Return Holm-adjusted p-values (NaN stays NaN and is not counted).
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p, ok = _clean(p_values)
+    out = np.full(p.shape, math.nan)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    adj = np.maximum.accumulate((m - np.arange(m)) * q[order])
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
+    """Return Benjamini-Hochberg adjusted p-values (q-values).
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    p, ok = _clean(p_values)
+    out = np.full(p.shape, math.nan)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")[::-1]
+    ranks = np.arange(m, 0, -1)
+    adj = np.minimum.accumulate(q[order] * m / ranks)
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarray:
+    """Return p-values adjusted by ``method`` (``holm``, ``bh`` or ``none``)."""
+    if method == "holm":
+        return holm(p_values)
+    if method == "bh":
+        return benjamini_hochberg(p_values)
+    if method == "none":
+        return _clean(p_values)[0]
+    raise ParameterError(f"adjust_p_values: 'method' must be one of {list(CORRECTIONS)}; "
+                         f"got {method!r}.")
+
+
+def guardrail_vetoes(guardrails: Iterable[Comparison], *, harmful: str = "increase"
+                     ) -> dict[str, list[str]]:
+    """Return, per variant, the guardrail metrics that are significantly worse than control.
+
+    A guardrail (for example the opt-out rate) vetoes a variant when its change in the
+    ``harmful`` direction is significant at the comparison's own alpha, with no correction:
+    for safety metrics a missed harm costs more than a false alarm.
+
+    Examples
+    --------
+    >>> from workbench.abtest.frequentist import compare_proportions
+    >>> from workbench.abtest.stats import ProportionStats
+    >>> g = compare_proportions(ProportionStats(10_000, 20), ProportionStats(10_000, 60),
+    ...                         metric="opt_out_rate")
+    >>> guardrail_vetoes([g])
+    {'B': ['opt_out_rate']}
+    """
+    if harmful not in ("increase", "decrease"):
+        raise ParameterError(
+            f"guardrail_vetoes: 'harmful' must be 'increase' or 'decrease'; got {harmful!r}.")
+    sign = 1.0 if harmful == "increase" else -1.0
+    out: dict[str, list[str]] = {}
+    for g in guardrails:
+        if g.significant and sign * g.effect > 0:
+            out.setdefault(g.variant, []).append(g.metric)
+    return out
