@@ -16,6 +16,7 @@ Example ``workbench.toml``::
     currency = "KRW"                  # ISO 4217; amounts are rounded to its minor unit
     language = "en"                   # en | ko: labels, messages and reports
     gross_margin = 0.3                # share of net revenue kept as margin (CLV, ROI)
+    global_holdout = 0.0              # share of customers kept out of every CRM send (0: none)
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Settings:
         ``"en"`` or ``"ko"`` for labels, messages and reports.
     gross_margin
         Share of net revenue kept as gross margin, in (0, 1].
+    global_holdout
+        Share of customers in the persistent global holdout, in [0, 0.5): chosen by a hash of
+        the customer id (:func:`workbench.abtest.in_global_holdout`), left out of every
+        audience export, and compared with everyone else by
+        :func:`workbench.abtest.run_global_holdout`. 0 (default): no global holdout.
     source
         The file the settings were read from, or ``None`` for the defaults.
     """
@@ -61,6 +67,7 @@ class Settings:
     currency: str = "KRW"
     language: str = "en"
     gross_margin: float = 0.3
+    global_holdout: float = 0.0
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -85,6 +92,11 @@ class Settings:
         if not 0 < float(self.gross_margin) <= 1:
             raise ParameterError(
                 f"settings: 'gross_margin' must be in (0, 1]; got {self.gross_margin!r}."
+            )
+        if not 0 <= float(self.global_holdout) < 0.5:
+            raise ParameterError(
+                "settings: 'global_holdout' must be a share in [0, 0.5), e.g. 0.05 for 5% of "
+                f"customers; got {self.global_holdout!r}."
             )
 
     @property

@@ -59,7 +59,7 @@ def test_sms_export_file_and_log(tiny_copy, tmp_path):
     assert list(rows[0]) == ["phone"]  # only the column the channel needs
     assert [row["phone"] for row in rows] == ["01011112222"]  # A only (see test_compliance)
     assert r.excluded == {"opted_out": 1, "no_consent": 2, "consent_expired": 1,
-                          "night_time": 0, "no_contact": 0}
+                          "night_time": 0, "no_contact": 0, "global_holdout": 0}
     assert (r.members, r.rows, r.holdout) == (5, 1, 0)
     assert r.sha256 == hashlib.sha256(raw).hexdigest()
     log, _ = _log(tiny_copy)
@@ -144,3 +144,25 @@ def test_cli(tiny_copy, tmp_path, capsys):
     assert "min_count: 3" in capsys.readouterr().out
     log, _ = _log(tiny_copy)
     assert list(log["author"]) == ["lee"]
+
+
+def test_the_global_holdout_never_gets_a_send(tiny_copy, tmp_path):
+    from workbench.abtest import in_global_holdout
+
+    share = 0.45  # large, so that some of the five customers are in it
+    held = in_global_holdout(list("ABCDE"), share)
+    assert 0 < held.sum() < 5  # the hash splits this tiny shop (fixed by the id and salt)
+    d = AudienceDefinition("everyone", rules=Group("and", ()), channel="push", is_ad=False,
+                           purpose="app update")
+    settings = Settings(store=str(tiny_copy), global_holdout=share)
+    aud = Audience(d, connect(tiny_copy, settings=settings), as_of=AS_OF, settings=settings)
+    r = export_audience(aud, out=tmp_path / "push.csv", now=NOW)
+    aud.con.disconnect()
+    _, rows = _read(tmp_path / "push.csv")
+    assert sorted(row["customer_id"] for row in rows) == sorted(held[~held].index)
+    assert r.excluded["global_holdout"] == int(held.sum())
+
+
+def test_global_holdout_setting_is_checked():
+    with pytest.raises(ParameterError, match="global_holdout"):
+        Settings(global_holdout=0.7)

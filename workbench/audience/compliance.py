@@ -61,7 +61,8 @@ __all__ = ["BYTE_LIMITS", "CONSENT_COLUMNS", "CONTACT_COLUMNS", "EXCLUSION_RULES
            "is_night", "send_instant"]
 
 #: Exclusion reasons in the order they are checked.
-EXCLUSION_RULES = ("opted_out", "no_consent", "consent_expired", "night_time", "no_contact")
+EXCLUSION_RULES = ("opted_out", "no_consent", "consent_expired", "night_time", "no_contact",
+                   "global_holdout")
 #: The consent flag of each channel (data contract: SMS/LMS/KakaoTalk share the SMS flag).
 CONSENT_COLUMNS = {"sms": "sms_opt_in", "lms": "sms_opt_in", "kakao": "sms_opt_in",
                    "email": "email_opt_in", "push": "push_opt_in"}

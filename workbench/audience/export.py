@@ -173,6 +173,11 @@ def export_audience(
                        send_at=send_at, settings=settings,
                        transaction_exemption=transaction_exemption).to_pandas()
     elig = elig.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if settings.global_holdout > 0:  # the persistent global holdout never gets a send
+        from workbench.abtest import in_global_holdout
+
+        held = in_global_holdout(elig["customer_id"].tolist(), settings.global_holdout)
+        elig.loc[elig["reason"].isna() & held.to_numpy(), "reason"] = "global_holdout"
     counts = elig["reason"].value_counts()
     excluded = {rule: int(counts.get(rule, 0)) for rule in EXCLUSION_RULES}
     ok = elig[elig["reason"].isna()]
