@@ -6,8 +6,8 @@ them in the backend and swaps them into the store in one step (see
 :func:`workbench.data.write_store`): an open dashboard keeps reading the previous snapshot
 until it reconnects, and never sees a half-written one.
 
-This module holds the KPI facts and the RFM columns; later analyses (CLV, churn) add theirs
-through :data:`SNAPSHOT_PARTS`.
+This module holds the KPI facts, the RFM columns and the CLV predictions; each analysis adds
+its columns through :data:`SNAPSHOT_PARTS`.
 """
 
 from __future__ import annotations
@@ -95,10 +95,17 @@ def rfm_part(con: BaseBackend, *, as_of: date, settings: Settings) -> ibis.Table
     return rfm_snapshot(con, as_of=as_of, settings=settings)
 
 
+def clv_part(con: BaseBackend, *, as_of: date, settings: Settings) -> object:
+    """Return BG/NBD and Gamma-Gamma predictions and CLV per customer (default parameters)."""
+    from workbench.clv.analysis import clv_part as part
+
+    return part(con, as_of=as_of, settings=settings)
+
+
 #: Functions ``(con, as_of=, settings=) -> columns keyed by customer_id`` joined into the
 #: snapshot: an Ibis table, a pandas or Arrow frame, or ``None`` when the part has nothing to add
 #: (its columns are then null).
-SNAPSHOT_PARTS = [kpi_facts, rfm_part]
+SNAPSHOT_PARTS = [kpi_facts, rfm_part, clv_part]
 
 
 def data_fingerprint(con: BaseBackend) -> str:
@@ -151,6 +158,8 @@ def _compute(store: str, as_of: date, settings: Settings) -> tuple[pa.Table, str
             if not isinstance(columns, ibis.Table):
                 columns = ibis.memtable(columns)
             table = table.left_join(columns, "customer_id")
+            if "customer_id_right" in table.columns:  # Ibis keeps the right key of a left join
+                table = table.drop("customer_id_right")
         frame = table.to_pyarrow()
         return frame, data_fingerprint(con)
     finally:

@@ -380,6 +380,18 @@ _SNAPSHOT = Table(
         Column("next_tier", "string", description="Tier next month at the current pace"),
         Column("previous_segment", "string",
                description="Segment 30 days before as_of (null: not yet a customer)"),
+        # CLV with default parameters (workbench.clv.clv_part); null when the store has too
+        # little history for the models.
+        Column("expected_purchases_90d", "float64",
+               description="Expected repeat purchase days in the 90 days from as_of (BG/NBD)"),
+        Column("p_alive", "float64",
+               description="Probability the customer is still active at as_of (BG/NBD)"),
+        Column("expected_spend", "float64", money=True,
+               description="Expected net revenue per purchase day (Gamma-Gamma)"),
+        Column("clv", "float64", money=True,
+               description="Expected gross margin of the next 12 months, discounted 1%/month"),
+        Column("clv_band", "string",
+               description="high (top 20% by clv), medium (next 30%), low (bottom 50%)"),
     ),
 )
 

@@ -222,6 +222,7 @@ _BY_NOTEBOOK: dict[str, type[NotebookParams]] = {
 #: first use so that importing this module stays cheap.
 LAZY_PARAMS: dict[str, tuple[str, str]] = {
     "abtest": ("workbench.abtest.analysis", "AbTestParams"),
+    "clv": ("workbench.clv.analysis", "ClvParams"),
 }
 
 

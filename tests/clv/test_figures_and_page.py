@@ -1,0 +1,80 @@
+"""CLV figures (data in, figure out) and the page in report mode."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import pytest
+
+from workbench.clv import ClvParams, run_clv
+from workbench.data import connect
+from workbench.errors import ParameterError
+from workbench.settings import Settings
+
+AS_OF = date(2026, 11, 16)
+
+
+@pytest.fixture(scope="module")
+def result(sample_store):
+    return run_clv(connect(str(sample_store)), ClvParams(as_of=AS_OF), settings=Settings())
+
+
+def test_distribution_and_segments(result):
+    fig = result.figure_distribution()
+    assert isinstance(fig, go.Figure) and fig.data[0].type == "histogram"
+    assert len(fig.data[0].x) == len(result.customers)
+    assert "top 20%" in fig.layout.title.text
+    seg = result.figure_segments()
+    assert seg.data[0].type == "bar"
+    assert sorted(seg.data[0].y) == sorted(result.by_segment["label"])
+
+
+def test_matrices(result):
+    for value in ("expected_purchases_90d", "p_alive"):
+        fig = result.figure_matrix(value)
+        z = fig.data[0].z
+        assert fig.data[0].type == "heatmap" and z.shape[0] == result.matrix["frequency"].nunique()
+    with pytest.raises(ParameterError, match="'value' must be"):
+        result.figure_matrix("clv")
+
+
+def test_tracking_and_by_frequency(result):
+    fig = result.figure_tracking()
+    names = [t.name for t in fig.data]
+    assert names.count("Actual") == 2 and names.count("BG/NBD") == 2
+    assert names.count("Pareto/NBD") == 2
+    by_f = result.figure_by_frequency()
+    assert [t.name for t in by_f.data] == ["Actual", "Model"]
+    assert list(by_f.data[0].x)[-1].endswith("+")
+
+
+def test_korean_figures(sample_store):
+    ko = run_clv(connect(str(sample_store)), ClvParams(as_of=AS_OF, language="ko"),
+                 settings=Settings())
+    assert "상위 20%" in ko.figure_distribution().layout.title.text
+    assert "실제" in [t.name for t in ko.figure_tracking().data]
+
+
+def test_page_in_report_mode(sample_store):
+    from workbench.ui.clv import ClvPage
+
+    page = ClvPage(ClvParams(as_of=AS_OF, store=str(sample_store), mode="report"))
+    page.compute()
+    parts = page.static_parts()
+    html = "".join(p for p in parts if isinstance(p, str))
+    assert "wb-clv-bands" in html and "wb-clv-top" in html and "wb-clv-parameters" in html
+    assert "Model check" in html
+    assert sum(isinstance(p, go.Figure) for p in parts) == 6
+
+
+def test_page_widget_mode(sample_store):
+    from workbench.ui.clv import ClvPage
+
+    page = ClvPage(ClvParams(as_of=AS_OF, store=str(sample_store), mode="interactive"))
+    widget = page.widget()
+    assert page.ok
+    assert "wb-clv-top" in page.w_top.value
+    page.update(horizon_months=3)
+    assert page.result.horizon_months == 3
+    assert widget is not None

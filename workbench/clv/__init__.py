@@ -1,0 +1,55 @@
+"""Customer lifetime value: BG/NBD, Pareto/NBD and Gamma-Gamma models, holdout validation.
+
+Fit a purchase model on a customer summary, then predict per customer::
+
+    from workbench.clv import BetaGeo, GammaGamma, clv_summary, customer_value
+    summary = clv_summary(con, as_of)          # frequency, recency, T, monetary_value (weeks)
+    model = BetaGeo().fit(summary)
+    model.p_alive(summary)                     # pd.Series indexed by customer_id
+    model.expected_purchases(13, summary)      # next 13 weeks
+    spend = GammaGamma().fit(summary).expected_spend(summary)
+    customer_value(model, summary, spend, margin=0.3)   # 12-month discounted margin
+
+The report (:func:`run_clv`) adds value bands, value by RFM segment and a holdout check.
+"""
+
+from workbench.clv._base import TooLittleDataError
+from workbench.clv.analysis import (
+    PART_COLUMNS,
+    ClvParams,
+    ClvResult,
+    clv_part,
+    clv_predictions,
+    run_clv,
+)
+from workbench.clv.bgnbd import BetaGeo
+from workbench.clv.gamma_gamma import GammaGamma
+from workbench.clv.pareto_nbd import ParetoNBD
+from workbench.clv.summary import SUMMARY_COLUMNS, clv_summary
+from workbench.clv.validation import (
+    by_frequency,
+    calibration_holdout,
+    compare_models,
+    tracking_data,
+)
+from workbench.clv.value import customer_value
+
+__all__ = [
+    "PART_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "BetaGeo",
+    "ClvParams",
+    "ClvResult",
+    "GammaGamma",
+    "ParetoNBD",
+    "TooLittleDataError",
+    "by_frequency",
+    "calibration_holdout",
+    "clv_part",
+    "clv_predictions",
+    "clv_summary",
+    "compare_models",
+    "customer_value",
+    "run_clv",
+    "tracking_data",
+]

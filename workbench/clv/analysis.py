@@ -1,0 +1,608 @@
+"""The CLV report: purchase and spend models, per-customer value, holdout validation.
+
+:func:`run_clv` builds the customer summary in the backend, fits the purchase model (BG/NBD
+by default, or Pareto/NBD) and the Gamma-Gamma spend model, predicts per customer and
+aggregates by value band and RFM segment. Unless ``holdout_weeks`` is 0 it also refits both
+purchase models on the data before ``as_of - holdout_weeks`` and scores them on the weeks that
+follow (totals, error per customer, the tracking chart), which is what the plain-language
+quality summary reports. Data problems (no orders, too little history) come back as a status
+and a message; only caller mistakes raise.
+
+Value bands (``clv_band``)
+    ``high``: the customer's CLV is above that of 80% of the customers (top 20%);
+    ``medium``: above 50% (the next 30%); ``low``: the rest. The share is ``cume_dist`` (the
+    share of customers with a CLV at most this one), so equal values share a band.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from workbench.clv._base import guard
+from workbench.clv.bgnbd import BetaGeo
+from workbench.clv.gamma_gamma import GammaGamma
+from workbench.clv.pareto_nbd import ParetoNBD
+from workbench.clv.summary import clv_summary
+from workbench.clv.validation import (
+    by_frequency,
+    calibration_holdout,
+    compare_models,
+    tracking_data,
+)
+from workbench.clv.value import customer_value
+from workbench.errors import ParameterError, WorkbenchWarning
+from workbench.i18n import format_date, format_money, format_number, tr
+from workbench.reporting.params import NotebookParams
+from workbench.results import ResultMixin, Status
+from workbench.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["BANDS", "CUSTOMER_COLUMNS", "MODELS", "PART_COLUMNS", "ClvParams", "ClvResult",
+           "clv_part", "clv_predictions", "run_clv"]
+
+#: Purchase models by name.
+MODELS = {"bgnbd": BetaGeo, "pareto_nbd": ParetoNBD}
+#: Value bands, highest first, with the cume_dist above which a customer enters them.
+BANDS = (("high", 0.8), ("medium", 0.5), ("low", 0.0))
+#: Columns of the snapshot part (:func:`clv_part`).
+PART_COLUMNS = ("customer_id", "expected_purchases_90d", "p_alive", "expected_spend", "clv",
+                "clv_band")
+#: Columns of :attr:`ClvResult.customers`.
+CUSTOMER_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value",
+                    "expected_purchases_90d", "p_alive", "expected_spend", "clv", "clv_band",
+                    "segment")
+_UNIT = "W"
+_DAYS_90 = 90 / 7  # 90 days in weeks
+
+
+@dataclass(frozen=True, slots=True)
+class ClvParams(NotebookParams):
+    """Parameters of the CLV report (``notebooks/clv.ipynb``).
+
+    Parameters
+    ----------
+    model
+        Purchase model: ``bgnbd`` (BG/NBD, the default) or ``pareto_nbd``.
+    horizon_months
+        CLV horizon in calendar months (1-120; default 12).
+    monthly_discount_rate
+        Discount rate per month in [0, 0.2] (default 0.01, about 12.7% a year).
+    gross_margin
+        Share of revenue kept as margin, in (0, 1]; 0 means the ``gross_margin`` setting.
+    holdout_weeks
+        Weeks before ``as_of`` kept out of the fit to check the model (0: no check; 4-104).
+    top_n
+        Customers in the top-value list (1-200).
+    """
+
+    model: str = "bgnbd"
+    horizon_months: int = 12
+    monthly_discount_rate: float = 0.01
+    gross_margin: float = 0.0
+    holdout_weeks: int = 26
+    top_n: int = 20
+
+    def __post_init__(self) -> None:
+        NotebookParams.__post_init__(self)
+        if self.model not in MODELS:
+            raise ParameterError(f"ClvParams: 'model' must be one of {list(MODELS)}; "
+                                 f"got {self.model!r}.")
+        _int_in(self.horizon_months, "horizon_months", 1, 120)
+        _int_in(self.top_n, "top_n", 1, 200)
+        holdout = _int_in(self.holdout_weeks, "holdout_weeks", 0, 104)
+        if 0 < holdout < 4:
+            raise ParameterError("ClvParams: 'holdout_weeks' must be 0 (no check) or between 4 "
+                                 f"and 104; got {self.holdout_weeks!r}.")
+        rate = _float(self.monthly_discount_rate, "monthly_discount_rate")
+        if not 0 <= rate <= 0.2:
+            raise ParameterError("ClvParams: 'monthly_discount_rate' must be between 0 and 0.2 "
+                                 f"(per month); got {self.monthly_discount_rate!r}.")
+        margin = _float(self.gross_margin, "gross_margin")
+        if not 0 <= margin <= 1:
+            raise ParameterError("ClvParams: 'gross_margin' must be in (0, 1], or 0 for the "
+                                 f"setting; got {self.gross_margin!r}.")
+
+
+def _int_in(value: Any, name: str, lo: int, hi: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or number != value or not lo <= number <= hi:
+        raise ParameterError(f"ClvParams: '{name}' must be an integer between {lo} and {hi}; "
+                             f"got {value!r}.")
+    return number
+
+
+def _float(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"ClvParams: '{name}' must be a number; got {value!r}.") from None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClvResult(ResultMixin):
+    """Customer lifetime value as of a date, with the models behind it and their holdout check.
+
+    Parameters
+    ----------
+    as_of, currency, language, model, horizon_months, monthly_discount_rate, gross_margin
+        What was computed, and how money and text are shown.
+    customers
+        One row per customer with a net order before ``as_of``: :data:`CUSTOMER_COLUMNS`
+        (``recency`` and ``T`` in weeks; ``clv`` in the shop's currency, margin only).
+    parameters
+        Tidy table of fitted parameters: ``model``, ``parameter``, ``estimate``,
+        ``standard_error``, ``lower``, ``upper`` (95%), for the purchase model, Gamma-Gamma
+        and, with a holdout, both calibration models (``model`` suffixed ``_calibration``).
+    bands
+        ``band``, ``customers``, ``share``, ``clv_total``, ``clv_share``, ``clv_mean``,
+        ``clv_min`` (highest band first).
+    by_segment
+        ``segment``, ``label``, ``customers``, ``clv_total``, ``clv_share``, ``clv_mean``,
+        ``p_alive_mean``, ``expected_purchases_90d`` (sum), by total CLV descending.
+    top_customers
+        The ``top_n`` customers by CLV with masked ``name`` and ``phone``.
+    matrix
+        Frequency/recency grid for a customer of the longest tenure: ``frequency``,
+        ``recency`` (weeks), ``T``, ``expected_purchases_90d``, ``p_alive``.
+    comparison, by_frequency, tracking
+        Holdout check (empty without one): per-model accuracy (see
+        :func:`workbench.clv.validation.compare_models`), mean predicted vs actual holdout
+        purchases by calibration frequency, and the weekly tracking data.
+    calibration_end
+        End of the calibration period (``None`` without a holdout check).
+    quality
+        Plain-language summary of the holdout check.
+    status, message
+        Outcome and the takeaway (or what is missing).
+    """
+
+    as_of: date
+    currency: str
+    language: str
+    model: str
+    horizon_months: int
+    monthly_discount_rate: float
+    gross_margin: float
+    customers: pd.DataFrame
+    parameters: pd.DataFrame
+    bands: pd.DataFrame
+    by_segment: pd.DataFrame
+    top_customers: pd.DataFrame
+    matrix: pd.DataFrame
+    comparison: pd.DataFrame
+    by_frequency: pd.DataFrame
+    tracking: pd.DataFrame
+    calibration_end: date | None = None
+    quality: str = ""
+    status: Status = Status.OK
+    message: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return CLV by RFM segment (one row per segment)."""
+        return self.by_segment.copy()
+
+    def headline(self) -> list[dict[str, Any]]:
+        """Return the total and mean CLV and the share of customers likely alive, formatted."""
+        if not self.ok:
+            return []
+        c, lang = self.customers, self.language
+        items = [
+            ("clv.total", "clv.headline.total", format_money(c["clv"].sum(), self.currency,
+                                                            language=lang)),
+            ("clv.mean", "clv.headline.mean", format_money(c["clv"].mean(), self.currency,
+                                                          language=lang)),
+            ("clv.alive", "clv.headline.alive",
+             format_number(100 * float((c["p_alive"] >= 0.5).mean()), digits=1,
+                           language=lang) + "%"),
+        ]
+        return [{"metric": m, "label": tr(k, language=lang), "value": v, "change": "",
+                 "change_pct": math.nan, "direction": "flat"} for m, k, v in items]
+
+    def summary(self) -> str:
+        """Return the takeaway, the value bands and the model-quality paragraph."""
+        if not self.ok:
+            return self.message
+        lines = [self.message]
+        for row in self.bands.itertuples():
+            lines.append(f"- {tr(f'clv.band.{row.band}', language=self.language)}: "
+                         f"{format_number(row.customers, language=self.language)} · "
+                         f"{format_money(row.clv_total, self.currency, language=self.language)}")
+        if self.quality:
+            lines.append(self.quality)
+        return "\n".join(lines)
+
+    def figure_distribution(self) -> go.Figure:
+        """Return a new histogram of CLV per customer with the band cut points."""
+        from workbench.viz.clv import clv_distribution
+
+        return clv_distribution(self.customers, self.bands, currency=self.currency,
+                                language=self.language)
+
+    def figure_segments(self) -> go.Figure:
+        """Return a new bar chart of total and mean CLV by RFM segment."""
+        from workbench.viz.clv import clv_by_segment
+
+        return clv_by_segment(self.by_segment, currency=self.currency, language=self.language)
+
+    def figure_matrix(self, value: str = "expected_purchases_90d") -> go.Figure:
+        """Return a new frequency/recency heat map of ``value`` (or ``p_alive``)."""
+        from workbench.viz.clv import frequency_recency_matrix
+
+        return frequency_recency_matrix(self.matrix, value=value, language=self.language)
+
+    def figure_tracking(self) -> go.Figure:
+        """Return a new tracking chart (weekly and cumulative, actual vs models)."""
+        from workbench.viz.clv import tracking_figure
+
+        return tracking_figure(self.tracking, language=self.language)
+
+    def figure_by_frequency(self) -> go.Figure:
+        """Return a new chart of predicted vs actual holdout purchases by frequency."""
+        from workbench.viz.clv import holdout_by_frequency
+
+        return holdout_by_frequency(self.by_frequency, language=self.language)
+
+    def figure(self) -> go.Figure:
+        """Return the main figure: the CLV distribution."""
+        return self.figure_distribution()
+
+
+# ---------------------------------------------------------------------------------- predictions
+def clv_predictions(summary: pd.DataFrame, *, as_of: date, model: str = "bgnbd",
+                    horizon_months: int = 12, monthly_discount_rate: float = 0.01,
+                    margin: float = 0.3) -> tuple[pd.DataFrame, Any, GammaGamma]:
+    """Fit the purchase and spend models on ``summary`` and predict every customer's value.
+
+    Returns
+    -------
+    tuple
+        The frame (index ``customer_id``; ``expected_purchases_90d``, ``p_alive``,
+        ``expected_spend``, ``clv``, ``clv_band``), the fitted purchase model and the fitted
+        Gamma-Gamma model.
+
+    Raises
+    ------
+    workbench.clv.TooLittleDataError
+        The data are too thin for the purchase model (see :func:`workbench.clv._base.guard`).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)  # the refusal below says it all
+        purchase = MODELS[model]().fit(summary)
+        spend_model = GammaGamma().fit(summary)
+    spend = spend_model.expected_spend(summary)
+    out = pd.DataFrame({
+        "expected_purchases_90d": purchase.expected_purchases(_DAYS_90, summary),
+        "p_alive": purchase.p_alive(summary),
+        "expected_spend": spend,
+        "clv": customer_value(purchase, summary, spend, as_of=as_of,
+                              horizon_months=horizon_months, margin=margin,
+                              monthly_discount_rate=monthly_discount_rate, unit=_UNIT),
+    }, index=summary.index)
+    out["clv_band"] = value_bands(out["clv"])
+    return out, purchase, spend_model
+
+
+def value_bands(clv: pd.Series) -> pd.Series:
+    """Return ``high`` / ``medium`` / ``low`` per customer (see the module docstring).
+
+    Examples
+    --------
+    >>> value_bands(pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10])).tolist()[-3:]
+    ['medium', 'high', 'high']
+    """
+    share = clv.rank(method="max", pct=True)  # cume_dist: ties get the same share
+    band = np.select([share > BANDS[0][1], share > BANDS[1][1]], ["high", "medium"], "low")
+    return pd.Series(band, index=clv.index, name="clv_band")
+
+
+def clv_part(con: Any, *, as_of: date, settings: Settings) -> ibis.Table | None:
+    """Return the CLV columns of the per-customer snapshot (default parameters).
+
+    BG/NBD and Gamma-Gamma on all history before ``as_of``, a 12-month horizon, the margin
+    setting and a 1% monthly discount rate.
+
+    Returns
+    -------
+    ibis.Table or None
+        An in-memory table with :data:`PART_COLUMNS`: ``customer_id`` (string),
+        ``expected_purchases_90d``, ``p_alive``, ``expected_spend``, ``clv`` (float64) and
+        ``clv_band`` (string); ``None`` when the store has no orders or too little data for
+        the models (the snapshot's CLV columns are then null).
+    """
+    if "orders" not in con.list_tables():
+        return None
+    params = ClvParams(as_of=as_of)
+    summary = clv_summary(con, as_of, settings=settings, unit=_UNIT)
+    if summary.empty or guard(summary, where="clv_part"):
+        return None
+    frame, _, _ = clv_predictions(summary, as_of=as_of, model=params.model,
+                                  horizon_months=params.horizon_months,
+                                  monthly_discount_rate=params.monthly_discount_rate,
+                                  margin=float(settings.gross_margin))
+    frame = frame.reset_index().loc[:, list(PART_COLUMNS)]
+    frame = frame.astype({"customer_id": str, "clv_band": str})
+    schema = ibis.schema({"customer_id": "string", "expected_purchases_90d": "float64",
+                          "p_alive": "float64", "expected_spend": "float64", "clv": "float64",
+                          "clv_band": "string"})
+    return ibis.memtable(frame, schema=schema)
+
+
+# ---------------------------------------------------------------------------------- the report
+def run_clv(con: Any, params: ClvParams, settings: Settings | None = None) -> ClvResult:
+    """Compute customer lifetime value for ``params.as_of`` and check the model on a holdout.
+
+    Parameters
+    ----------
+    con
+        Ibis backend of the store (:func:`workbench.data.connect`).
+    params
+        ``as_of`` (required) and the :class:`ClvParams` options.
+    settings
+        Time zone, currency, margin and language; default ``workbench.toml``.
+
+    Returns
+    -------
+    ClvResult
+        ``status`` is ``NO_DATA`` without net orders before ``as_of`` and
+        ``TOO_LITTLE_DATA`` when the models refuse the data (the message says what is
+        missing).
+
+    Raises
+    ------
+    ParameterError
+        ``params`` is not a :class:`ClvParams` or has no ``as_of``.
+    """
+    if not isinstance(params, ClvParams):
+        raise ParameterError(f"run_clv: 'params' must be ClvParams; got {type(params).__name__}.")
+    if params.as_of is None:
+        raise ParameterError("run_clv: 'params.as_of' is required, e.g. "
+                             "ClvParams(as_of=date(2026, 11, 16)).")
+    settings = settings or load_settings()
+    language = params.language or settings.language
+    margin = float(params.gross_margin) or float(settings.gross_margin)
+    base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
+            "model": params.model, "horizon_months": int(params.horizon_months),
+            "monthly_discount_rate": float(params.monthly_discount_rate),
+            "gross_margin": margin}
+    summary, segments = (_summary_and_segments(con, params.as_of, settings)
+                         if "orders" in con.list_tables() else (pd.DataFrame(), None))
+    if summary.empty:
+        return _empty_result(base, Status.NO_DATA,
+                             tr("clv.message.no_data", language=language,
+                                as_of=format_date(params.as_of, language=language)))
+    missing = guard(summary, where="run_clv")
+    if missing:
+        return _empty_result(base, Status.TOO_LITTLE_DATA, _too_little(summary, language))
+    predictions, purchase, spend_model = clv_predictions(
+        summary, as_of=params.as_of, model=params.model,
+        horizon_months=int(params.horizon_months),
+        monthly_discount_rate=float(params.monthly_discount_rate), margin=margin)
+    customers = summary.join(predictions)
+    customers = customers.join(segments)
+    customers = customers.reset_index().loc[:, list(CUSTOMER_COLUMNS)]
+    parameters = pd.concat([_parameters(params.model, purchase),
+                            _parameters("gamma_gamma", spend_model)], ignore_index=True)
+    check = _holdout(con, params, settings) if params.holdout_weeks else None
+    if check is not None:
+        parameters = pd.concat([parameters, check["parameters"]], ignore_index=True)
+    quality = _quality(check, params, language)
+    return ClvResult(
+        **base, customers=customers, parameters=parameters,
+        bands=_bands(customers), by_segment=_by_segment(customers, language),
+        top_customers=_top(con, customers, int(params.top_n)),
+        matrix=frequency_recency_grid(purchase, summary),
+        comparison=check["comparison"] if check else _frame(COMPARISON),
+        by_frequency=check["by_frequency"] if check else _frame(BY_FREQUENCY),
+        tracking=check["tracking"] if check else _frame(TRACKING),
+        calibration_end=check["calibration_end"] if check else None, quality=quality,
+        message=_message(customers, settings.currency, params, language))
+
+
+COMPARISON = ("model", "customers", "predicted_total", "actual_total", "error_pct", "mae",
+              "rmse", "log_likelihood", "converged")
+BY_FREQUENCY = ("frequency", "customers", "predicted", "actual")
+TRACKING = ("week", "week_start", "holdout", "actual", "actual_cumulative", "model", "expected",
+            "expected_cumulative")
+
+
+def _frame(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+def _empty_result(base: dict[str, Any], status: Status, message: str) -> ClvResult:
+    return ClvResult(**base, customers=_frame(CUSTOMER_COLUMNS),
+                     parameters=_frame(("model", "parameter", "estimate", "standard_error",
+                                        "lower", "upper")),
+                     bands=_frame(("band", "customers", "share", "clv_total", "clv_share",
+                                   "clv_mean", "clv_min")),
+                     by_segment=_frame(("segment", "label", "customers", "clv_total",
+                                        "clv_share", "clv_mean", "p_alive_mean",
+                                        "expected_purchases_90d")),
+                     top_customers=_frame(("customer_id", "name", "phone", "clv")),
+                     matrix=_frame(("frequency", "recency", "T", "expected_purchases_90d",
+                                    "p_alive")),
+                     comparison=_frame(COMPARISON), by_frequency=_frame(BY_FREQUENCY),
+                     tracking=_frame(TRACKING), status=status, message=message)
+
+
+def _too_little(summary: pd.DataFrame, language: str) -> str:
+    from workbench.clv._base import MIN_HISTORY_DAYS, MIN_REPEAT_BUYERS, MIN_REPEATERS_3
+
+    return tr("clv.message.too_little", language=language,
+              customers=format_number(len(summary), language=language),
+              repeat=format_number(int((summary["frequency"] > 0).sum()), language=language),
+              three=format_number(int((summary["frequency"] >= 2).sum()), language=language),
+              days=format_number(float(summary["T"].max()) * 7, language=language),
+              need_repeat=MIN_REPEAT_BUYERS, need_three=MIN_REPEATERS_3,
+              need_days=MIN_HISTORY_DAYS)
+
+
+def _parameters(name: str, model: Any) -> pd.DataFrame:
+    table = model.summary_.reset_index(names="parameter")
+    table.insert(0, "model", name)
+    return table
+
+
+def _summary_and_segments(con: Any, as_of: date, settings: Settings
+                          ) -> tuple[pd.DataFrame, pd.Series]:
+    """Return :func:`clv_summary` and the RFM segment per customer from one query."""
+    from workbench.features import UNITS, facts_for
+    from workbench.rfm.migration import segmented_facts
+    from workbench.rfm.segments import load_segment_rules
+
+    # RFM scores use recency_days, orders and net_revenue, which do not depend on the unit.
+    facts = segmented_facts(facts_for(con, as_of, settings=settings, unit=_UNIT),
+                            load_segment_rules())
+    frame = facts.select("customer_id", "frequency", "recency", "T", "monetary_value",
+                         "segment").to_pyarrow().to_pandas()
+    frame = frame.set_index("customer_id").sort_index()
+    segments = frame.pop("segment")
+    summary = frame.astype(float)
+    summary.attrs.update(unit=_UNIT, as_of=as_of.isoformat(), unit_days=UNITS[_UNIT])
+    return summary, segments
+
+
+def _bands(customers: pd.DataFrame) -> pd.DataFrame:
+    total = float(customers["clv"].sum())
+    rows = []
+    for band, _ in BANDS:
+        part = customers.loc[customers["clv_band"] == band, "clv"]
+        rows.append({"band": band, "customers": len(part), "share": len(part) / len(customers),
+                     "clv_total": float(part.sum()),
+                     "clv_share": float(part.sum()) / total if total else math.nan,
+                     "clv_mean": float(part.mean()) if len(part) else math.nan,
+                     "clv_min": float(part.min()) if len(part) else math.nan})
+    return pd.DataFrame(rows)
+
+
+def _by_segment(customers: pd.DataFrame, language: str) -> pd.DataFrame:
+    from workbench.rfm.segments import load_segment_rules
+
+    rules = load_segment_rules()
+    total = float(customers["clv"].sum())
+    grouped = customers.groupby("segment", dropna=False).agg(
+        customers=("clv", "size"), clv_total=("clv", "sum"), clv_mean=("clv", "mean"),
+        p_alive_mean=("p_alive", "mean"),
+        expected_purchases_90d=("expected_purchases_90d", "sum")).reset_index()
+    grouped["clv_share"] = grouped["clv_total"] / total if total else math.nan
+    grouped["label"] = [rules.label(s, language) if isinstance(s, str) else "–"
+                        for s in grouped["segment"]]
+    grouped = grouped.sort_values("clv_total", ascending=False, kind="stable")
+    return grouped.loc[:, ["segment", "label", "customers", "clv_total", "clv_share",
+                           "clv_mean", "p_alive_mean", "expected_purchases_90d"]].reset_index(
+        drop=True)
+
+
+def _top(con: Any, customers: pd.DataFrame, n: int) -> pd.DataFrame:
+    from workbench.privacy import mask_frame
+
+    top = customers.nlargest(n, "clv").loc[:, ["customer_id", "segment", "frequency",
+                                                "p_alive", "expected_purchases_90d",
+                                                "expected_spend", "clv", "clv_band"]]
+    ids = top["customer_id"].tolist()
+    contacts = pd.DataFrame({"customer_id": ids, "name": None, "phone": None})
+    if "customers" in con.list_tables() and ids:
+        t = con.table("customers")
+        fetched = t.filter(t.customer_id.isin(ids)).select("customer_id", "name",
+                                                            "phone").to_pandas()
+        contacts = contacts[["customer_id"]].merge(fetched, on="customer_id", how="left")
+    out = top.merge(mask_frame(contacts), on="customer_id", how="left")
+    first = ["customer_id", "name", "phone"]
+    return out.loc[:, first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
+def frequency_recency_grid(model: Any, summary: pd.DataFrame, *, max_frequency: int | None = None,
+                           recency_bins: int = 20) -> pd.DataFrame:
+    """Return expected purchases (next 90 days) and P(alive) on a frequency x recency grid.
+
+    The customer has the longest tenure in ``summary`` (``T = max T``), as in lifetimes'
+    ``plot_frequency_recency_matrix``; frequency runs from 0 to the 99th percentile (at most
+    40), recency over ``recency_bins`` steps up to ``T``. Frequency 0 implies recency 0.
+    """
+    T = float(summary["T"].max())
+    if max_frequency is None:
+        max_frequency = int(min(max(np.ceil(summary["frequency"].quantile(0.99)), 5), 40))
+    freq = np.arange(0, max_frequency + 1, dtype=float)
+    rec = np.linspace(0.0, T, recency_bins + 1)
+    f, r = np.meshgrid(freq, rec, indexing="ij")
+    r = np.where(f == 0, 0.0, r)
+    grid = pd.DataFrame({"frequency": f.ravel(), "recency": r.ravel(), "T": T})
+    out = grid.assign(recency=np.tile(rec, len(freq)),
+                      expected_purchases_90d=model.expected_purchases(_DAYS_90, grid).to_numpy(),
+                      p_alive=model.p_alive(grid).to_numpy())
+    return out
+
+
+def _holdout(con: Any, params: ClvParams, settings: Settings) -> dict[str, Any] | None:
+    weeks = int(params.holdout_weeks)
+    cal_end = params.as_of - timedelta(days=7 * weeks)
+    data = calibration_holdout(con, calibration_end=cal_end, holdout_end=params.as_of,
+                               settings=settings, unit=_UNIT)
+    if data.empty or guard(data, where="holdout"):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkbenchWarning)
+        # The report's purchase model first: charts and tables lead with it.
+        order = sorted(MODELS, key=lambda name: name != params.model)
+        models = {name: MODELS[name]().fit(data) for name in order}
+    parameters = pd.concat([_parameters(f"{name}_calibration", m) for name, m in models.items()],
+                           ignore_index=True)
+    return {"calibration_end": cal_end, "parameters": parameters,
+            "comparison": compare_models(models, data),
+            "by_frequency": by_frequency(models[params.model], data),
+            "tracking": tracking_data(con, models, calibration_end=cal_end,
+                                      holdout_end=params.as_of, settings=settings, unit=_UNIT),
+            "weeks": weeks}
+
+
+def _quality(check: dict[str, Any] | None, params: ClvParams, language: str) -> str:
+    """Return the plain-language summary of the holdout check."""
+    if not params.holdout_weeks:
+        return tr("clv.quality.none", language=language)
+    if check is None:
+        return tr("clv.quality.too_little", language=language, weeks=params.holdout_weeks)
+    comp = check["comparison"].set_index("model")
+    row = comp.loc[params.model]
+    error = float(row["error_pct"])
+    grade = "good" if abs(error) <= 10 else ("fair" if abs(error) <= 25 else "poor")
+    other = next(m for m in MODELS if m != params.model)
+    better = other if comp.loc[other, "mae"] < row["mae"] else params.model
+    return tr(f"clv.quality.{grade}", language=language,
+              model=tr(f"clv.model.{params.model}", language=language),
+              weeks=check["weeks"],
+              cal_end=format_date(check["calibration_end"], language=language),
+              predicted=format_number(row["predicted_total"], language=language),
+              actual=format_number(row["actual_total"], language=language),
+              error=format_number(abs(error), digits=1, language=language),
+              direction=tr("clv.quality.over" if error > 0 else "clv.quality.under",
+                           language=language),
+              mae=format_number(row["mae"], digits=2, language=language),
+              better=tr(f"clv.model.{better}", language=language),
+              other_error=format_number(abs(float(comp.loc[other, "error_pct"])), digits=1,
+                                        language=language),
+              other=tr(f"clv.model.{other}", language=language))
+
+
+def _message(customers: pd.DataFrame, currency: str, params: ClvParams, language: str) -> str:
+    total = float(customers["clv"].sum())
+    high = customers[customers["clv_band"] == "high"]
+    share = float(high["clv"].sum()) / total if total else 0.0
+    return tr("clv.message.headline", language=language,
+              months=params.horizon_months,
+              total=format_money(total, currency, language=language),
+              customers=format_number(len(customers), language=language),
+              share=format_number(100 * share, digits=0, language=language) + "%",
+              high=format_number(len(high), language=language))

@@ -1,0 +1,197 @@
+"""The CLV page: value bands, segments, top customers, F/R matrices and the holdout check.
+
+It shows the value distribution and bands, value by RFM segment, the top customers (masked),
+the frequency/recency matrices, the holdout check and a plain-language model-quality summary.
+
+No analysis happens here: the page calls :func:`workbench.clv.run_clv` and draws its result.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from workbench.i18n import format_money, format_number, tr
+from workbench.ui.common import message_html
+from workbench.ui.page import Page, show_figure
+
+__all__ = ["ClvPage", "bands_html", "parameters_html", "show_clv", "top_customers_html"]
+
+CHARTS = ("distribution", "segments", "matrix_purchases", "matrix_alive", "tracking",
+          "by_frequency")
+
+
+def _pct(value: float, language: str) -> str:
+    return "–" if pd.isna(value) else format_number(100 * float(value), digits=1,
+                                                     language=language) + "%"
+
+
+def _table(css: str, head: list[str], rows: list[str]) -> str:
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (f"<table class='wb-table {css}'><thead><tr>{cells}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
+    """Return the value-band table (customers, share, total and mean CLV) as HTML."""
+    head = [tr(f"clv.ui.table.{c}", language=language) for c in (
+        "band", "customers", "share", "clv_total", "clv_share", "clv_mean")]
+    rows = []
+    for r in bands.itertuples():
+        cells = [tr(f"clv.band.{r.band}", language=language),
+                 format_number(r.customers, language=language), _pct(r.share, language),
+                 format_money(r.clv_total, currency, language=language),
+                 _pct(r.clv_share, language),
+                 "–" if pd.isna(r.clv_mean) else format_money(r.clv_mean, currency,
+                                                               language=language)]
+        rows.append(f"<tr data-band='{r.band}' data-customers='{int(r.customers)}'>" + "".join(
+            f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    return _table("wb-clv-bands", head, rows)
+
+
+def top_customers_html(top: pd.DataFrame, *, currency: str, language: str) -> str:
+    """Return the top customers by CLV (masked names and phones) as HTML."""
+    head = [tr(f"clv.ui.table.{c}", language=language) for c in (
+        "customer_id", "name", "phone", "p_alive", "expected_purchases_90d",
+        "expected_spend", "clv")]
+    rows = []
+    for r in top.itertuples():
+        cells = [r.customer_id, r.name if isinstance(r.name, str) else "–",
+                 r.phone if isinstance(r.phone, str) else "–", _pct(r.p_alive, language),
+                 format_number(r.expected_purchases_90d, digits=1, language=language),
+                 format_money(r.expected_spend, currency, language=language),
+                 format_money(r.clv, currency, language=language)]
+        rows.append("<tr class='wb-top-customer'>" + "".join(
+            f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    return _table("wb-clv-top", head, rows)
+
+
+def parameters_html(parameters: pd.DataFrame, *, language: str) -> str:
+    """Return the fitted parameters with standard errors and 95% intervals as HTML."""
+    head = [tr(f"clv.ui.table.{c}", language=language) for c in (
+        "model", "parameter", "estimate", "standard_error", "interval")]
+    rows = []
+    for r in parameters.itertuples():
+        name = str(r.model)
+        base = name.removesuffix("_calibration")
+        label = tr(f"clv.model.{base}", language=language) + (
+            " " + tr("clv.ui.calibration", language=language) if base != name else "")
+        finite = pd.notna(r.standard_error) and np.isfinite(r.standard_error)
+        cells = [label, r.parameter, f"{r.estimate:.4g}",
+                 f"{r.standard_error:.3g}" if finite else "–",
+                 f"{r.lower:.4g} – {r.upper:.4g}" if finite else "–"]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                    + "</tr>")
+    return _table("wb-clv-parameters", head, rows)
+
+
+def _quality_html(text: str) -> str:
+    return f"<p class='wb-clv-quality'>{html.escape(text)}</p>" if text else ""
+
+
+class ClvPage(Page):
+    """Customer lifetime value for one store; ``display(page)`` shows it in the current mode."""
+
+    prefers_snapshot = True
+
+    def run(self) -> Any:
+        """Run :func:`workbench.clv.run_clv` for the page's parameters."""
+        from workbench.clv import run_clv
+
+        return run_clv(self.con, self.params, settings=self.settings)
+
+    def _figures(self) -> dict[str, Any]:
+        r = self.result
+        return {"distribution": r.figure_distribution, "segments": r.figure_segments,
+                "matrix_purchases": lambda: r.figure_matrix("expected_purchases_90d"),
+                "matrix_alive": lambda: r.figure_matrix("p_alive"),
+                "tracking": r.figure_tracking, "by_frequency": r.figure_by_frequency}
+
+    def _heading(self, key: str) -> str:
+        return f"<h3>{html.escape(tr(key, language=self.language))}</h3>"
+
+    def static_parts(self) -> list[Any]:
+        """Return the quality summary, tables and charts shown in a report."""
+        r, lang = self.result, self.language
+        figures = self._figures()
+        parts: list[Any] = [_quality_html(r.quality),
+                            bands_html(r.bands, currency=r.currency, language=lang),
+                            figures["distribution"](), figures["segments"](),
+                            self._heading("clv.ui.top"),
+                            top_customers_html(r.top_customers, currency=r.currency,
+                                               language=lang),
+                            figures["matrix_purchases"](), figures["matrix_alive"]()]
+        if not r.tracking.empty:
+            parts += [self._heading("clv.ui.check"), figures["tracking"](),
+                      figures["by_frequency"]()]
+        parts += [self._heading("clv.ui.parameters"),
+                  parameters_html(r.parameters, language=lang)]
+        return parts
+
+    def form(self) -> list[widgets.Widget]:
+        """Return the as-of date picker, the model picker and the horizon."""
+        self.w_as_of = self.date_picker()
+        self.w_model = widgets.Dropdown(
+            options=[(tr(f"clv.model.{m}", language=self.language), m)
+                     for m in ("bgnbd", "pareto_nbd")],
+            value=self.params.model, description=tr("clv.ui.model", language=self.language))
+        self.w_model.add_class("wb-clv-model")
+        self.w_horizon = widgets.Dropdown(
+            options=[(tr("clv.ui.months", language=self.language, months=m), m)
+                     for m in (3, 6, 12, 24, 36)],
+            value=self.params.horizon_months if self.params.horizon_months in (3, 6, 12, 24, 36)
+            else 12, description=tr("clv.ui.horizon", language=self.language))
+        self.w_horizon.add_class("wb-clv-horizon")
+        self.w_as_of.observe(self._on_change, names="value")
+        self.w_model.observe(self._on_change, names="value")
+        self.w_horizon.observe(self._on_change, names="value")
+        return [self.w_as_of, self.w_model, self.w_horizon]
+
+    def body(self) -> list[widgets.Widget]:
+        """Return the summary, tables and charts (created once)."""
+        if not hasattr(self, "w_quality"):
+            self.w_quality = widgets.HTML()
+            self.w_quality.add_class("wb-clv-quality-box")
+            self.w_bands = widgets.HTML()
+            self.w_bands.add_class("wb-clv-bands-box")
+            self.w_top = widgets.HTML()
+            self.w_top.add_class("wb-clv-top-box")
+            self.w_parameters = widgets.HTML()
+            self.w_parameters.add_class("wb-clv-parameters-box")
+            self.w_charts = {name: widgets.Output() for name in CHARTS}
+            for name, out in self.w_charts.items():
+                out.add_class(f"wb-chart-{name.replace('_', '-')}")
+        c = self.w_charts
+        return [self.w_quality, self.w_bands, c["distribution"], c["segments"], self.w_top,
+                c["matrix_purchases"], c["matrix_alive"], c["tracking"], c["by_frequency"],
+                self.w_parameters]
+
+    def render(self) -> None:
+        """Fill the summary, tables and charts from the result."""
+        r, lang = self.result, self.language
+        self.w_quality.value = message_html(r.quality, level="info") if r.quality else ""
+        self.w_bands.value = bands_html(r.bands, currency=r.currency, language=lang)
+        self.w_top.value = self._heading("clv.ui.top") + top_customers_html(
+            r.top_customers, currency=r.currency, language=lang)
+        self.w_parameters.value = self._heading("clv.ui.parameters") + parameters_html(
+            r.parameters, language=lang)
+        for name, make in self._figures().items():
+            empty = name in ("tracking", "by_frequency") and r.tracking.empty
+            show_figure(self.w_charts[name], None if empty else make())
+
+    def _on_change(self, _change: dict) -> None:
+        as_of = self.w_as_of.value
+        if not isinstance(as_of, date):
+            return
+        self.update(as_of=as_of, model=self.w_model.value,
+                    horizon_months=int(self.w_horizon.value))
+
+
+def show_clv(params: Any) -> ClvPage:
+    """Return the CLV page for ``params`` (:class:`workbench.clv.ClvParams`)."""
+    return ClvPage(params)
