@@ -9,6 +9,10 @@ import pytest
 
 from workbench.i18n import set_language
 
+# Scripts that compute reference values with other libraries (some not installed for the tests);
+# the tests read their committed JSON output.
+collect_ignore_glob = ["*/reference/*"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")

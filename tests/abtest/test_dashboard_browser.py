@@ -89,6 +89,8 @@ def test_abtest_dashboard(server, page) -> None:
     select.select_option(label=option[0])
     page.wait_for_selector(".wb-abtest-table tr[data-variant='B']", timeout=60_000)
     assert page.locator(".wb-abtest-table tr[data-variant='A'][data-metric='conversion']").count()
+    # the ROI table is redrawn after the comparisons: wait for it as well
+    page.wait_for_selector(".wb-roi tr[data-variant='B']", timeout=60_000)
     assert page.locator(".wb-roi tr[data-variant='B']").count() == 1
 
     # the planner answers with the same number as workbench.abtest
