@@ -6,8 +6,8 @@ them in the backend and swaps them into the store in one step (see
 :func:`workbench.data.write_store`): an open dashboard keeps reading the previous snapshot
 until it reconnects, and never sees a half-written one.
 
-This module holds the KPI facts, the RFM columns and the CLV predictions; each analysis adds
-its columns through :data:`SNAPSHOT_PARTS`.
+This module holds the KPI facts, the RFM columns, the CLV predictions and churn scores; each
+analysis adds its columns through :data:`SNAPSHOT_PARTS`.
 """
 
 from __future__ import annotations
@@ -102,10 +102,17 @@ def clv_part(con: BaseBackend, *, as_of: date, settings: Settings) -> object:
     return part(con, as_of=as_of, settings=settings)
 
 
+def churn_part(con: BaseBackend, *, as_of: date, settings: Settings) -> object:
+    """Return churn risk, band and reasons per customer (saved model, else trained now)."""
+    from workbench.churn.analysis import churn_part as part
+
+    return part(con, as_of=as_of, settings=settings)
+
+
 #: Functions ``(con, as_of=, settings=) -> columns keyed by customer_id`` joined into the
 #: snapshot: an Ibis table, a pandas or Arrow frame, or ``None`` when the part has nothing to add
 #: (its columns are then null).
-SNAPSHOT_PARTS = [kpi_facts, rfm_part, clv_part]
+SNAPSHOT_PARTS = [kpi_facts, rfm_part, clv_part, churn_part]
 
 
 def data_fingerprint(con: BaseBackend) -> str:

@@ -392,6 +392,13 @@ _SNAPSHOT = Table(
                description="Expected gross margin of the next 12 months, discounted 1%/month"),
         Column("clv_band", "string",
                description="high (top 20% by clv), medium (next 30%), low (bottom 50%)"),
+        # Churn risk (workbench.churn.churn_part): the saved model, or one trained at refresh.
+        Column("churn_risk", "float64",
+               description="Calibrated probability of no net order in the next 90 days"),
+        Column("risk_band", "string", allowed=("high", "medium", "low"),
+               description="Churn-risk band (capacity rule: top 10% high, next 20% medium)"),
+        Column("churn_reasons", "string",
+               description="';'-separated reason keys pushing the risk up (high band)"),
     ),
 )
 

@@ -24,6 +24,7 @@ from workbench.reporting.run import (
 __all__ = [
     "AbTestParams",
     "AudienceParams",
+    "ChurnParams",
     "ClvParams",
     "CohortParams",
     "NotebookParams",

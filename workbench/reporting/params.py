@@ -223,6 +223,7 @@ _BY_NOTEBOOK: dict[str, type[NotebookParams]] = {
 LAZY_PARAMS: dict[str, tuple[str, str]] = {
     "abtest": ("workbench.abtest.analysis", "AbTestParams"),
     "clv": ("workbench.clv.analysis", "ClvParams"),
+    "churn": ("workbench.churn.analysis", "ChurnParams"),
 }
 
 

@@ -14,6 +14,7 @@ from workbench.ui.page import Page
 
 _PAGES = {
     "AbTestPage": "abtest", "show_abtest": "abtest",
+    "ChurnPage": "churn", "show_churn": "churn",
     "ClvPage": "clv", "show_clv": "clv",
     "AudienceBuilder": "audience", "show_audience_builder": "audience",
     "CohortPage": "cohorts", "show_cohorts": "cohorts",

@@ -1,0 +1,132 @@
+"""The churn model: calibrated on a later slice, saved with metadata, refuses the untrusted."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+
+import workbench
+from workbench.churn import (
+    ChurnDefinition,
+    ChurnModel,
+    FeatureMismatchError,
+    UntrustedModelError,
+    load_model,
+    read_metadata,
+    save_model,
+    training_cutoffs,
+)
+from workbench.errors import NotFittedError, ParameterError
+
+
+def test_training_uses_slices_whose_labels_end_by_as_of(trained):
+    model, _ = trained
+    meta = model.metadata_
+    assert meta["training_cutoffs"] == ["2026-05-20"]
+    assert meta["calibration_cutoff"] == "2026-08-18"
+    assert meta["definition"] == ChurnDefinition().to_dict()
+    # labels of the calibration slice run [2026-08-18, 2026-11-16): over by as_of
+    cuts, cal = training_cutoffs(date(2026, 11, 16), ChurnDefinition(horizon_days=30), slices=2,
+                                 step_days=7)
+    assert cal == date(2026, 10, 17) and cuts == [date(2026, 9, 17), date(2026, 9, 10)]
+
+
+def test_predictions_are_probabilities_indexed_by_customer(trained):
+    model, frame = trained
+    risk = model.predict_proba(frame)
+    assert risk.name == "churn_risk" and risk.index.equals(frame.index)
+    assert risk.between(0, 1).all()
+    assert model.calibration_method_ == "sigmoid"  # 2,000 customers: too few for isotonic
+
+
+def test_save_and_load_round_trip_with_metadata(trained, tmp_path):
+    model, frame = trained
+    path = save_model(model, "churn", folder=tmp_path)
+    meta = read_metadata("churn", folder=tmp_path)
+    assert path == tmp_path / "churn.joblib"
+    assert meta["features"] == model.features_
+    assert meta["training_cutoffs"] == ["2026-05-20"]
+    assert meta["package_version"] == workbench.__version__
+    assert meta["sklearn_version"] == sklearn.__version__
+    assert set(meta["calibration_metrics"]) >= {"roc_auc", "brier", "ece"}
+    loaded = load_model("churn", folder=tmp_path)
+    pd.testing.assert_series_equal(loaded.predict_proba(frame), model.predict_proba(frame))
+
+
+def test_scoring_with_mismatched_features_is_refused(trained):
+    model, frame = trained
+    missing = frame.drop(columns=["days_since_visit"])
+    with pytest.raises(FeatureMismatchError, match=re.escape(
+            "missing ['days_since_visit'], unexpected []")):
+        model.predict_proba(missing)
+    extra = frame.assign(shoe_size=1.0)
+    with pytest.raises(FeatureMismatchError, match=re.escape(
+            "missing [], unexpected ['shoe_size']. The store must have the same tables")):
+        model.predict_proba(extra)
+    # column order does not matter
+    shuffled = frame.loc[:, list(reversed(frame.columns))]
+    np.testing.assert_allclose(model.predict_proba(shuffled), model.predict_proba(frame))
+
+
+def test_a_changed_model_file_is_not_loaded(trained, tmp_path):
+    model, _ = trained
+    path = save_model(model, "churn", folder=tmp_path)
+    with path.open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(UntrustedModelError, match="changed since it was saved"):
+        load_model("churn", folder=tmp_path)
+
+
+def test_a_model_without_sidecar_or_outside_the_folder_is_not_loaded(trained, tmp_path):
+    model, _ = trained
+    path = save_model(model, "m1", folder=tmp_path)
+    path.with_suffix(".json").unlink()
+    with pytest.raises(UntrustedModelError, match="has no m1.json with its SHA-256"):
+        load_model("m1", folder=tmp_path)
+    with pytest.raises(ParameterError, match="model name must be letters"):
+        load_model("../m1", folder=tmp_path / "models")
+    with pytest.raises(ParameterError, match=re.escape("no model 'nope'")):
+        load_model("nope", folder=tmp_path)
+
+
+def test_a_sidecar_naming_another_class_is_refused(tmp_path):
+    import joblib
+
+    target = tmp_path / "x.joblib"
+    joblib.dump({"not": "a model"}, target)
+    digest = __import__("hashlib").sha256(target.read_bytes()).hexdigest()
+    (tmp_path / "x.json").write_text(json.dumps({"sha256": digest,
+                                                 "sklearn_version": sklearn.__version__}))
+    with pytest.raises(UntrustedModelError, match="holds a dict, not a ChurnModel"):
+        load_model("x", folder=tmp_path)
+
+
+def test_fit_validates_its_inputs():
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(ParameterError, match="only one class"):
+        ChurnModel().fit(X, [1, 1, 1, 1], X_cal=X, y_cal=[0, 1, 0, 1])
+    with pytest.raises(ParameterError, match="'calibration' must be"):
+        ChurnModel(calibration="magic").fit(X, [0, 1, 0, 1], X_cal=X, y_cal=[0, 1, 0, 1])
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        ChurnModel().predict_proba(X)
+
+
+def test_calibration_uses_the_later_slice_only():
+    # Trees learn a score on slice 1; slice 2 has a different base rate. The calibrated mean
+    # follows slice 2, which is what a later time slice is for.
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=4000), rng.normal(size=4000)
+    y1 = rng.random(4000) < 1 / (1 + np.exp(-2 * x1))
+    y2 = rng.random(4000) < 1 / (1 + np.exp(-2 * x2 + 1.5))
+    model = ChurnModel(max_iter=50).fit(pd.DataFrame({"x": x1}), y1.astype(int),
+                                        X_cal=pd.DataFrame({"x": x2}), y_cal=y2.astype(int))
+    p = model.predict_proba(pd.DataFrame({"x": x2}))
+    assert model.calibration_method_ == "isotonic"
+    assert abs(p.mean() - y2.mean()) < 0.01
+    assert abs(p.mean() - y1.mean()) > 0.15

@@ -1,0 +1,58 @@
+"""Churn risk: calibrated, backtested and explained (issue 6).
+
+A customer active before ``as_of`` has churned when they place no order in the window after it
+(:class:`ChurnDefinition`: 90 days by default, or relative to their own rhythm). The model is a
+scikit-learn ``Pipeline`` of gradient-boosted trees, calibrated on a later time slice::
+
+    from workbench.churn import ChurnParams, run_churn, train, score
+    model = train(con, as_of, save="churn")          # saved in the store's models/ folder
+    scored = score(con, as_of, model)                # churn_risk, risk_band, churn_reasons
+    result = run_churn(con, ChurnParams(as_of=as_of))  # bands, reasons, actions, backtest
+"""
+
+from workbench.churn.analysis import (
+    SNAPSHOT_COLUMNS,
+    ChurnParams,
+    ChurnResult,
+    churn_part,
+    run_churn,
+    score,
+    train,
+    training_cutoffs,
+)
+from workbench.churn.backtest import (
+    Backtest,
+    backtest,
+    backtest_cutoffs,
+    expected_auc,
+    expected_calibration_error,
+    lift_capture,
+    reliability_curve,
+    score_metrics,
+    true_churn_probability,
+)
+from workbench.churn.bands import BANDS, BandRule, assign_bands, band_summary
+from workbench.churn.definition import ChurnDefinition
+from workbench.churn.explain import permutation_table, reason_text, reasons_text, top_reasons
+from workbench.churn.features import churn_features, feature_frame
+from workbench.churn.labels import churn_labels, data_end, labelled_frame
+from workbench.churn.model import (
+    ChurnModel,
+    FeatureMismatchError,
+    UntrustedModelError,
+    load_model,
+    models_dir,
+    read_metadata,
+    save_model,
+)
+
+__all__ = [
+    "BANDS", "SNAPSHOT_COLUMNS", "Backtest", "BandRule", "ChurnDefinition", "ChurnModel",
+    "ChurnParams", "ChurnResult", "FeatureMismatchError", "UntrustedModelError",
+    "assign_bands", "backtest", "backtest_cutoffs", "band_summary", "churn_features",
+    "churn_labels", "churn_part", "data_end", "expected_auc", "expected_calibration_error",
+    "feature_frame", "labelled_frame", "lift_capture", "load_model", "models_dir",
+    "permutation_table", "read_metadata", "reason_text", "reasons_text", "reliability_curve",
+    "run_churn", "save_model", "score", "score_metrics", "top_reasons", "train",
+    "training_cutoffs", "true_churn_probability",
+]

@@ -1,0 +1,653 @@
+"""Churn entry points: train, score, the report/dashboard analysis and the snapshot part.
+
+- :func:`train` fits a :class:`~workbench.churn.model.ChurnModel` for use at ``as_of``: trees
+  on the cutoff ``as_of - 2W`` (and earlier slices), calibration on ``as_of - W``, where ``W``
+  is the longest label window, so every label it learns from is over before ``as_of``.
+- :func:`score` scores the customers active before ``as_of``: ``churn_risk``, ``risk_band``
+  and ``churn_reasons`` (reason keys, ``;``-separated, for the at-risk bands).
+- :func:`run_churn` is the notebook's analysis: score, bands with the recommended action,
+  the high-risk high-value list (masked), reasons, and the backtest.
+- :func:`churn_part` gives the snapshot columns (:data:`SNAPSHOT_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from workbench.churn.backtest import BACKTEST_COLUMNS, backtest, backtest_cutoffs
+from workbench.churn.bands import BANDS, BandRule, assign_bands, band_summary
+from workbench.churn.definition import ChurnDefinition
+from workbench.churn.explain import REASONS, reasons_text, top_reasons
+from workbench.churn.features import categories_for, feature_frame
+from workbench.churn.labels import data_end, labelled_frame
+from workbench.churn.model import (
+    ChurnModel,
+    load_model,
+    models_dir,
+    read_metadata,
+    save_model,
+)
+from workbench.errors import ParameterError
+from workbench.i18n import format_money, format_number, tr
+from workbench.reporting.params import NotebookParams
+from workbench.results import ResultMixin, Status
+from workbench.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["SNAPSHOT_COLUMNS", "ChurnParams", "ChurnResult", "churn_part", "run_churn",
+           "score", "train"]
+
+#: Columns :func:`churn_part` adds to the per-customer snapshot.
+SNAPSHOT_COLUMNS = ("customer_id", "churn_risk", "risk_band", "churn_reasons")
+WATCH_COLUMNS = ("customer_id", "name", "phone", "churn_risk", "risk_band", "value",
+                 "value_at_risk", "recency_days", "orders", "reasons")
+
+
+# ------------------------------------------------------------------------------------ params
+@dataclass(frozen=True, slots=True)
+class ChurnParams(NotebookParams):
+    """Parameters of the churn analysis (``notebooks/churn.ipynb``).
+
+    Parameters
+    ----------
+    horizon_days
+        Churned = no order in this many days after the cutoff (default 90).
+    definition
+        ``fixed`` (the horizon for everyone) or ``rhythm`` (``rhythm_k`` times the customer's
+        median gap, or their category's replenishment cycle).
+    rhythm_k
+        Multiple of the customer's own rhythm in ``rhythm`` mode.
+    band_rule
+        ``capacity`` (``band_high`` / ``band_medium`` customers, counts or shares below 1) or
+        ``precision`` (expected-precision floors).
+    band_high, band_medium
+        Parameters of the band rule.
+    backtest_cutoffs
+        Consecutive backtest cutoffs (0: no backtest).
+    step_days
+        Days between backtest cutoffs.
+    model
+        Name of a saved model in the store's ``models/`` folder; empty: train one for ``as_of``.
+    top_n
+        Customers in the high-risk high-value list.
+    """
+
+    horizon_days: int = 90
+    definition: str = "fixed"
+    rhythm_k: float = 2.0
+    band_rule: str = "capacity"
+    band_high: float = 0.1
+    band_medium: float = 0.2
+    backtest_cutoffs: int = 3
+    step_days: int = 28
+    model: str = ""
+    top_n: int = 50
+
+    def __post_init__(self) -> None:
+        NotebookParams.__post_init__(self)
+        self.churn_definition()  # validates horizon, mode and k
+        self.band()  # validates the rule
+        if not 0 <= int(self.backtest_cutoffs) <= 12:
+            raise ParameterError("ChurnParams: 'backtest_cutoffs' must be between 0 and 12; "
+                                 f"got {self.backtest_cutoffs!r}.")
+        if not 1 <= int(self.step_days) <= 365:
+            raise ParameterError(f"ChurnParams: 'step_days' must be between 1 and 365; got "
+                                 f"{self.step_days!r}.")
+        if not 1 <= int(self.top_n) <= 1000:
+            raise ParameterError(f"ChurnParams: 'top_n' must be between 1 and 1000; got "
+                                 f"{self.top_n!r}.")
+
+    def churn_definition(self) -> ChurnDefinition:
+        """Return the :class:`ChurnDefinition` these parameters describe."""
+        return ChurnDefinition(horizon_days=int(self.horizon_days), mode=self.definition,
+                               k=float(self.rhythm_k))
+
+    def band(self) -> BandRule:
+        """Return the :class:`BandRule` these parameters describe."""
+        return BandRule(self.band_rule, high=float(self.band_high),
+                        medium=float(self.band_medium))
+
+
+# ------------------------------------------------------------------------------------ train
+def _first_order_day(con: Any, settings: Settings) -> date | None:
+    first = con.table("orders").ordered_at.min().execute()
+    if first is None or first != first:
+        return None
+    return first.tz_convert(settings.timezone).date()
+
+
+def training_cutoffs(as_of: date, definition: ChurnDefinition, *, slices: int = 1,
+                     step_days: int = 28) -> tuple[list[date], date]:
+    """Return (training cutoffs, calibration cutoff) for a model used at ``as_of``.
+
+    >>> training_cutoffs(date(2026, 11, 16), ChurnDefinition())
+    ([datetime.date(2026, 5, 20)], datetime.date(2026, 8, 18))
+    """
+    w = definition.longest_window
+    cal = as_of - timedelta(days=w)
+    return [cal - timedelta(days=w + step_days * i) for i in range(slices)], cal
+
+
+def train(con: Any, as_of: date, *, definition: ChurnDefinition | None = None,
+          settings: Settings | None = None, model_params: dict[str, Any] | None = None,
+          p_alive: bool = True, slices: int = 1, step_days: int = 28,
+          backtest_cutoffs: int = 0, save: str | None = None, folder: Any = None) -> ChurnModel:
+    """Train a churn model to be used at ``as_of`` (see the module docstring for the slices).
+
+    Parameters
+    ----------
+    con
+        Ibis backend of the store.
+    as_of
+        The date the model will score at; its labels all end by then.
+    definition
+        Churn definition (default: 90 days, fixed).
+    settings
+        Time zone; default: ``workbench.toml``.
+    model_params
+        Keyword arguments of :class:`ChurnModel`.
+    p_alive
+        Use BG/NBD P(alive) as a feature (needs ``workbench.clv``).
+    slices, step_days
+        Training slices (cutoffs ``step_days`` apart, stacked) before the calibration cutoff.
+    backtest_cutoffs
+        Also backtest on this many cutoffs (``step_days`` apart, the last one's labels ending
+        by ``as_of``) and keep the metrics in ``metadata_["backtest"]``, so a dashboard shows
+        them without recomputing.
+    save, folder
+        Save the model under this name (in ``folder``, default the store's ``models/``).
+
+    Returns
+    -------
+    ChurnModel
+        Fitted, with ``metadata_`` (cutoffs, definition, categories, calibration-slice
+        metrics).
+
+    Raises
+    ------
+    ParameterError
+        The store's orders end before ``as_of`` or start after the training cutoff.
+    """
+    from workbench.churn.backtest import score_metrics
+
+    settings = settings or load_settings()
+    definition = definition or ChurnDefinition()
+    if int(slices) < 1:
+        raise ParameterError(f"train: 'slices' must be at least 1; got {slices!r}.")
+    cuts, cal_at = training_cutoffs(as_of, definition, slices=int(slices),
+                                    step_days=int(step_days))
+    end, first = data_end(con, settings=settings), _first_order_day(con, settings)
+    if end is None or first is None:
+        raise ParameterError("train: the store has no orders; load orders first.")
+    if end < as_of:
+        raise ParameterError(
+            f"train: the store's orders end on {end - timedelta(days=1)}, before as_of "
+            f"{as_of}, so the calibration labels (orders from {cal_at} to {as_of}) are "
+            f"incomplete; train with as_of={end} or earlier.")
+    if min(cuts) <= first:
+        raise ParameterError(
+            f"train: the training cutoff {min(cuts)} is not after the store's first order "
+            f"({first}); a {definition.longest_window}-day definition needs about "
+            f"{2 * definition.longest_window} days of history before as_of. Use a later "
+            "as_of or a shorter horizon.")
+    categories = categories_for(con, max(cuts), settings=settings)
+
+    def frame(cutoff: date) -> pd.DataFrame:
+        return labelled_frame(con, cutoff, definition=definition, settings=settings,
+                              categories=categories, p_alive=p_alive)
+
+    train_frame = pd.concat([frame(c) for c in cuts])
+    cal = frame(cal_at)
+    model = ChurnModel(**(model_params or {})).fit(
+        train_frame.drop(columns="churned"), train_frame["churned"],
+        X_cal=cal.drop(columns="churned"), y_cal=cal["churned"])
+    cal_metrics = score_metrics(cal["churned"], model.predict_proba(cal.drop(columns="churned")))
+    model.metadata_ = {
+        "as_of": as_of.isoformat(), "training_cutoffs": [c.isoformat() for c in cuts],
+        "calibration_cutoff": cal_at.isoformat(), "definition": definition.to_dict(),
+        "categories": list(categories), "p_alive": bool(p_alive),
+        "training_rows": len(train_frame), "calibration_rows": len(cal),
+        "calibration_metrics": cal_metrics,
+    }
+    if int(backtest_cutoffs) > 0:
+        bt = backtest(con, cutoffs=backtest_cutoffs_for(as_of, definition, int(backtest_cutoffs),
+                                                        int(step_days)),
+                      definition=definition, settings=settings, p_alive=p_alive,
+                      model_params=model_params)
+        model.metadata_["backtest"] = _backtest_records(bt)
+    if save:
+        save_model(model, save, folder=folder, settings=settings)
+    return model
+
+
+def backtest_cutoffs_for(as_of: date, definition: ChurnDefinition, n: int,
+                         step_days: int) -> list[date]:
+    """Return the ``n`` backtest cutoffs whose outcomes are known by ``as_of``."""
+    return backtest_cutoffs(as_of, definition, n=n, step_days=step_days)
+
+
+def _backtest_records(bt: Any) -> dict[str, list[dict[str, Any]]]:
+    def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        out = frame.copy()
+        if "cutoff" in out:
+            out["cutoff"] = out["cutoff"].astype(str)
+        return out.astype(object).where(out.notna(), None).to_dict("records")
+
+    return {"metrics": records(bt.metrics), "reliability": records(bt.reliability),
+            "gaps": records(bt.gaps()), "importance": records(bt.importance)}
+
+
+# ------------------------------------------------------------------------------------ score
+def score(con: Any, as_of: date, model: ChurnModel, *, settings: Settings | None = None,
+          band_rule: BandRule | None = None, explain: bool = True,
+          explain_bands: tuple[str, ...] = ("high",)) -> pd.DataFrame:
+    """Score every customer active before ``as_of`` with a fitted model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``: ``churn_risk`` (calibrated probability), ``risk_band``,
+        ``churn_reasons`` (reason keys for customers in ``explain_bands``, else empty), then
+        the model's feature columns (for plain-words reasons and lists). Reasons cost one
+        prediction per feature group and customer, so by default only the high band -- the
+        customers a team acts on -- gets them (1M customers: 2 s instead of 6 s for the two
+        at-risk bands); pass ``explain_bands=BANDS`` for everyone.
+
+    Raises
+    ------
+    FeatureMismatchError
+        The store does not give the features the model was trained on.
+    """
+    settings = settings or load_settings()
+    meta = getattr(model, "metadata_", {}) or {}
+    definition = model.definition
+    X = feature_frame(con, as_of, settings=settings,
+                      categories=tuple(meta.get("categories", ())) or None,
+                      p_alive=bool(meta.get("p_alive", True)),
+                      horizon_days=definition.horizon_days)
+    risk = model.predict_proba(X)
+    bands = assign_bands(risk, band_rule)
+    reasons = pd.Series("", index=X.index, dtype="object", name="churn_reasons")
+    if explain and len(X):
+        pick = bands.isin(explain_bands).to_numpy()
+        if pick.any():
+            reasons[pick] = top_reasons(model, X.loc[pick]).to_numpy()
+    out = pd.concat([risk, bands, reasons, X], axis=1)
+    out.index.name = "customer_id"
+    return out
+
+
+# ------------------------------------------------------------------------------------ result
+@dataclass(frozen=True, slots=True, eq=False)
+class ChurnResult(ResultMixin):
+    """Churn risk of the customers as of a date, with bands, reasons and the backtest.
+
+    Parameters
+    ----------
+    as_of, currency, language
+        Scoring date, currency of values, language of labels.
+    definition
+        The churn definition (printed on every chart: :attr:`definition_text`).
+    customers
+        One row per scored customer: ``customer_id``, ``churn_risk``, ``risk_band``,
+        ``churn_reasons``, ``value`` (see ``value_source``), ``value_at_risk`` (risk x value),
+        ``recency_days``, ``orders``.
+    bands
+        Per band: ``band``, ``label``, ``customers``, ``share``, ``mean_risk``, ``min_risk``,
+        ``value``, ``action`` (the recommended campaign).
+    reasons
+        Per reason key among the high band: ``reason``, ``label``, ``customers``, ``share``.
+    watchlist
+        The high-risk high-value list, masked: :data:`WATCH_COLUMNS`.
+    backtest, reliability, gaps, importance
+        Backtest metrics per cutoff and scorer, the model's reliability curves, the AUC
+        margins and gap closed, and the permutation importance (empty without a backtest).
+    model_info
+        Training cutoffs, calibration cutoff, features and the saved model's name, if any.
+    value_source
+        ``clv`` (predicted 12-month value, workbench.clv) or ``net_revenue_365d`` (proxy when
+        the CLV models refuse the data).
+    """
+
+    as_of: date
+    currency: str
+    language: str
+    definition: ChurnDefinition
+    customers: pd.DataFrame
+    bands: pd.DataFrame
+    reasons: pd.DataFrame
+    watchlist: pd.DataFrame
+    backtest: pd.DataFrame
+    reliability: pd.DataFrame
+    gaps: pd.DataFrame
+    importance: pd.DataFrame
+    model_info: dict[str, Any] = field(default_factory=dict)
+    value_source: str = "net_revenue_365d"
+    status: Status = Status.OK
+    message: str = ""
+
+    @property
+    def definition_text(self) -> str:
+        """The churn definition in the result's language."""
+        return self.definition.describe(self.language)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the band table (one row per band, with the recommended action)."""
+        return self.bands.copy()
+
+    def headline(self) -> list[dict[str, Any]]:
+        """Return the report's headline numbers: customers in the high band, value at risk."""
+        if not self.ok:
+            return []
+        high = self.bands.set_index("band").loc["high"]
+        lang = self.language
+        return [
+            {"metric": "churn.high", "label": tr("churn.headline.high", language=lang),
+             "value": format_number(high["customers"], language=lang), "change": "",
+             "change_pct": math.nan, "direction": "flat"},
+            {"metric": "churn.value_at_risk",
+             "label": tr("churn.headline.value_at_risk", language=lang),
+             "value": format_money(float(self.customers["value_at_risk"].sum()), self.currency,
+                                   language=lang), "change": "", "change_pct": math.nan,
+             "direction": "flat"},
+        ]
+
+    def summary(self) -> str:
+        """Return the message, the definition and one line per band with its action."""
+        if not self.ok:
+            return self.message
+        lines = [self.message, self.definition_text]
+        for row in self.bands.itertuples():
+            lines.append(f"- {row.label}: {format_number(row.customers, language=self.language)}"
+                         f" · {row.action}")
+        return "\n".join(lines)
+
+    def figure_distribution(self) -> go.Figure:
+        """Return a new histogram of churn risk coloured by band."""
+        from workbench.viz.churn import risk_distribution
+
+        return risk_distribution(self.customers, definition=self.definition_text,
+                                 language=self.language)
+
+    def figure_watchlist(self) -> go.Figure:
+        """Return a new risk x value scatter of the customers (high-risk high-value on top)."""
+        from workbench.viz.churn import risk_value_scatter
+
+        return risk_value_scatter(self.customers, currency=self.currency,
+                                  value_source=self.value_source,
+                                  definition=self.definition_text, language=self.language)
+
+    def figure_reasons(self) -> go.Figure:
+        """Return a new bar chart of the most common reasons among at-risk customers."""
+        from workbench.viz.churn import reasons_bar
+
+        return reasons_bar(self.reasons, definition=self.definition_text,
+                           language=self.language)
+
+    def figure_reliability(self) -> go.Figure:
+        """Return a new reliability curve of the backtest cutoffs."""
+        from workbench.viz.churn import reliability_figure
+
+        return reliability_figure(self.reliability, definition=self.definition_text,
+                                  language=self.language)
+
+    def figure_backtest(self) -> go.Figure:
+        """Return a new chart of ROC AUC per backtest cutoff, model against baselines."""
+        from workbench.viz.churn import backtest_figure
+
+        return backtest_figure(self.backtest, definition=self.definition_text,
+                               language=self.language)
+
+    def figure(self) -> go.Figure:
+        """Return the main figure: the risk distribution."""
+        return self.figure_distribution()
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+def _no_data(base: dict[str, Any], message: str, status: Status = Status.NO_DATA
+             ) -> ChurnResult:
+    empty = pd.DataFrame()
+    return ChurnResult(**base, customers=empty, bands=empty, reasons=empty,
+                       watchlist=_empty(WATCH_COLUMNS), backtest=_empty(BACKTEST_COLUMNS),
+                       reliability=empty, gaps=empty, importance=empty, status=status,
+                       message=message)
+
+
+def _pct(value: float, language: str) -> str:
+    return format_number(100 * float(value), digits=1, language=language) + "%"
+
+
+def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -> ChurnResult:
+    """Score churn risk as of ``params.as_of``, with bands, reasons, actions and a backtest.
+
+    With ``params.model`` the saved model is loaded (its stored backtest is shown when the
+    parameters ask for one, instead of recomputing); otherwise a model is trained for
+    ``as_of`` and, with ``backtest_cutoffs``, backtested on the latest cutoffs whose outcomes
+    are known.
+
+    Returns
+    -------
+    ChurnResult
+        ``status`` ``NO_DATA`` without orders, ``TOO_LITTLE_DATA`` when the history is too
+        short to train (the message says how much is needed).
+
+    Raises
+    ------
+    ParameterError
+        ``params`` is not a :class:`ChurnParams` or has no ``as_of``.
+    """
+    if not isinstance(params, ChurnParams):
+        raise ParameterError(f"run_churn: 'params' must be a ChurnParams; got "
+                             f"{type(params).__name__}.")
+    if params.as_of is None:
+        raise ParameterError("run_churn: 'params.as_of' is required (the library never reads "
+                             "the clock); pass e.g. ChurnParams(as_of='2026-11-16').")
+    settings = settings or load_settings()
+    language = params.language or settings.language
+    definition = params.churn_definition()
+    folder = models_dir(settings, store=params.store)
+    model = load_model(params.model, folder=folder) if params.model else None
+    if model is not None:  # a saved model scores for its own definition
+        definition = model.definition
+    base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
+            "definition": definition}
+    if "orders" not in con.list_tables() or data_end(con, settings=settings) is None:
+        return _no_data(base, tr("churn.message.no_data", language=language))
+    stored_backtest = model.metadata_.get("backtest") if model is not None else None
+    try:
+        if model is None:
+            model = train(con, min(params.as_of, data_end(con, settings=settings)),
+                          definition=definition, settings=settings)
+    except ParameterError as exc:
+        return _no_data(base, tr("churn.message.too_little", language=language,
+                                 detail=str(exc)), Status.TOO_LITTLE_DATA)
+    scored = score(con, params.as_of, model, settings=settings, band_rule=params.band())
+    if scored.empty:
+        return _no_data(base, tr("churn.message.no_customers", language=language,
+                                 as_of=params.as_of.isoformat()))
+    value, source = _values(con, scored, params.as_of, settings)
+    customers = pd.DataFrame({
+        "customer_id": scored.index, "churn_risk": scored["churn_risk"].to_numpy(),
+        "risk_band": scored["risk_band"].to_numpy(),
+        "churn_reasons": scored["churn_reasons"].to_numpy(), "value": value.to_numpy(),
+        "value_at_risk": (scored["churn_risk"] * value).to_numpy(),
+        "recency_days": scored["recency_days"].to_numpy(),
+        "orders": scored["orders"].to_numpy()})
+    bt, rel, gaps, imp = _backtest_frames(con, params, definition, settings, model,
+                                          stored_backtest)
+    bands = _bands_frame(customers, language)
+    reasons = _reasons_frame(customers, language)
+    watch = _watchlist(con, customers, scored, int(params.top_n), language)
+    info = {**{k: v for k, v in model.metadata_.items() if k != "backtest"},
+            "features": list(model.features_), "model_name": params.model or ""}
+    return ChurnResult(**base, customers=customers, bands=bands, reasons=reasons,
+                       watchlist=watch, backtest=bt, reliability=rel, gaps=gaps, importance=imp,
+                       model_info=info, value_source=source,
+                       message=_message(bands, reasons, customers, language, settings))
+
+
+def _values(con: Any, scored: pd.DataFrame, as_of: date,
+            settings: Settings | None = None) -> tuple[pd.Series, str]:
+    """Return each customer's value and its source.
+
+    The snapshot's ``clv`` when the snapshot is for ``as_of``; else the CLV of
+    ``workbench.clv`` (BG/NBD + Gamma-Gamma, 12 months, margin); else, when the CLV models
+    refuse the data, the net revenue of the last 365 days as a proxy.
+    """
+    from workbench.snapshot import read_snapshot_meta
+
+    meta = read_snapshot_meta(con) if "snapshot_meta" in con.list_tables() else None
+    snap_as_of = meta.get("as_of") if meta else None
+    if hasattr(snap_as_of, "date"):
+        snap_as_of = snap_as_of.date()
+    if snap_as_of == as_of and "snapshot_customers" in con.list_tables():
+        table = con.table("snapshot_customers")
+        col = next((c for c in ("clv", "clv_365d", "predicted_clv") if c in table.columns), None)
+        if col is not None:
+            clv = table.select("customer_id", col).to_pyarrow().to_pandas().set_index(
+                "customer_id")[col]
+            return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
+    settings = settings or load_settings()
+    try:
+        from workbench.clv.analysis import clv_part
+    except ImportError:  # pragma: no cover - workbench.clv ships with the package
+        clv_part = None
+    part = clv_part(con, as_of=as_of, settings=settings) if clv_part is not None else None
+    if part is not None:
+        clv = part.select("customer_id", "clv").to_pyarrow().to_pandas().set_index(
+            "customer_id")["clv"]
+        return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
+    return scored["net_revenue_365d"].astype(float).fillna(0.0), "net_revenue_365d"
+
+
+def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
+                     settings: Settings, model: ChurnModel, stored: dict | None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    empty = pd.DataFrame()
+    if int(params.backtest_cutoffs) == 0:
+        return _empty(BACKTEST_COLUMNS), empty, empty, empty
+    if stored:
+        return (pd.DataFrame(stored.get("metrics", [])),
+                pd.DataFrame(stored.get("reliability", [])), pd.DataFrame(stored.get("gaps", [])),
+                pd.DataFrame(stored.get("importance", [])))
+    end = min(data_end(con, settings=settings), params.as_of)
+    cutoffs = backtest_cutoffs(end, definition, n=int(params.backtest_cutoffs),
+                               step_days=int(params.step_days))
+    try:
+        bt = backtest(con, cutoffs=cutoffs, definition=definition, settings=settings,
+                      p_alive=bool(model.metadata_.get("p_alive", True)))
+    except ParameterError:
+        return _empty(BACKTEST_COLUMNS), empty, empty, empty
+    return bt.metrics, bt.reliability, bt.gaps(), bt.importance
+
+
+def _bands_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
+    risk = customers.set_index("customer_id")["churn_risk"]
+    bands = customers.set_index("customer_id")["risk_band"]
+    out = band_summary(risk, bands)
+    value = customers.groupby("risk_band")["value"].sum().reindex(list(BANDS)).fillna(0.0)
+    out["value"] = value.to_numpy()
+    out["label"] = [tr(f"churn.band.{b}", language=language) for b in out["band"]]
+    out["action"] = [tr(f"churn.action.{b}", language=language) for b in out["band"]]
+    return out.loc[:, ["band", "label", "customers", "share", "mean_risk", "min_risk", "value",
+                       "action"]]
+
+
+def _reasons_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
+    at_risk = customers[customers["risk_band"] == "high"]
+    keys = at_risk["churn_reasons"].fillna("").str.split(";").explode()
+    counts = keys[keys != ""].value_counts()
+    out = pd.DataFrame({"reason": list(REASONS)})
+    out["customers"] = out["reason"].map(counts).fillna(0).astype("int64")
+    out["share"] = out["customers"] / max(len(at_risk), 1)
+    out["label"] = [tr(f"churn.reason_label.{r}", language=language) for r in out["reason"]]
+    out = out[out["customers"] > 0].sort_values("customers", ascending=False, kind="stable")
+    return out.reset_index(drop=True).loc[:, ["reason", "label", "customers", "share"]]
+
+
+def _watchlist(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, top_n: int,
+               language: str) -> pd.DataFrame:
+    """Return the high-band customers with the most value at risk, names and phones masked."""
+    from workbench.privacy import mask_name, mask_phone
+
+    high = customers[customers["risk_band"] == "high"]
+    top = high.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
+                           kind="stable").head(top_n).reset_index(drop=True)
+    contacts: dict[str, dict[str, Any]] = {}
+    if len(top) and "customers" in con.list_tables():
+        people = con.table("customers")
+        wanted = [c for c in ("name", "phone") if c in people.columns]
+        frame = people.filter(people.customer_id.isin(list(top["customer_id"]))).select(
+            "customer_id", *wanted).to_pyarrow().to_pandas()
+        contacts = {c: dict(zip(frame["customer_id"], frame[c], strict=True)) for c in wanted}
+    top["name"] = top["customer_id"].map(contacts.get("name", {})).map(mask_name,
+                                                                       na_action="ignore")
+    top["phone"] = top["customer_id"].map(contacts.get("phone", {})).map(mask_phone,
+                                                                         na_action="ignore")
+    values = scored.loc[list(top["customer_id"])] if len(top) else scored.iloc[:0]
+    top["reasons"] = [reasons_text(k, values.loc[cid].to_dict(), language)
+                      for cid, k in zip(top["customer_id"], top["churn_reasons"], strict=True)]
+    return top.astype({"name": object, "phone": object}).loc[:, list(WATCH_COLUMNS)]
+
+
+def _message(bands: pd.DataFrame, reasons: pd.DataFrame, customers: pd.DataFrame,
+             language: str, settings: Settings) -> str:
+    high = bands.set_index("band").loc["high"]
+    text = tr("churn.message.headline", language=language,
+              count=format_number(high["customers"], language=language),
+              share=_pct(high["share"], language),
+              rate=_pct(0 if pd.isna(high["mean_risk"]) else high["mean_risk"], language),
+              value=format_money(float(high["value"]), settings.currency, language=language))
+    if len(reasons):
+        text += " " + tr("churn.message.top_reason", language=language,
+                         reason=reasons["label"].iloc[0])
+    return text
+
+
+# ------------------------------------------------------------------------------------ snapshot
+def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
+    """Return the churn columns of the per-customer snapshot (:data:`SNAPSHOT_COLUMNS`).
+
+    Uses the saved model ``churn`` from the store's ``models/`` folder when there is one whose
+    features match this store; otherwise trains one for ``as_of`` (default parameters: 90
+    days, bands by capacity 10% / 20%). Returns an Ibis memtable keyed by ``customer_id``;
+    with too little history to train, an empty one (the snapshot's churn columns are null).
+    """
+    import ibis
+
+    from workbench.churn.model import FeatureMismatchError
+
+    empty = ibis.memtable(pd.DataFrame({
+        "customer_id": pd.Series(dtype="string"), "churn_risk": pd.Series(dtype="float64"),
+        "risk_band": pd.Series(dtype="string"), "churn_reasons": pd.Series(dtype="string")}))
+    end = data_end(con, settings=settings)
+    if end is None:
+        return empty
+    model = None
+    if read_metadata("churn", settings=settings) is not None:
+        model = load_model("churn", settings=settings)
+    try:
+        if model is None:
+            model = train(con, min(as_of, end), settings=settings)
+        scored = score(con, as_of, model, settings=settings, band_rule=BandRule())
+    except FeatureMismatchError:
+        model = train(con, min(as_of, end), settings=settings)
+        scored = score(con, as_of, model, settings=settings, band_rule=BandRule())
+    except ParameterError:
+        return empty
+    frame = scored.loc[:, ["churn_risk", "risk_band", "churn_reasons"]].reset_index()
+    frame["churn_risk"] = frame["churn_risk"].astype("float64")
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    return ibis.memtable(frame)
+
+

@@ -1,0 +1,131 @@
+"""Risk bands (high / medium / low) from calibrated churn risk; the rule is a parameter.
+
+Two rules, as data (:class:`BandRule`):
+
+- ``capacity``: the team can contact ``high`` customers (and ``medium`` more after them):
+  the ``high`` riskiest customers are *high*, the next ``medium`` *medium*. A value below 1
+  is a share of the customers instead of a count. Customers are ranked by risk, ties broken by
+  ``customer_id`` so a band never exceeds the capacity.
+- ``precision``: *high* is the largest top group whose expected precision (mean calibrated
+  risk, i.e. the expected share who really churn) is at least ``high``; *medium* extends it
+  down to expected precision ``medium``. Thresholds are on the risk value, so equal risks get
+  equal bands.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ParameterError
+
+__all__ = ["BANDS", "BAND_RULES", "BandRule", "assign_bands", "band_summary"]
+
+BANDS = ("high", "medium", "low")
+BAND_RULES = ("capacity", "precision")
+
+
+@dataclass(frozen=True, slots=True)
+class BandRule:
+    """How customers are put in risk bands.
+
+    Parameters
+    ----------
+    kind
+        ``capacity`` or ``precision``.
+    high, medium
+        ``capacity``: counts (or shares below 1) of the high and medium bands.
+        ``precision``: expected precision floors in (0, 1], ``high >= medium``.
+
+    Examples
+    --------
+    >>> BandRule("capacity", high=1000, medium=4000).kind
+    'capacity'
+    """
+
+    kind: str = "capacity"
+    high: float = 0.1
+    medium: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.kind not in BAND_RULES:
+            raise ParameterError(f"BandRule: 'kind' must be one of {list(BAND_RULES)}; got "
+                                 f"{self.kind!r}.")
+        hi, mid = float(self.high), float(self.medium)
+        if self.kind == "capacity":
+            if hi <= 0 or mid < 0 or (hi >= 1 and hi != int(hi)) or (mid >= 1 and mid != int(mid)):
+                raise ParameterError(
+                    "BandRule: capacity 'high' must be a positive count or a share in (0, 1), "
+                    f"'medium' a count or share >= 0; got high={self.high!r}, "
+                    f"medium={self.medium!r}.")
+        elif not 0 < mid <= hi <= 1:
+            raise ParameterError(
+                "BandRule: precision floors need 0 < medium <= high <= 1; got "
+                f"high={self.high!r}, medium={self.medium!r}.")
+
+
+def _count(value: float, n: int) -> int:
+    return math.ceil(float(value) * n) if float(value) < 1 else int(value)
+
+
+def assign_bands(risk: pd.Series, rule: BandRule | None = None) -> pd.Series:
+    """Return the band of every customer (``high``, ``medium``, ``low``), indexed like ``risk``.
+
+    ``risk`` is indexed by ``customer_id``; NaN risks are ``low``.
+
+    >>> r = pd.Series([0.9, 0.8, 0.3, 0.1], index=["a", "b", "c", "d"])
+    >>> assign_bands(r, BandRule("capacity", high=1, medium=2)).tolist()
+    ['high', 'medium', 'medium', 'low']
+    >>> assign_bands(r, BandRule("precision", high=0.88, medium=0.6)).tolist()
+    ['high', 'medium', 'medium', 'low']
+    """
+    rule = rule or BandRule()
+    n = len(risk)
+    values = risk.to_numpy(dtype=float)
+    filled = np.where(np.isnan(values), -np.inf, values)
+    band = np.full(n, "low", dtype=object)
+    if n == 0:
+        return pd.Series(band, index=risk.index, name="risk_band", dtype="object")
+    if rule.kind == "capacity":
+        ids = np.asarray(risk.index.astype(str))
+        order = np.lexsort((ids, -filled))  # risk descending, then customer_id
+        k_high = min(_count(rule.high, n), n)
+        k_med = min(_count(rule.medium, n), n - k_high)
+        valid = ~np.isinf(filled[order])
+        band[order[:k_high][valid[:k_high]]] = "high"
+        band[order[k_high:k_high + k_med][valid[k_high:k_high + k_med]]] = "medium"
+    else:
+        band = _precision_bands(filled, float(rule.high), float(rule.medium))
+    return pd.Series(band, index=risk.index, name="risk_band", dtype="object")
+
+
+def _precision_bands(risk: np.ndarray, high: float, medium: float) -> np.ndarray:
+    order = np.argsort(-risk, kind="stable")
+    sorted_risk = risk[order]
+    finite = np.where(np.isinf(sorted_risk), 0.0, sorted_risk)
+    mean_top = np.cumsum(finite) / np.arange(1, len(risk) + 1)
+    band = np.full(len(risk), "low", dtype=object)
+    for name, floor in (("medium", medium), ("high", high)):
+        ok = np.flatnonzero(mean_top >= floor)
+        if len(ok) == 0:
+            continue
+        # Cut on the risk value of the last customer that keeps the floor; equal risks below
+        # the cut would lower the mean, so the cut is strictly above them.
+        threshold = sorted_risk[ok[-1]]
+        tied_beyond = ok[-1] + 1 < len(risk) and sorted_risk[ok[-1] + 1] == threshold
+        inside = risk > threshold if tied_beyond else risk >= threshold
+        band[inside] = name
+    return band
+
+
+def band_summary(risk: pd.Series, bands: pd.Series) -> pd.DataFrame:
+    """Return per band: customers, share, mean risk (= expected churn rate) and min risk."""
+    frame = pd.DataFrame({"risk": risk, "band": bands})
+    out = frame.groupby("band").agg(customers=("risk", "size"), mean_risk=("risk", "mean"),
+                                    min_risk=("risk", "min")).reindex(list(BANDS))
+    out["customers"] = out["customers"].fillna(0).astype("int64")
+    out["share"] = out["customers"] / max(len(frame), 1)
+    return out.reset_index().loc[:, ["band", "customers", "share", "mean_risk", "min_risk"]]

@@ -1,0 +1,203 @@
+"""The churn page: risk bands with actions, who to call first, why, and how good the model is.
+
+It shows the risk distribution, the bands with the recommended action, the high-risk
+high-value list (masked), reasons, the reliability curve and backtest metrics over time.
+
+No analysis happens here: the page calls :func:`workbench.churn.run_churn`. When the store has
+a saved model named ``churn`` (``workbench.churn.train(..., save="churn", backtest_cutoffs=3)``)
+and the notebook names none, the page uses it, so a dashboard opens without training.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import date
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from workbench.i18n import format_money, format_number, tr
+from workbench.ui.page import Page, show_figure
+
+__all__ = ["ChurnPage", "bands_html", "metrics_html", "show_churn", "watchlist_html"]
+
+CHARTS = ("distribution", "watchlist", "reasons", "reliability", "backtest")
+
+
+def _pct(value: Any, language: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return format_number(100 * float(value), digits=1, language=language) + "%"
+
+
+def _table(cls: str, head: list[str], rows: list[str]) -> str:
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (f"<table class='wb-table {cls}'><thead><tr>{cells}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
+    """Return the band table (customers, expected churn, value, recommended action) as HTML."""
+    head = [tr(f"churn.table.{c}", language=language)
+            for c in ("band", "customers", "share", "mean_risk", "value", "action")]
+    rows = [f"<tr data-band='{html.escape(str(r.band))}' data-customers='{int(r.customers)}'>"
+            f"<td>{html.escape(str(r.label))}</td>"
+            f"<td style='text-align:right'>{format_number(r.customers, language=language)}</td>"
+            f"<td style='text-align:right'>{_pct(r.share, language)}</td>"
+            f"<td style='text-align:right'>{_pct(r.mean_risk, language)}</td>"
+            f"<td style='text-align:right'>{format_money(r.value, currency, language=language)}"
+            f"</td><td>{html.escape(str(r.action))}</td></tr>" for r in bands.itertuples()]
+    return _table("wb-churn-bands", head, rows)
+
+
+def watchlist_html(watch: pd.DataFrame, *, currency: str, language: str) -> str:
+    """Return the high-risk high-value list (masked names and phones) as HTML."""
+    cols = ("customer_id", "name", "phone", "churn_risk", "value", "value_at_risk",
+            "recency_days", "reasons")
+    head = [tr(f"churn.table.{c}", language=language) for c in cols]
+    rows = []
+    for r in watch.itertuples():
+        cells = [r.customer_id, r.name or "–", r.phone or "–", _pct(r.churn_risk, language),
+                 format_money(r.value, currency, language=language),
+                 format_money(r.value_at_risk, currency, language=language),
+                 format_number(r.recency_days, language=language), r.reasons]
+        rows.append("<tr class='wb-churn-customer'>" + "".join(
+            f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    return (f"<h3>{html.escape(tr('churn.ui.watchlist', language=language))}</h3>"
+            + _table("wb-churn-watchlist", head, rows))
+
+
+def metrics_html(metrics: pd.DataFrame, *, language: str) -> str:
+    """Return the backtest metrics (one row per cutoff and score) as HTML."""
+    if metrics.empty:
+        text = html.escape(tr("churn.ui.no_backtest", language=language))
+        return f"<p class='wb-note'>{text}</p>"
+    cols = ("cutoff", "scorer", "roc_auc", "pr_auc", "brier", "ece", "lift_10", "capture_20")
+    head = [tr(f"churn.table.{c}", language=language) for c in cols]
+    rows = []
+    for r in metrics.itertuples():
+        def num(v: Any, digits: int = 3) -> str:
+            return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else (
+                format_number(float(v), digits=digits, language=language))
+        cells = [str(r.cutoff), tr(f"churn.viz.scorer.{r.scorer}", language=language),
+                 num(r.roc_auc), num(r.pr_auc), num(r.brier), num(r.ece), num(r.lift_10, 2),
+                 _pct(r.capture_20, language)]
+        rows.append(f"<tr data-scorer='{html.escape(str(r.scorer))}' data-cutoff='{r.cutoff}' "
+                    f"data-auc='{r.roc_auc}'>" + "".join(
+                        f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return (f"<h3>{html.escape(tr('churn.ui.metrics', language=language))}</h3>"
+            + _table("wb-churn-metrics", head, rows))
+
+
+class ChurnPage(Page):
+    """Churn risk for one store; ``display(page)`` shows it in the current mode."""
+
+    def run(self) -> Any:
+        """Run :func:`workbench.churn.run_churn` (the saved ``churn`` model when there is one)."""
+        from workbench.churn import models_dir, read_metadata, run_churn
+
+        params = self.params
+        folder = models_dir(self.settings, store=params.store)
+        saved = read_metadata("churn", folder=folder) if not params.model else None
+        if saved and saved.get("definition") == params.churn_definition().to_dict():
+            params = params.replace(model="churn")
+        return run_churn(self.con, params, settings=self.settings)
+
+    def _figures(self) -> dict[str, Any]:
+        r = self.result
+        figures = {"distribution": r.figure_distribution, "watchlist": r.figure_watchlist,
+                   "reasons": r.figure_reasons}
+        if not r.backtest.empty:
+            figures.update(reliability=r.figure_reliability, backtest=r.figure_backtest)
+        return figures
+
+    def _intro(self) -> str:
+        r = self.result
+        info = r.model_info
+        text = tr("churn.ui.model_info", language=self.language,
+                  train=", ".join(info.get("training_cutoffs", [])),
+                  cal=info.get("calibration_cutoff", "–"),
+                  features=len(info.get("features", [])))
+        return (f"<p class='wb-churn-definition'>{html.escape(r.definition_text)}</p>"
+                f"<p class='wb-churn-model'>{html.escape(text)}</p>")
+
+    def static_parts(self) -> list[Any]:
+        """Return the definition, band table, charts, masked list and backtest metrics."""
+        r = self.result
+        parts: list[Any] = [self._intro(), bands_html(r.bands, currency=r.currency,
+                                                      language=self.language)]
+        figures = self._figures()
+        parts += [figures[n]() for n in ("distribution", "watchlist", "reasons")]
+        parts.append(watchlist_html(r.watchlist.head(20), currency=r.currency,
+                                    language=self.language))
+        parts += [figures[n]() for n in ("reliability", "backtest") if n in figures]
+        parts.append(metrics_html(r.backtest, language=self.language))
+        return parts
+
+    def form(self) -> list[widgets.Widget]:
+        """Return the as-of date, the horizon and the band rule."""
+        lang = self.language
+        self.w_as_of = self.date_picker()
+        self.w_horizon = widgets.Dropdown(options=[30, 60, 90, 180],
+                                          value=int(self.params.horizon_days)
+                                          if int(self.params.horizon_days) in (30, 60, 90, 180)
+                                          else 90,
+                                          description=tr("churn.ui.horizon", language=lang))
+        self.w_horizon.add_class("wb-churn-horizon")
+        self.w_rule = widgets.ToggleButtons(options=[("capacity", "capacity"),
+                                                     ("precision", "precision")],
+                                            value=self.params.band_rule,
+                                            description=tr("churn.ui.band_rule", language=lang))
+        self.w_rule.add_class("wb-churn-rule")
+        for w in (self.w_as_of, self.w_horizon, self.w_rule):
+            w.observe(self._on_change, names="value")
+        return [self.w_as_of, self.w_horizon, self.w_rule]
+
+    def body(self) -> list[widgets.Widget]:
+        """Return the widgets below the headline (created once)."""
+        if not hasattr(self, "w_charts"):
+            self.w_intro = widgets.HTML()
+            self.w_bands = widgets.HTML()
+            self.w_bands.add_class("wb-churn-bands-table")
+            self.w_watch = widgets.HTML()
+            self.w_watch.add_class("wb-churn-watch")
+            self.w_metrics = widgets.HTML()
+            self.w_metrics.add_class("wb-churn-metrics-table")
+            self.w_charts = {name: widgets.Output() for name in CHARTS}
+            for name, out in self.w_charts.items():
+                out.add_class(f"wb-chart-{name}")
+        c = self.w_charts
+        return [self.w_intro, self.w_bands, c["distribution"], c["watchlist"], self.w_watch,
+                c["reasons"], c["reliability"], c["backtest"], self.w_metrics]
+
+    def render(self) -> None:
+        """Fill the tables and charts from the result."""
+        r = self.result
+        self.w_intro.value = self._intro()
+        self.w_bands.value = bands_html(r.bands, currency=r.currency, language=self.language)
+        self.w_watch.value = watchlist_html(r.watchlist, currency=r.currency,
+                                            language=self.language)
+        self.w_metrics.value = metrics_html(r.backtest, language=self.language)
+        figures = self._figures()
+        for name in CHARTS:
+            show_figure(self.w_charts[name], figures[name]() if name in figures else None)
+
+    def _on_change(self, _change: dict) -> None:
+        as_of = self.w_as_of.value
+        if not isinstance(as_of, date):
+            return
+        changes: dict[str, Any] = {"as_of": as_of, "horizon_days": int(self.w_horizon.value),
+                                   "band_rule": self.w_rule.value}
+        if changes["band_rule"] != self.params.band_rule:
+            defaults = {"capacity": (0.1, 0.2), "precision": (0.9, 0.7)}[changes["band_rule"]]
+            changes.update(band_high=defaults[0], band_medium=defaults[1])
+        if changes["horizon_days"] != int(self.params.horizon_days):
+            changes["model"] = ""  # a saved model is for its own definition
+        self.update(**changes)
+
+
+def show_churn(params: Any) -> ChurnPage:
+    """Return the churn page for ``params``; the notebook's last expression displays it."""
+    return ChurnPage(params)
