@@ -33,7 +33,8 @@ def _counts(path: Path) -> dict[str, int]:
 def test_help_lists_every_command():
     done = _workbench("--help")
     assert done.returncode == 0
-    for command in ("sample", "load", "refresh", "report", "dashboard", "info"):
+    for command in ("sample", "load", "refresh", "report", "dashboard", "info", "audience",
+                    "churn"):
         assert command in done.stdout
 
 
@@ -123,3 +124,19 @@ def test_report_on_a_store_without_data_fails_readably(tmp_path, capsys):
     assert not (tmp_path / "reports").exists() or not any(
         p.name.startswith("20") for p in (tmp_path / "reports").iterdir())
     shutil.rmtree(tmp_path / "reports", ignore_errors=True)
+
+
+def test_churn_train_saves_a_model_and_refresh_scores(store_copy, capsys):
+    store = str(store_copy)
+    assert main(["churn", "train", "--as-of", "2026-11-16", "--backtest", "0",
+                 "--store", store]) == 0
+    out = capsys.readouterr().out
+    models = Path(store).parent / "models"
+    assert "churn" in out and str(models) in out
+    assert (models / "churn.joblib").is_file() and (models / "churn.json").is_file()
+    assert main(["refresh", "--as-of", "2026-11-16", "--store", store]) == 0
+    con = duckdb.connect(store, read_only=True)
+    bands = dict(con.execute("SELECT risk_band, count(*) FROM snapshot_customers "
+                             "WHERE risk_band IS NOT NULL GROUP BY 1").fetchall())
+    con.close()
+    assert set(bands) == {"high", "medium", "low"}

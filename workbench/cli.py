@@ -87,6 +87,30 @@ def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_churn(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from workbench.churn import train
+    from workbench.churn.model import models_dir
+    from workbench.data import connect
+
+    as_of = args.as_of or today(settings)
+    started = time.perf_counter()
+    con = connect(settings.store, settings=settings)
+    try:
+        model = train(con, as_of, settings=settings, backtest_cutoffs=args.backtest,
+                      save=args.name)
+    finally:
+        con.disconnect()
+    metrics = model.metadata_.get("backtest", {}).get("metrics", [])
+    auc = [f"{r['cutoff']} {r['roc_auc']:.3f}" for r in metrics
+           if r.get("scorer") == "model" and r.get("roc_auc") is not None]
+    print(tr("cli.churn_trained", name=args.name, as_of=as_of.isoformat(),
+             folder=str(models_dir(settings)), seconds=f"{time.perf_counter() - started:.1f}",
+             auc=", ".join(auc) or "-"))
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from workbench._progress import Progress
     from workbench.reporting.run import run_weekly, week_start
@@ -188,6 +212,22 @@ def _parser() -> argparse.ArgumentParser:
                     "half-written snapshot.")
     p.add_argument("--as-of", type=_iso_date, help="facts use data strictly before this date")
     p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser(
+        "churn", parents=[common], help="train and save the churn-risk model",
+        description="'workbench churn train' trains the churn model for --as-of (features "
+                    "strictly before it, calibrated on a later slice), backtests it on "
+                    "--backtest consecutive cutoffs and saves it with its metadata and SHA-256 "
+                    "in models/ next to the store. 'workbench refresh' then scores every "
+                    "customer with it (without a saved model, refresh trains one each time).")
+    p.add_argument("action", choices=["train"], help="what to do")
+    p.add_argument("--as-of", type=_iso_date, help="the date the model will score at "
+                                                   "(default: today)")
+    p.add_argument("--backtest", type=int, default=3,
+                   help="backtest cutoffs stored with the model (default 3; 0: none)")
+    p.add_argument("--name", default="churn", help="model name (default: churn, the one "
+                                                   "refresh and the dashboard use)")
+    p.set_defaults(func=_cmd_churn)
 
     p = sub.add_parser(
         "report", parents=[common], help="render the weekly report with papermill",
