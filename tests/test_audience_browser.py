@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import open_dashboard
 from workbench.audience import Audience, Condition, Group, read_export_log
 from workbench.data import connect
 
@@ -104,8 +105,7 @@ def _add(pg, label: str) -> None:
 
 def test_cart_abandoners_with_sms_consent(server, page, tmp_path):
     base, store = server
-    page.goto(base + "/voila/render/audience_builder.ipynb", timeout=120_000)
-    page.wait_for_selector(".wb-audience-count", timeout=120_000)
+    page = open_dashboard(page, base + "/voila/render/audience_builder.ipynb", ".wb-audience-count")
     assert page.locator("text=There was an error").count() == 0
     as_of = date.fromisoformat(page.locator(".wb-as-of input").input_value())
 

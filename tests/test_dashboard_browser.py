@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import open_dashboard
 from workbench.clock import this_week
 from workbench.data import connect
 from workbench.kpi import run_overview
@@ -104,8 +105,8 @@ def test_overview_dashboard_end_to_end(server, page):
     page.goto(base + "/", timeout=60_000)
     page.wait_for_selector(".jp-DirListing-item[title*='overview.ipynb']", timeout=60_000)
 
-    page.goto(base + "/voila/render/overview.ipynb", timeout=120_000)
-    page.wait_for_selector(".wb-kpi-tiles .wb-tile[data-metric='net_revenue']", timeout=120_000)
+    page = open_dashboard(page, base + "/voila/render/overview.ipynb",
+                          ".wb-kpi-tiles .wb-tile[data-metric='net_revenue']")
     # The sample store ends on 2026-11-15: on a later day the page falls back to the last week
     # with data and says so; on any day the shown number must match the form's as-of date.
     as_of = date.fromisoformat(page.locator(".wb-as-of input").input_value())
@@ -134,8 +135,7 @@ def test_overview_dashboard_end_to_end(server, page):
 
 def test_refresh_while_a_dashboard_is_open(server, page):
     base, store = server
-    page.goto(base + "/voila/render/overview.ipynb", timeout=120_000)
-    page.wait_for_selector(".wb-kpi-tiles .wb-tile", timeout=120_000)
+    page = open_dashboard(page, base + "/voila/render/overview.ipynb", ".wb-kpi-tiles .wb-tile")
     done = subprocess.run(
         [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "-q"],
         capture_output=True, text=True, timeout=120)
@@ -146,8 +146,7 @@ def test_refresh_while_a_dashboard_is_open(server, page):
     # known issue in the README, not fixed yet.)
     first = page
     page = first.context.browser.new_page(viewport={"width": 1200, "height": 1600})
-    page.goto(base + "/voila/render/overview.ipynb", timeout=120_000)
-    page.wait_for_selector(".wb-kpi-tiles .wb-tile", timeout=120_000)
+    page = open_dashboard(page, base + "/voila/render/overview.ipynb", ".wb-kpi-tiles .wb-tile")
     assert first.locator(".wb-kpi-tiles .wb-tile").count() > 0  # the open one still shows
     assert page.locator("text=There was an error").count() == 0
     footer = page.locator(".wb-footer").inner_text()
@@ -162,8 +161,8 @@ def test_no_data_shows_a_readable_message(tmp_path, page):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_http(f"http://127.0.0.1:{port}/", proc)
-        page.goto(f"http://127.0.0.1:{port}/voila/render/overview.ipynb", timeout=120_000)
-        page.wait_for_selector(".wb-message", timeout=120_000)
+        page = open_dashboard(page, f"http://127.0.0.1:{port}/voila/render/overview.ipynb",
+                              ".wb-message")
         text = page.locator(".wb-message").first.inner_text()
         assert "no data yet" in text and "workbench sample" in text
         assert page.locator("text=There was an error").count() == 0
@@ -178,8 +177,7 @@ def test_rfm_dashboard_segment_members(server, page):
         [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "--as-of",
          "2026-11-16", "-q"], capture_output=True, text=True, timeout=300)
     assert refreshed.returncode == 0, refreshed.stderr
-    page.goto(base + "/voila/render/rfm.ipynb", timeout=120_000)
-    page.wait_for_selector(".wb-segment-count", timeout=120_000)
+    page = open_dashboard(page, base + "/voila/render/rfm.ipynb", ".wb-segment-count")
     assert page.locator("text=There was an error").count() == 0
     # The page opens on the snapshot's date and shows the same numbers as workbench.rfm.
     from workbench.reporting.params import RfmParams

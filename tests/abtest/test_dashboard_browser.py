@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import open_dashboard
 from workbench.abtest import sample_size_per_arm
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -73,8 +74,7 @@ def page():
 
 
 def test_abtest_dashboard(server, page) -> None:
-    page.goto(server + "/voila/render/abtest.ipynb", timeout=120_000)
-    page.wait_for_selector(".wb-srm", timeout=120_000)
+    page = open_dashboard(page, server + "/voila/render/abtest.ipynb", ".wb-srm")
     assert page.locator("text=There was an error").count() == 0
     # the split check comes before the comparisons
     boxes = page.locator(".wb-srm, .wb-abtest-table")
