@@ -1,4 +1,6 @@
-"""Opening Voila pages in browser tests, with the README's known issue handled as users do.
+"""What browser tests share: Chromium, a ``workbench dashboard`` server, opening Voila pages.
+
+Opening a page handles the README's known issue as users do:
 
 Voila 0.5.13 now and then never finishes a page (the kernel sits idle; README, "Known issue"),
 on the order of one page load in ten or twenty on this machine. The workaround the README gives
@@ -9,8 +11,91 @@ our pages, while a page of ours that never renders still fails after every attem
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Debian's Chromium, never a downloaded browser (STACK_NOTES.md).
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+#: ``pytestmark`` of every browser test module.
+MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason="Debian's chromium is not installed (make test installs it)"),
+]
+
+
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until ``url`` answers 200, failing early when the server process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"dashboard server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def dashboard_server(store: Path, log_path: Path, *, stop_after: int = 600) -> Iterator[str]:
+    """Run ``workbench dashboard`` on a free port for ``store``; yield its base URL.
+
+    The server's log goes to a file: a pipe nobody reads fills up and blocks Voila mid-page.
+    """
+    port = free_port()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.cli", "dashboard", "--port", str(port),
+             "--store", str(store), "--stop-after", str(stop_after)],
+            stdout=log, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            wait_http(f"http://127.0.0.1:{port}/", proc)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
+def chromium_page(**options: Any) -> Iterator[Any]:
+    """Yield a new page of a headless Chromium (``options`` go to ``Browser.new_page``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser.new_page(**options)
+        finally:
+            browser.close()
 
 
 def open_dashboard(page: Any, url: str, ready: str, *, attempts: int = 3,

@@ -1,91 +1,34 @@
 """The audience builder in real Chromium through Voila: build "cart abandoners with SMS consent"
 in the form, see the count match ``Audience.count()``, export, and check the downloaded file.
 
-Needs Debian's Chromium; skipped with a reason when it is absent (see test_dashboard_browser.py,
-whose server and browser fixtures this copies).
+Needs Debian's Chromium; skipped with a reason when it is absent (tests/browser.py).
 """
 
 import csv
 import hashlib
 import io
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from tests.browser import open_dashboard
+from tests.browser import ARTIFACTS, MARKS, chromium_page, dashboard_server, open_dashboard
 from workbench.audience import Audience, Condition, Group, read_export_log
 from workbench.data import connect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason="Debian's chromium is not installed (make test installs it)"),
-]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = MARKS
 MESSAGE = "(광고) 워크샵 장바구니에 담긴 상품이 기다려요 무료거부 080-123-4567"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"dashboard server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
 @pytest.fixture
 def server(store_copy, tmp_path):
-    port = _free_port()
-    log = (tmp_path / "dashboard.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "dashboard", "--port", str(port), "--store",
-         str(store_copy), "--stop-after", "600"],
-        stdout=log, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc)
-        yield f"http://127.0.0.1:{port}", store_copy
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with dashboard_server(store_copy, tmp_path / "dashboard.log") as url:
+        yield url, store_copy
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1300, "height": 1800}, accept_downloads=True)
+    with chromium_page(viewport={"width": 1300, "height": 1800}, accept_downloads=True) as pg:
         yield pg
-        browser.close()
 
 
 def _count(pg) -> int:

@@ -5,87 +5,33 @@ Needs Debian's Chromium (``make test`` installs it when missing); skipped with a
 is absent so a developer without root still runs the rest of the suite.
 """
 
-import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from tests.browser import open_dashboard
+from tests.browser import ARTIFACTS, MARKS, chromium_page, dashboard_server, open_dashboard
 from workbench.clock import this_week
 from workbench.data import connect
 from workbench.kpi import run_overview
 from workbench.reporting.params import OverviewParams
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason="Debian's chromium is not installed (make test installs it)"),
-]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"dashboard server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+pytestmark = MARKS
 
 
 @pytest.fixture
 def server(store_copy, tmp_path):
-    port = _free_port()
-    # The server's log goes to a file: a pipe nobody reads fills up and blocks Voila mid-page.
-    log = (tmp_path / "dashboard.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "dashboard", "--port", str(port), "--store",
-         str(store_copy), "--stop-after", "600"],
-        stdout=log, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc)
-        yield f"http://127.0.0.1:{port}", store_copy
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with dashboard_server(store_copy, tmp_path / "dashboard.log") as url:
+        yield url, store_copy
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1200, "height": 1600})
+    with chromium_page(viewport={"width": 1200, "height": 1600}) as pg:
         yield pg
-        browser.close()
 
 
 def _tile(pg, metric: str) -> float:
@@ -102,8 +48,9 @@ def _expected(store: Path, period: str, as_of: date) -> float:
 def test_overview_dashboard_end_to_end(server, page):
     base, store = server
     # The landing page (Voila's tree, a file browser drawn by its scripts) lists every dashboard.
-    page.goto(base + "/", timeout=60_000)
-    page.wait_for_selector(".jp-DirListing-item[title*='overview.ipynb']", timeout=60_000)
+    page = open_dashboard(page, base + "/", ".jp-DirListing-item[title*='overview.ipynb']")
+    for name in ("rfm", "cohorts", "clv", "churn", "abtest", "audience_builder"):
+        assert page.locator(f".jp-DirListing-item[title*='{name}.ipynb']").count() == 1
 
     page = open_dashboard(page, base + "/voila/render/overview.ipynb",
                           ".wb-kpi-tiles .wb-tile[data-metric='net_revenue']")
@@ -154,21 +101,12 @@ def test_refresh_while_a_dashboard_is_open(server, page):
 
 
 def test_no_data_shows_a_readable_message(tmp_path, page):
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "dashboard", "--port", str(port), "--store",
-         str(tmp_path / "missing.duckdb"), "--stop-after", "300"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc)
-        page = open_dashboard(page, f"http://127.0.0.1:{port}/voila/render/overview.ipynb",
-                              ".wb-message")
+    with dashboard_server(tmp_path / "missing.duckdb", tmp_path / "dashboard.log",
+                          stop_after=300) as url:
+        page = open_dashboard(page, url + "/voila/render/overview.ipynb", ".wb-message")
         text = page.locator(".wb-message").first.inner_text()
         assert "no data yet" in text and "workbench sample" in text
         assert page.locator("text=There was an error").count() == 0
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def test_rfm_dashboard_segment_members(server, page):
