@@ -21,7 +21,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -41,6 +41,33 @@ def _clean(p_values: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
     return p, ok
 
 
+def _adjusted(p_values: Iterable[float], adjust: Callable[[np.ndarray], np.ndarray]
+              ) -> np.ndarray:
+    # Validate, adjust the non-NaN p-values together (NaN stays NaN and is not counted), cap
+    # at 1.
+    p, ok = _clean(p_values)
+    out = np.full(p.shape, math.nan)
+    if ok.any():
+        out[ok] = np.minimum(adjust(p[ok]), 1.0)
+    return out
+
+
+def _holm_step_down(q: np.ndarray) -> np.ndarray:
+    m = q.size
+    order = np.argsort(q, kind="stable")
+    res = np.empty(m)
+    res[order] = np.maximum.accumulate((m - np.arange(m)) * q[order])
+    return res
+
+
+def _bh_step_up(q: np.ndarray) -> np.ndarray:
+    m = q.size
+    order = np.argsort(q, kind="stable")[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum.accumulate(q[order] * m / np.arange(m, 0, -1))
+    return res
+
+
 def holm(p_values: Iterable[float]) -> np.ndarray:
     """Return Holm-adjusted p-values (NaN stays NaN and is not counted).
 
@@ -49,18 +76,7 @@ def holm(p_values: Iterable[float]) -> np.ndarray:
     >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
     [0.03, 0.06, 0.06]
     """
-    p, ok = _clean(p_values)
-    out = np.full(p.shape, math.nan)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")
-    adj = np.maximum.accumulate((m - np.arange(m)) * q[order])
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
+    return _adjusted(p_values, _holm_step_down)
 
 
 def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
@@ -71,19 +87,7 @@ def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
     >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
     [0.03, 0.04, 0.04]
     """
-    p, ok = _clean(p_values)
-    out = np.full(p.shape, math.nan)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")[::-1]
-    ranks = np.arange(m, 0, -1)
-    adj = np.minimum.accumulate(q[order] * m / ranks)
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
+    return _adjusted(p_values, _bh_step_up)
 
 
 def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarray:
