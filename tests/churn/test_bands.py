@@ -80,3 +80,22 @@ def test_band_summary_counts_every_customer():
     assert summary["band"].tolist() == ["high", "medium", "low"]
     assert summary["customers"].tolist() == [1, 1, 2]
     assert summary["mean_risk"].tolist() == pytest.approx([0.9, 0.8, 0.15])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from([0.1, 0.2, 0.5, 0.9, float("nan")]) | st.floats(0, 1),
+                min_size=1, max_size=60), st.integers(1, 15), st.integers(0, 25),
+       st.randoms(use_true_random=False))
+def test_capacity_bands_equal_a_full_sort_by_risk_then_customer_id(values, high, medium, rnd):
+    ids = [f"c{i:03d}" for i in range(len(values))]
+    rnd.shuffle(ids)  # ids in no particular order, many ties at the cut
+    risk = pd.Series(values, index=ids, dtype=float)
+    bands = assign_bands(risk, BandRule("capacity", high=high, medium=medium))
+    ranked = sorted((-v, i) for i, v in risk.items() if not np.isnan(v))
+    expected = pd.Series("low", index=ids, dtype=object)
+    for position, (_, customer) in enumerate(ranked):
+        if position < high:
+            expected[customer] = "high"
+        elif position < high + medium:
+            expected[customer] = "medium"
+    assert bands.tolist() == expected.tolist()

@@ -90,16 +90,34 @@ def assign_bands(risk: pd.Series, rule: BandRule | None = None) -> pd.Series:
     if n == 0:
         return pd.Series(band, index=risk.index, name="risk_band", dtype="object")
     if rule.kind == "capacity":
-        ids = np.asarray(risk.index.astype(str))
-        order = np.lexsort((ids, -filled))  # risk descending, then customer_id
         k_high = min(_count(rule.high, n), n)
         k_med = min(_count(rule.medium, n), n - k_high)
-        valid = ~np.isinf(filled[order])
-        band[order[:k_high][valid[:k_high]]] = "high"
-        band[order[k_high:k_high + k_med][valid[k_high:k_high + k_med]]] = "medium"
+        high = _top(filled, k_high, risk.index)
+        band[_top(filled, k_high + k_med, risk.index) & ~high] = "medium"
+        band[high] = "high"
     else:
         band = _precision_bands(filled, float(rule.high), float(rule.medium))
     return pd.Series(band, index=risk.index, name="risk_band", dtype="object")
+
+
+def _top(risk: np.ndarray, k: int, ids: pd.Index) -> np.ndarray:
+    """Return the mask of the ``k`` highest finite risks, ties broken by ``customer_id``.
+
+    The same customers as the first ``k`` of a sort by risk (descending) and id, but only the
+    customers tied at the cut are sorted by id: a full sort by string ids takes 0.5 s at 1M
+    customers.
+    """
+    mask = np.zeros(len(risk), dtype=bool)
+    if k <= 0:
+        return mask
+    cut = np.partition(risk, len(risk) - k)[len(risk) - k]  # the k-th largest risk
+    mask[risk > cut] = True
+    tied = np.flatnonzero(risk == cut)
+    need = k - int(mask.sum())
+    if need > 0 and np.isfinite(cut):
+        names = np.asarray(ids[tied].astype(str))
+        mask[tied[np.argsort(names, kind="stable")[:need]]] = True
+    return mask
 
 
 def _precision_bands(risk: np.ndarray, high: float, medium: float) -> np.ndarray:
