@@ -59,6 +59,30 @@ def test_save_and_load_round_trip_with_metadata(trained, tmp_path):
     pd.testing.assert_series_equal(loaded.predict_proba(frame), model.predict_proba(frame))
 
 
+def test_a_model_of_an_older_format_is_refused_with_the_fix(trained, tmp_path):
+    import copy
+
+    model, frame = trained
+    old = copy.deepcopy(model)
+    del old.format_  # models of format 1 had no format_ attribute
+    save_model(old, "old", folder=tmp_path)
+    with pytest.raises(ParameterError, match=r"older workbench.*format 1.*workbench churn train"):
+        load_model("old", folder=tmp_path)
+    with pytest.raises(ParameterError, match="older workbench"):
+        old.predict_proba(frame)
+
+
+def test_chunked_predictions_equal_one_call(trained, monkeypatch):
+    import workbench.churn.model as model_module
+
+    model, frame = trained
+    whole = model.predict_proba(frame)
+    monkeypatch.setattr(model_module, "CHUNK", 7)  # many blocks, the last one short
+    pd.testing.assert_series_equal(model.predict_proba(frame), whole)
+    np.testing.assert_array_equal(model.decision_function(frame),
+                                  model.pipeline_.decision_function(model._matrix(frame, "t")))
+
+
 def test_scoring_with_mismatched_features_is_refused(trained):
     model, frame = trained
     missing = frame.drop(columns=["days_since_visit"])

@@ -39,16 +39,16 @@ MIN_PUSH = 0.05
 def permutation_table(model: ChurnModel, X: pd.DataFrame, y: Any, *, rows: int = 5_000,
                       repeats: int = 3, seed: int = 0) -> pd.DataFrame:
     """Return ``feature``, ``group``, ``importance`` and ``std`` (ROC AUC drop), largest first."""
-    Xa = model._aligned(X, "permutation_table")
     y = np.asarray(y, dtype=int)
-    if len(Xa) > rows:
-        pick = np.random.default_rng(seed).choice(len(Xa), rows, replace=False)
-        Xa, y = Xa.iloc[np.sort(pick)], y[np.sort(pick)]
+    if len(X) > rows:
+        pick = np.sort(np.random.default_rng(seed).choice(len(X), rows, replace=False))
+        X, y = X.iloc[pick], y[pick]
+    M = model._matrix(X, "permutation_table")
     if len(np.unique(y)) < 2:
         return pd.DataFrame(columns=["feature", "group", "importance", "std"])
-    result = permutation_importance(model.pipeline_, Xa, y, scoring="roc_auc",
+    result = permutation_importance(model.pipeline_, M, y, scoring="roc_auc",
                                     n_repeats=repeats, random_state=seed, n_jobs=1)
-    out = pd.DataFrame({"feature": Xa.columns, "importance": result.importances_mean,
+    out = pd.DataFrame({"feature": model.used_features_, "importance": result.importances_mean,
                         "std": result.importances_std})
     out["group"] = out["feature"].map(feature_group)
     return out.sort_values("importance", ascending=False, kind="stable").reset_index(
@@ -57,18 +57,18 @@ def permutation_table(model: ChurnModel, X: pd.DataFrame, y: Any, *, rows: int =
 
 def group_pushes(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
     """Return per row and group the log-odds the group adds over a typical customer's values."""
-    Xa = model._aligned(X, "group_pushes")
-    base = model.decision_function(Xa)
+    M = model._matrix(X, "group_pushes")
+    base = model.decision_matrix(M)
     pushes = {}
-    groups: dict[str, list[str]] = {}
-    for f in model.used_features_:
-        groups.setdefault(feature_group(f), []).append(f)
+    groups: dict[str, list[int]] = {}
+    for j, f in enumerate(model.used_features_):
+        groups.setdefault(feature_group(f), []).append(j)
     for group, cols in groups.items():
-        typical = Xa.copy(deep=False)
-        for c in cols:
-            ref = model.reference_.get(c)
-            typical[c] = np.nan if ref is None else ref
-        pushes[group] = base - model.decision_function(typical)
+        typical = M.copy(order="F")
+        for j in cols:
+            ref = model.reference_.get(model.used_features_[j])
+            typical[:, j] = np.nan if ref is None else ref
+        pushes[group] = base - model.decision_matrix(typical)
     return pd.DataFrame(pushes, index=X.index)
 
 
