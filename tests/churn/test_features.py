@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.churn import churn_features, feature_frame
-from workbench.churn.features import FEATURE_GROUPS, feature_group
+from workbench.churn.features import EVENT_LOOKBACK_DAYS, FEATURE_GROUPS, feature_group
 from workbench.data import connect
 from workbench.errors import ParameterError
 from workbench.settings import Settings
@@ -94,10 +94,14 @@ def frames(sample_store):
 
 
 def _reference_events(tables: dict, cutoff: date) -> pd.DataFrame:
-    """Plain pandas: days since the last visit, visits in 90 days, abandoned carts in 90 days."""
+    """Plain pandas: days since the last visit, visits in 90 days, abandoned carts in 90 days.
+
+    Only the year before the cutoff is read (EVENT_LOOKBACK_DAYS).
+    """
     end = pd.Timestamp(cutoff).tz_localize(TZ)
+    start = pd.Timestamp(cutoff - timedelta(days=EVENT_LOOKBACK_DAYS)).tz_localize(TZ)
     ev = tables["events"]
-    ev = ev[ev["customer_id"].notna() & (ev["ts"] < end)]
+    ev = ev[ev["customer_id"].notna() & (ev["ts"] < end) & (ev["ts"] >= start)]
     visits = ev[ev["type"] == "visit"]
     out = pd.DataFrame({
         "days_since_visit": (end - visits.groupby("customer_id")["ts"].max()).dt.total_seconds()
@@ -125,6 +129,18 @@ def test_event_features_equal_a_pandas_reference(frames):
     np.testing.assert_array_equal(ours["abandoned_carts_90d"].astype(int),
                                   ref["abandoned_carts_90d"].astype(int))
     assert ours["abandoned_carts_90d"].sum() > 0
+
+
+def test_events_older_than_the_lookback_are_not_read(frames):
+    ours, tables = frames
+    ev = tables["events"]
+    visits = ev[(ev["type"] == "visit") & ev["customer_id"].notna()
+                & (ev["ts"] < pd.Timestamp(CUTOFF).tz_localize(TZ))]
+    last = visits.groupby("customer_id")["ts"].max().reindex(ours.index)
+    old = last < pd.Timestamp(CUTOFF - timedelta(days=EVENT_LOOKBACK_DAYS)).tz_localize(TZ)
+    assert old.sum() > 0  # the sample has customers whose last visit is older than a year
+    assert ours.loc[old, "days_since_visit"].isna().all()
+    assert (ours.loc[last.notna() & ~old, "days_since_visit"] <= EVENT_LOOKBACK_DAYS).all()
 
 
 def test_message_and_category_features_equal_a_pandas_reference(frames):
@@ -182,3 +198,25 @@ def test_orders_only_store_gets_order_features_and_p_alive(tmp_path):
     assert "days_since_visit" not in frame and "cat_share_beauty" not in frame
     assert frame["p_alive"].between(0, 1).all()
     assert frame["bgnbd_p_no_order"].between(0, 1).all()
+
+
+def test_unsorted_frames_hold_the_same_rows_and_bgnbd_ignores_row_order(sample_store):
+    from workbench.churn.features import bgnbd_columns
+
+    settings = Settings(store=str(sample_store))
+    con = connect(sample_store, settings=settings)
+    sorted_frame = feature_frame(con, CUTOFF, settings=settings, bgnbd_max_customers=500)
+    unsorted = feature_frame(con, CUTOFF, settings=settings, bgnbd_max_customers=500,
+                             sort=False)
+    con.disconnect()
+    assert sorted_frame.index.is_monotonic_increasing
+    pd.testing.assert_frame_equal(unsorted.loc[sorted_frame.index], sorted_frame)
+    summary = pd.DataFrame({"frequency": sorted_frame["frequency"],
+                            "recency": sorted_frame["bg_recency"] / 7,
+                            "T": sorted_frame["bg_T"] / 7})
+    shuffled = summary.sample(frac=1.0, random_state=7)
+    a = bgnbd_columns(summary, as_of=CUTOFF, max_customers=500)
+    b = bgnbd_columns(shuffled, as_of=CUTOFF, max_customers=500)
+    pd.testing.assert_frame_equal(b.loc[a.index], a)  # the same sample, bit for bit
+    c = bgnbd_columns(summary, as_of=CUTOFF, max_customers=500, seed=1)
+    assert not np.allclose(a["p_alive"], c["p_alive"])  # another seed, another sample

@@ -253,7 +253,8 @@ def score(con: Any, as_of: date, model: ChurnModel, *, settings: Settings | None
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``customer_id``: ``churn_risk`` (calibrated probability), ``risk_band``,
+        Indexed by ``customer_id``, in no particular row order (sort it if you need one):
+        ``churn_risk`` (calibrated probability), ``risk_band``,
         ``churn_reasons`` (reason keys for customers in ``explain_bands``, else empty), then
         the model's feature columns (for plain-words reasons and lists). Reasons cost one
         prediction per feature group and customer, so by default only the high band -- the
@@ -271,7 +272,7 @@ def score(con: Any, as_of: date, model: ChurnModel, *, settings: Settings | None
     X = feature_frame(con, as_of, settings=settings,
                       categories=tuple(meta.get("categories", ())) or None,
                       p_alive=bool(meta.get("p_alive", True)),
-                      horizon_days=definition.horizon_days)
+                      horizon_days=definition.horizon_days, sort=False, top_category=False)
     risk = model.predict_proba(X)
     bands = assign_bands(risk, band_rule)
     reasons = pd.Series("", index=X.index, dtype="object", name="churn_reasons")

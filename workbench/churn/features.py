@@ -7,7 +7,8 @@ add; recent visits and views; abandoned carts), customers (membership and consen
 date), messages (campaign opens, clicks, opt-outs), order lines (category mix, replenishment
 cycle) and cancelled or returned orders. Every aggregate filters on a timestamp strictly before
 local midnight of ``as_of``: nothing later can change the features (tested by appending future
-orders and events to a store). :func:`feature_frame` executes it and adds the BG/NBD
+orders and events to a store). Events are read for the year before ``as_of`` only
+(:data:`EVENT_LOOKBACK_DAYS`). :func:`feature_frame` executes it and adds the BG/NBD
 ``p_alive`` fitted on the same history.
 
 Groups are included when their table exists, so a store with orders only (CDNOW) gets the
@@ -48,11 +49,16 @@ __all__ = ["BASE_FEATURES", "FEATURE_GROUPS", "categories_for", "churn_features"
 _log = logging.getLogger(__name__)
 _US_PER_DAY = 86_400_000_000
 _SMS_LIKE = ("sms", "lms", "kakao")
+#: Events older than this many days before ``as_of`` are not read: "days since the last visit"
+#: (login, view, cart add) is null for a customer with none in the last year. Scoring time
+#: then follows a year of events, not the whole history (the 1M sample, two years: 3.3 s
+#: instead of 4.1 s), and a year without a visit says what an older date would.
+EVENT_LOOKBACK_DAYS = 365
 
 #: Features from the orders alone (always present).
 ORDER_FEATURES = (
     "orders", "purchase_days", "net_revenue", "aov", "recency_days", "tenure_days",
-    "mean_days_between", "median_days_between", "orders_30d", "orders_90d", "orders_180d",
+    "mean_days_between", "orders_30d", "orders_90d", "orders_180d",
     "orders_365d", "net_revenue_30d", "net_revenue_90d", "net_revenue_180d", "net_revenue_365d",
     "frequency", "monetary_value", "orders_trend", "revenue_trend", "gap_overdue",
     "cancelled_returned",
@@ -75,8 +81,7 @@ BASE_FEATURES = ORDER_FEATURES
 FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
     "no_recent_order": ("recency_days", "orders_30d", "orders_90d", "net_revenue_30d",
                         "net_revenue_90d"),
-    "overdue": ("gap_overdue", "cycle_overdue", "mean_days_between", "median_days_between",
-                "cycle_days"),
+    "overdue": ("gap_overdue", "cycle_overdue", "mean_days_between", "cycle_days"),
     "slowing_down": ("orders_trend", "revenue_trend", "orders_180d", "orders_365d",
                      "net_revenue_180d", "net_revenue_365d"),
     "few_orders": ("orders", "purchase_days", "frequency", "tenure_days", "net_revenue", "aov",
@@ -119,8 +124,9 @@ def _max_if(cond: ir.BooleanValue, ts: ir.TimestampValue) -> ir.TimestampValue:
 
 def _event_part(events: ir.Table, *, as_of: date, tz: str, end_us: int) -> ir.Table:
     end = midnight(as_of, tz)
-    d30, d90 = (midnight(as_of - timedelta(days=n), tz) for n in (30, 90))
-    ev = events.filter(events.customer_id.notnull(), events.ts < end,
+    d30, d90, start = (midnight(as_of - timedelta(days=n), tz)
+                       for n in (30, 90, EVENT_LOOKBACK_DAYS))
+    ev = events.filter(events.customer_id.notnull(), events.ts < end, events.ts >= start,
                        events.type.isin(["visit", "login", "product_view", "cart_add",
                                          "checkout_start"]))
     t = ev.type
@@ -201,12 +207,13 @@ def _message_part(messages: ir.Table, *, as_of: date, tz: str, end_us: int) -> i
 
 
 def _item_part(con: Any, net: ir.Table, categories: tuple[str, ...],
-               with_cycle: bool) -> ir.Table:
+               with_cycle: bool, with_top: bool = True) -> ir.Table:
     """Category mix, top category and mean replenishment cycle of the lines bought.
 
     One join of the lines with the counted orders, reduced to (customer, category) first; the
     top category follows :func:`workbench.features.customer_facts` (largest line amount, ties
     by name, lines without a category ignored), so the facts need not join the lines again.
+    ``with_top=False`` leaves it out (a window over every customer's categories).
     """
     items = con.table("order_items")
     lines = items.select("order_id", "product_id", "category", "line_amount").join(
@@ -226,6 +233,8 @@ def _item_part(con: Any, net: ir.Table, categories: tuple[str, ...],
     if with_cycle:
         aggs["cycle_days"] = by_cat.cycle_sum.sum() / by_cat.cycle_n.sum().nullif(0)
     per = by_cat.group_by("customer_id").aggregate(**aggs)
+    if not with_top:
+        return per
     named = by_cat.filter(by_cat.category.notnull())
     rank = ibis.row_number().over(group_by="customer_id",
                                   order_by=[ibis.desc("value"), ibis.asc("category")])
@@ -260,7 +269,8 @@ def categories_for(con: Any, as_of: date, *, settings: Settings | None = None,
 
 
 def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
-                   categories: tuple[str, ...] | None = None) -> ir.Table:
+                   categories: tuple[str, ...] | None = None,
+                   top_category: bool = True, median: bool = False) -> ir.Table:
     """Return the churn features of every customer active before ``as_of`` (lazy Ibis table).
 
     Parameters
@@ -273,14 +283,17 @@ def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
         Time zone; default: ``workbench.toml``.
     categories
         Categories of the ``cat_share_*`` columns (default: :func:`categories_for`).
+    top_category, median
+        Include ``top_category`` and ``median_days_between``, which are not features: the
+        labels of the relative churn definition need them, scoring does not.
 
     Returns
     -------
     ibis.Table
-        ``customer_id``, ``top_category``, ``days_since_last_order`` and the feature columns
-        (:data:`ORDER_FEATURES`, then those of the tables the store has); one row per customer
-        with a net order before ``as_of``. Counts are 0 and "days since" are null when there
-        was nothing.
+        ``customer_id``, ``top_category`` (unless left out), ``days_since_last_order`` and the
+        feature columns (:data:`ORDER_FEATURES`, then those of the tables the store has, all
+        float64); one row per customer with a net order before ``as_of``. Counts are 0 and
+        "days since" are null when there was nothing.
 
     Raises
     ------
@@ -299,7 +312,11 @@ def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
     end_us = pd.Timestamp(as_of).tz_localize(tz).value // 1_000
     orders = con.table("orders")
     # Lines are joined once, in _item_part (which also gives the top category).
-    facts = customer_facts(orders, as_of=as_of, timezone=tz)
+    # Without the median gap: the window it needs is a third of the facts' time, and the mean
+    # gap predicts as well (backtests, 100k sample: AUC 0.9320 / 0.9341 / 0.9364 with the mean
+    # against 0.9317 / 0.9344 / 0.9365 with the median; CDNOW 0.8116 / 0.8174 / 0.8319
+    # against 0.8109 / 0.8160 / 0.8334). Labels by the customer's own rhythm still need it.
+    facts = customer_facts(orders, as_of=as_of, timezone=tz, median=median)
     before = orders.filter(orders.customer_id.notnull(), orders.ordered_at < end)
     bad = before.group_by("customer_id").aggregate(
         cancelled_returned=_count_if(before.status.isin(["cancelled", "returned"])))
@@ -309,13 +326,13 @@ def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
     out = f.mutate(
         orders_trend=(f.orders_90d - older).cast("float64"),
         revenue_trend=(f.net_revenue_90d - older_rev) / (f.net_revenue_90d + older_rev + 1.0),
-        gap_overdue=f.recency_days / f.median_days_between.nullif(0),
+        gap_overdue=f.recency_days / f.mean_days_between.nullif(0),
         cancelled_returned=f.cancelled_returned.fill_null(0),
         days_since_last_order=f.recency_days,
         bg_recency=f.recency, bg_T=f["T"],
     )
     columns = ["customer_id", "top_category", "days_since_last_order", "bg_recency", "bg_T",
-               *ORDER_FEATURES]
+               *(["median_days_between"] if median else []), *ORDER_FEATURES]
     if "events" in tables:
         ev = _event_part(con.table("events"), as_of=as_of, tz=tz, end_us=end_us)
         out = out.left_join(ev, "customer_id").drop("customer_id_right")
@@ -339,20 +356,32 @@ def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
         cats = categories_for(con, as_of, settings=settings) if categories is None else categories
         with_cycle = "products" in tables
         net = before.filter(before.status.isin(NET_STATUSES))
-        items = _item_part(con, net, tuple(cats), with_cycle)
+        items = _item_part(con, net, tuple(cats), with_cycle, with_top=top_category)
         out = out.drop("top_category").left_join(items, "customer_id").drop("customer_id_right")
+        if not top_category:
+            out = out.mutate(top_category=ibis.null("string"))
         columns += [f"cat_share_{_slug(c)}" for c in cats]
         if with_cycle:
             out = out.mutate(cycle_overdue=out.recency_days / out.cycle_days.nullif(0))
             columns += ITEM_FEATURES
-    return out.select(*columns)
+    if not top_category:
+        columns.remove("top_category")
+    # Every feature as float64 in the backend: the frame then needs no conversion in pandas.
+    return out.select(*[out[c] if c in ("customer_id", "top_category")
+                        else out[c].cast("float64").name(c) for c in columns])
 
 
 def feature_frame(con: Any, as_of: date, *, settings: Settings | None = None,
                   categories: tuple[str, ...] | None = None, p_alive: bool = True,
                   horizon_days: int = 90, bgnbd_max_customers: int = 200_000,
-                  seed: int = 0) -> pd.DataFrame:
+                  seed: int = 0, sort: bool = True, top_category: bool = True,
+                  median: bool = False) -> pd.DataFrame:
     """Execute :func:`churn_features` and add the BG/NBD columns; one row per customer.
+
+    Rows are sorted by ``customer_id``, so that fitting on the frame is reproducible (row
+    samples and the trees' bin thresholds follow row order). ``sort=False`` leaves them in the
+    backend's order, which differs between runs: scoring predicts row by row and does not need
+    the sort (1.1 s at 1M customers). The BG/NBD columns do not depend on the row order.
 
     ``p_alive`` is P(alive) of a BG/NBD model [1]_ (``workbench.clv.BetaGeo``) fitted on the
     purchase summary as of the same date (weeks), eq. (A.10) of [1]_; ``bgnbd_p_no_order`` is
@@ -367,18 +396,18 @@ def feature_frame(con: Any, as_of: date, *, settings: Settings | None = None,
     .. [1] Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "Counting your customers" the
        easy way: An alternative to the Pareto/NBD model. Marketing Science 24(2), 275-284.
     """
-    # Sorted by the backend (faster than pandas): the row order feeds the BG/NBD sample, so a
-    # fixed order keeps the features reproducible.
-    table = churn_features(con, as_of, settings=settings, categories=categories)
-    frame = table.order_by("customer_id").to_pyarrow().to_pandas()
-    numeric = [c for c in frame.columns if c not in ("customer_id", "top_category")]
-    frame[numeric] = frame[numeric].astype("float64")
-    frame = frame.set_index("customer_id")
+    table = churn_features(con, as_of, settings=settings, categories=categories,
+                           top_category=top_category, median=median)
+    if sort:
+        table = table.order_by("customer_id")  # the backend sorts faster than pandas
+    frame = table.to_pyarrow().to_pandas().set_index("customer_id")
     if p_alive and len(frame):
         summary = pd.DataFrame({"frequency": frame["frequency"], "recency": frame["bg_recency"] / 7,
                                 "T": frame["bg_T"] / 7}, index=frame.index)
-        frame = frame.join(bgnbd_columns(summary, as_of=as_of, horizon_days=horizon_days,
-                                         max_customers=bgnbd_max_customers, seed=seed))
+        columns = bgnbd_columns(summary, as_of=as_of, horizon_days=horizon_days,
+                                max_customers=bgnbd_max_customers, seed=seed)
+        for name in columns.columns:  # the same index: no join needed
+            frame[name] = columns[name].to_numpy()
     return frame
 
 
@@ -397,7 +426,12 @@ def bgnbd_columns(summary: pd.DataFrame, *, as_of: date, horizon_days: int = 90,
                              ) from None
     fit_on = summary
     if len(summary) > max_customers:
-        fit_on = summary.sample(n=max_customers, random_state=seed)
+        # The customers with the smallest hashes of their id, in hash order: the same sample
+        # and the same sums, whatever order the rows come in.
+        key = f"{seed:016d}"[-16:]
+        hashes = pd.util.hash_array(summary.index.to_numpy(), hash_key=key, categorize=False)
+        pick = np.argpartition(hashes, max_customers - 1)[:max_customers]
+        fit_on = summary.iloc[pick[np.argsort(hashes[pick], kind="stable")]]
     try:
         # check_data=False: on a short or small history P(alive) is rough, but it is one
         # feature among many and the trees weigh it by what it predicts.

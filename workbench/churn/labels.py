@@ -165,7 +165,8 @@ def labelled_frame(con: Any, cutoff: date, *, definition: ChurnDefinition,
             f"(they end on {end}); pick a cutoff on or before "
             f"{(end or cutoff) - timedelta(days=definition.longest_window)}.")
     frame = feature_frame(con, cutoff, settings=settings, categories=categories,
-                          p_alive=p_alive, horizon_days=definition.horizon_days, seed=seed)
+                          p_alive=p_alive, horizon_days=definition.horizon_days, seed=seed,
+                          median=definition.mode != "fixed")
     window = _frame_windows(con, frame, definition)
     first = _first_orders(con, cutoff, definition.longest_window, settings.timezone)
     days = first.reindex(frame.index).to_numpy(float)
