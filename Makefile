@@ -59,7 +59,7 @@ test: venv-test browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv-test
-	$(BIN)/ruff check workbench tests benchmarks scripts
+	$(BIN)/ruff check workbench tests benchmarks
 
 bench: venv
 	$(BIN)/python benchmarks/bench_sample.py --customers 100000

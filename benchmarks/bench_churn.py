@@ -12,8 +12,11 @@ Targets (issue 6):
   sample's end the expected AUC of ``truth_customers.churn_prob_90d``.
 - CDNOW (``--cdnow``): the same backtest on CDNOW_master.txt (orders only), against P(alive).
 
-The 1M store is ``/tmp/bench-1m.duckdb`` (``write_sample(path, 1_000_000, seed=1, ...)``,
-shared with bench_features.py; reused, never deleted).
+The 1M store is ``/tmp/bench-1m.duckdb``, shared with the other benchmarks: reused, never
+deleted, and written when missing with ``write_sample(path, 1_000_000, seed=1,
+end=2026-11-30)`` (about 2 min). The store writer puts rows in time order, as a store loaded
+by ``workbench load`` has them; a store written in customer order groups faster (the
+scoring query took 12.2 s on the same customers in time order and 11.2 s in customer order).
 
 Usage::
 
@@ -219,8 +222,10 @@ def main() -> None:
         cdnow(args.cutoffs, args.step_days)
     else:
         if not Path(args.store).exists():
-            raise SystemExit(f"{args.store} does not exist; write it once with "
-                             "write_sample(path, 1_000_000, seed=1, end=date(2026, 11, 16)).")
+            from workbench.data.sample import write_sample
+
+            print(f"writing the 1M sample to {args.store} (about 2 min) ...", flush=True)
+            write_sample(args.store, 1_000_000, seed=1, end=date(2026, 11, 30))
         speed(args.store, args.as_of)
 
 
