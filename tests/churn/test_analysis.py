@@ -129,6 +129,20 @@ def test_saved_model_is_used_with_its_stored_backtest(trained, store_copy):
                                    check_names=False)
 
 
+def test_an_outdated_saved_model_warns_and_refresh_trains_one(trained, store_copy):
+    from workbench.errors import WorkbenchWarning
+
+    model = copy.deepcopy(trained[0])
+    del model.format_  # as saved by the workbench before model format 2
+    s = Settings(store=str(store_copy))
+    save_model(model, "churn", settings=s)
+    con = connect(store_copy, settings=s)
+    with pytest.warns(WorkbenchWarning, match="older workbench.*trains a model in memory"):
+        part = churn_part(con, as_of=AS_OF, settings=s).to_pandas()
+    con.disconnect()
+    assert len(part) > 0 and part["churn_risk"].between(0, 1).all()
+
+
 def test_churn_part_is_empty_without_enough_history(sample_store):
     s = Settings(store=str(sample_store))
     con = connect(sample_store, settings=s)

@@ -39,6 +39,7 @@ from workbench.churn.labels import churn_labels, data_end, labelled_frame
 from workbench.churn.model import (
     ChurnModel,
     FeatureMismatchError,
+    OutdatedModelError,
     UntrustedModelError,
     load_model,
     models_dir,
@@ -48,7 +49,8 @@ from workbench.churn.model import (
 
 __all__ = [
     "BANDS", "SNAPSHOT_COLUMNS", "Backtest", "BandRule", "ChurnDefinition", "ChurnModel",
-    "ChurnParams", "ChurnResult", "FeatureMismatchError", "UntrustedModelError",
+    "ChurnParams", "ChurnResult", "FeatureMismatchError", "OutdatedModelError",
+    "UntrustedModelError",
     "assign_bands", "backtest", "backtest_cutoffs", "band_summary", "churn_features",
     "churn_labels", "churn_part", "data_end", "expected_auc", "expected_calibration_error",
     "feature_frame", "labelled_frame", "lift_capture", "load_model", "models_dir",

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ from workbench.churn.model import (
     read_metadata,
     save_model,
 )
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, WorkbenchWarning
 from workbench.i18n import format_money, format_number, tr
 from workbench.reporting.params import NotebookParams
 from workbench.results import ResultMixin, Status
@@ -626,7 +627,7 @@ def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
     """
     import ibis
 
-    from workbench.churn.model import FeatureMismatchError
+    from workbench.churn.model import FeatureMismatchError, OutdatedModelError
 
     empty = ibis.memtable(pd.DataFrame({
         "customer_id": pd.Series(dtype="string"), "churn_risk": pd.Series(dtype="float64"),
@@ -636,7 +637,11 @@ def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
         return empty
     model = None
     if read_metadata("churn", settings=settings) is not None:
-        model = load_model("churn", settings=settings)
+        try:
+            model = load_model("churn", settings=settings)
+        except OutdatedModelError as exc:
+            warnings.warn(f"{exc} This refresh trains a model in memory instead.",
+                          WorkbenchWarning, stacklevel=2)
     try:
         if model is None:
             model = train(con, min(as_of, end), settings=settings)

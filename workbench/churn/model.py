@@ -50,8 +50,8 @@ from workbench.errors import (
     WorkbenchWarning,
 )
 
-__all__ = ["ChurnModel", "FeatureMismatchError", "UntrustedModelError", "load_model",
-           "models_dir", "save_model"]
+__all__ = ["ChurnModel", "FeatureMismatchError", "OutdatedModelError", "UntrustedModelError",
+           "load_model", "models_dir", "save_model"]
 
 #: Columns of a feature frame that are not model inputs.
 NON_FEATURES = ("customer_id", "top_category", "days_since_last_order", "bg_recency", "bg_T",
@@ -60,6 +60,10 @@ NON_FEATURES = ("customer_id", "top_category", "days_since_last_order", "bg_rece
 
 class FeatureMismatchError(SchemaError):
     """The features given to a model differ from those it was trained on."""
+
+
+class OutdatedModelError(ParameterError):
+    """A saved model was written by an older workbench whose fitted objects differ; retrain it."""
 
 
 class UntrustedModelError(WorkbenchError):
@@ -278,7 +282,7 @@ class ChurnModel(BaseEstimator):
 def _check_format(model: ChurnModel, caller: str) -> None:
     found = getattr(model, "format_", 1)
     if found != MODEL_FORMAT:
-        raise ParameterError(
+        raise OutdatedModelError(
             f"{caller}: this model was saved by an older workbench (model format {found}; this "
             f"version reads {MODEL_FORMAT}). Retrain it with `workbench churn train` or "
             "workbench.churn.train(..., save=...).")
