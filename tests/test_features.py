@@ -131,6 +131,21 @@ def test_facts_match_pandas_reference(con, rows, tz, unit, lookback, with_items)
     assert (ours.recency >= 0).all() and (ours.recency <= ours["T"]).all()
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_order, min_size=1, max_size=25),
+       tz=st.sampled_from(["Asia/Seoul", "UTC"]))
+def test_facts_without_the_median_are_the_other_facts(con, rows, tz):
+    orders, _ = _frames(rows, tz)
+    table = ibis.memtable(orders)
+    full = con.execute(customer_facts(table, as_of=AS_OF, timezone=tz))
+    lean = con.execute(customer_facts(table, as_of=AS_OF, timezone=tz, median=False))
+    assert list(lean.columns) == [c for c in FACT_COLUMNS if c != "median_days_between"]
+    full = full.drop(columns="median_days_between").sort_values("customer_id")
+    pd.testing.assert_frame_equal(lean.sort_values("customer_id").reset_index(drop=True),
+                                  full.reset_index(drop=True))
+
+
 def test_lifetimes_conventions_by_hand(con):
     # as_of 2026-01-11 is exclusive, so lifetimes' observation_period_end is 2026-01-10.
     # a: days 01-01 (100 + 50), 01-04 (200), 01-08 (300); the as_of-midnight and cancelled
