@@ -87,13 +87,17 @@ def dashboard_server(store: Path, log_path: Path, *, stop_after: int = 600) -> I
 
 @contextlib.contextmanager
 def chromium_page(**options: Any) -> Iterator[Any]:
-    """Yield a new page of a headless Chromium (``options`` go to ``Browser.new_page``)."""
+    """Yield a page of a headless Chromium (``options`` go to ``Browser.new_context``).
+
+    The page lives in its own context, so :func:`open_dashboard` can open another tab in it
+    (``Browser.new_page`` makes a page that owns its context and refuses a second one).
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            yield browser.new_page(**options)
+            yield browser.new_context(**options).new_page()
         finally:
             browser.close()
 
@@ -102,13 +106,16 @@ def open_dashboard(page: Any, url: str, ready: str, *, attempts: int = 3,
                    timeout: float = 90_000) -> Any:
     """Navigate to ``url`` until ``ready`` (a CSS selector) appears; return the page that did.
 
-    Each retry uses a new tab of the same browser context (same viewport and download settings).
+    Each retry uses a new tab of the same browser context (same viewport and download settings)
+    and a ``retry`` query parameter: Chromium holds a second request for a URL whose first
+    response is still open until that one ends (its cache lock), so the same URL would hang too.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(1, attempts + 1):
+        target = url if attempt == 1 else f"{url}{'&' if '?' in url else '?'}retry={attempt}"
         try:
-            page.goto(url, timeout=timeout)
+            page.goto(target, timeout=timeout)
             page.wait_for_selector(ready, timeout=timeout)
             return page
         except PlaywrightTimeout:
