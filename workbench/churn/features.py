@@ -358,8 +358,6 @@ def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
         net = before.filter(before.status.isin(NET_STATUSES))
         items = _item_part(con, net, tuple(cats), with_cycle, with_top=top_category)
         out = out.drop("top_category").left_join(items, "customer_id").drop("customer_id_right")
-        if not top_category:
-            out = out.mutate(top_category=ibis.null("string"))
         columns += [f"cat_share_{_slug(c)}" for c in cats]
         if with_cycle:
             out = out.mutate(cycle_overdue=out.recency_days / out.cycle_days.nullif(0))
