@@ -37,8 +37,9 @@ def test_overrides_win_and_none_is_ignored(tmp_path, monkeypatch):
     [
         ({"timezone": "Seoul"}, "settings: unknown time zone 'Seoul'; use an IANA name such as "
                                 "'Asia/Seoul' or 'UTC'."),
-        ({"language": "jp"}, "settings: 'language' must be one of ['en', 'ko']; got 'jp'."),
-        ({"gross_margin": 1.5}, "settings: 'gross_margin' must be in (0, 1]; got 1.5."),
+        ({"language": "jp"}, "settings: 'language' must be one of en, ko; got 'jp'."),
+        ({"gross_margin": 1.5}, "settings: 'gross_margin' must be a share in (0, 1], e.g. 0.3 "
+                                "for 30%; got 1.5."),
         ({"currency": "won"}, "settings: 'currency' must be a 3-letter ISO 4217 code such as "
                               "'KRW'; got 'won'."),
     ],
@@ -47,6 +48,21 @@ def test_overrides_win_and_none_is_ignored(tmp_path, monkeypatch):
 def test_invalid_values_are_refused(fields, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
         Settings(**fields)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('lock_timeout = "soon"', "'lock_timeout' must be a number of seconds"),
+    ("earliest_date = 1800-01-01", "'earliest_date' must be a date between 1900-01-01"),
+    ("max_years_ahead = 2.5", "'max_years_ahead' must be a whole number of years"),
+    ("store = 7", "'store' must be a non-empty text in quotes"),
+    ('language = "ko"\ngross_margin = 2', "'gross_margin'은 0 초과 1 이하의 비율이어야"),
+], ids=["lock_timeout", "earliest_date", "max_years_ahead", "store", "korean"])
+def test_bad_values_in_the_file_name_the_file_and_the_setting(tmp_path, text, message):
+    cfg = tmp_path / "workbench.toml"
+    cfg.write_text(f"[workbench]\n{text}\n", encoding="utf-8")
+    with pytest.raises(ParameterError) as info:
+        load_settings(cfg)
+    assert str(info.value).startswith(str(cfg.resolve())) and message in str(info.value)
 
 
 def test_unknown_key_in_file(tmp_path):

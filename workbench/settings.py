@@ -17,23 +17,29 @@ Example ``workbench.toml``::
     language = "en"                   # en | ko: labels, messages and reports
     gross_margin = 0.3                # share of net revenue kept as margin (CLV, ROI)
     global_holdout = 0.0              # share of customers kept out of every CRM send (0: none)
+    lock_timeout = 300                # seconds a write waits for another writer before failing
+    earliest_date = 1990-01-01        # imported dates before this are refused as typos
+    max_years_ahead = 10              # ... and so are dates more than this many years ahead
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from workbench._userfiles import read_toml
 from workbench.errors import ParameterError
 
 __all__ = ["LANGUAGES", "Settings", "load_settings"]
 
 LANGUAGES = ("en", "ko")
+_EXAMPLES = {"store": "data/workbench.duckdb", "timezone": "Asia/Seoul", "currency": "KRW",
+             "language": "ko"}
 _FILE_NAME = "workbench.toml"
 
 
@@ -58,6 +64,15 @@ class Settings:
         the customer id (:func:`workbench.abtest.in_global_holdout`), left out of every
         audience export, and compared with everyone else by
         :func:`workbench.abtest.run_global_holdout`. 0 (default): no global holdout.
+    lock_timeout
+        Seconds a write (load, refresh, report, export) waits for another process that is
+        writing the store before it gives up; 0 fails at once.
+    earliest_date
+        Imported timestamps and dates before this day are refused (a year typed as 0202 or a
+        system's "empty" 1900-01-01); birth dates are checked against 1900-01-01 instead.
+    max_years_ahead
+        Imported timestamps and dates more than this many years after today are refused
+        (9999-12-31 placeholders); dates in the near future are loaded with a warning.
     source
         The file the settings were read from, or ``None`` for the defaults.
     """
@@ -68,36 +83,62 @@ class Settings:
     language: str = "en"
     gross_margin: float = 0.3
     global_holdout: float = 0.0
+    lock_timeout: float = 300.0
+    earliest_date: date = date(1990, 1, 1)
+    max_years_ahead: int = 10
     source: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("store", "timezone", "currency", "language"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise self._error("text", name=name, example=_EXAMPLES[name], got=repr(value))
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ParameterError(
-                f"settings: unknown time zone {self.timezone!r}; use an IANA name such as "
-                "'Asia/Seoul' or 'UTC'."
-            ) from None
+            raise self._error("timezone", got=repr(self.timezone)) from None
         if self.language not in LANGUAGES:
-            raise ParameterError(
-                f"settings: 'language' must be one of {list(LANGUAGES)}; got {self.language!r}."
-            )
+            raise self._error("language", allowed=", ".join(LANGUAGES), got=repr(self.language))
         from babel.numbers import list_currencies
 
         if not (isinstance(self.currency, str) and self.currency in list_currencies()):
-            raise ParameterError(
-                f"settings: 'currency' must be a 3-letter ISO 4217 code such as 'KRW'; "
-                f"got {self.currency!r}."
-            )
-        if not 0 < float(self.gross_margin) <= 1:
-            raise ParameterError(
-                f"settings: 'gross_margin' must be in (0, 1]; got {self.gross_margin!r}."
-            )
-        if not 0 <= float(self.global_holdout) < 0.5:
-            raise ParameterError(
-                "settings: 'global_holdout' must be a share in [0, 0.5), e.g. 0.05 for 5% of "
-                f"customers; got {self.global_holdout!r}."
-            )
+            raise self._error("currency", got=repr(self.currency))
+        if not 0 < _number(self.gross_margin) <= 1:
+            raise self._error("gross_margin", got=repr(self.gross_margin))
+        if not 0 <= _number(self.global_holdout) < 0.5:
+            raise self._error("global_holdout", got=repr(self.global_holdout))
+
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        if not 0 <= _number(self.lock_timeout) <= 86_400:
+            raise self._error("lock_timeout", got=repr(self.lock_timeout))
+        earliest = self.earliest_date
+        if isinstance(earliest, datetime):
+            earliest = earliest.date()
+            object.__setattr__(self, "earliest_date", earliest)
+        if isinstance(earliest, str):
+            try:
+                earliest = date.fromisoformat(earliest)
+            except ValueError:
+                earliest = None
+            else:
+                object.__setattr__(self, "earliest_date", earliest)
+        if not isinstance(earliest, date) or not date(1900, 1, 1) <= earliest <= date(2100, 1, 1):
+            raise self._error("earliest_date", got=repr(self.earliest_date))
+        years = self.max_years_ahead
+        if isinstance(years, bool) or not isinstance(years, int) or not 0 <= years <= 100:
+            raise self._error("max_years_ahead", got=repr(years))
+
+    def _error(self, key: str, **fields: object) -> ParameterError:
+        """Return a settings error in the language these settings name (English if invalid).
+
+        The active language cannot be asked for: it is one of the settings being checked.
+        """
+        from workbench.i18n import tr
+
+        language = self.language if self.language in LANGUAGES else "en"
+        return ParameterError(tr(f"settings.{key}", language=language, **fields))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -116,8 +157,18 @@ class Settings:
         kept = {k: v for k, v in overrides.items() if v is not None}
         unknown = sorted(set(kept) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ParameterError(f"settings: unknown setting(s) {unknown}.")
+            raise self._error("unknown_override", names=", ".join(unknown))
         return dataclasses.replace(self, **kept)
+
+
+def _number(value: object) -> float:
+    """Return a setting as a float, or NaN (which fails every range check) when it is none."""
+    if isinstance(value, bool):
+        return float("nan")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _find_file(path: str | os.PathLike[str] | None) -> Path | None:
@@ -139,11 +190,12 @@ def _find_file(path: str | os.PathLike[str] | None) -> Path | None:
 def _read(path: Path | None) -> Settings:
     if path is None:
         return Settings()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"settings: {str(path)!r} is not valid TOML: {exc}.") from None
+    # English: the language to use is one of the settings being read (tr would read them).
+    raw = read_toml(path, context="load.settings_invalid", language="en")
     table = raw.get("workbench", raw)
+    if not isinstance(table, dict):
+        raise ParameterError(f"settings: [workbench] in {str(path)!r} must be a table of "
+                             f"settings (store = \"...\", timezone = \"...\"); got {table!r}.")
     fields = {f.name for f in dataclasses.fields(Settings)} - {"source"}
     unknown = sorted(set(table) - fields)
     if unknown:
@@ -152,9 +204,12 @@ def _read(path: Path | None) -> Settings:
         )
     values = dict(table)
     store = values.get("store")
-    if store and "://" not in store and not Path(store).is_absolute():
+    if isinstance(store, str) and store and "://" not in store and not Path(store).is_absolute():
         values["store"] = str((path.parent / store).resolve())
-    return Settings(**values, source=str(path))
+    try:
+        return Settings(**values, source=str(path))
+    except ParameterError as exc:  # name the file: the user fixes it there
+        raise ParameterError(f"{path}: {exc}") from None
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:

@@ -76,8 +76,9 @@ def test_yaml_round_trip_and_no_code_execution():
     assert AudienceDefinition.from_yaml(d.to_yaml()) == d
     with pytest.raises(InputError, match="not valid YAML"):
         AudienceDefinition.from_yaml("name: [unclosed")
-    # A Python tag is refused by safe_load, never executed.
-    with pytest.raises(InputError, match="not valid YAML"):
+    # A Python tag is refused before anything is constructed, never executed.
+    with pytest.raises(InputError, match="the tag '!!python/object/apply:os.system' is not "
+                                         "allowed"):
         AudienceDefinition.from_yaml("!!python/object/apply:os.system ['echo hacked']")
 
 
@@ -85,7 +86,7 @@ def test_file_errors_name_the_file_and_item(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text("name: x\nrules:\n  op: and\n  conditions:\n  - {type: orders, min_count: "
                     "lots}\n", encoding="utf-8")
-    with pytest.raises(ParameterError, match=r"x.yaml: audience 'x': rules, item 1: condition "
+    with pytest.raises(ParameterError, match=r"x.yaml': audience 'x': rules, item 1: condition "
                                              r"'orders': 'min_count' must be a whole number"):
         load_definition(path)
 

@@ -25,10 +25,12 @@ from workbench.audience.rules import (
     AudienceDefinition,
     Condition,
     Group,
+    SavedDefinition,
     audiences_dir,
     list_definitions,
     load_definition,
     save_definition,
+    saved_definitions,
 )
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "ExportResult",
     "Group",
     "MessageCheck",
+    "SavedDefinition",
     "audiences_dir",
     "check_message",
     "cp949_bytes",
@@ -55,4 +58,5 @@ __all__ = [
     "overlap",
     "read_export_log",
     "save_definition",
+    "saved_definitions",
 ]

@@ -56,8 +56,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from workbench._userfiles import UserFileError, parse_yaml, read_yaml, short
 from workbench.data.schema import CAMPAIGN_CHANNELS, NET_STATUSES, ORDER_STATUSES
 from workbench.errors import InputError, ParameterError
+from workbench.i18n import tr
 
 __all__ = [
     "CONDITION_TYPES",
@@ -67,12 +69,14 @@ __all__ = [
     "ConditionType",
     "FieldSpec",
     "Group",
+    "SavedDefinition",
     "audiences_dir",
     "duration",
     "list_definitions",
     "load_definition",
     "migrate",
     "save_definition",
+    "saved_definitions",
 ]
 
 #: Version of the file layout written by :func:`save_definition`.
@@ -84,6 +88,9 @@ _DURATION = re.compile(r"^\s*(\d{1,5})\s*([hdw]?)\s*$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks", "": "days"}
 _MAX_TEXT = 200
 _MAX_ITEMS = 500
+#: Largest saved audience file read (256 KiB; a definition is a few kilobytes).
+MAX_DEFINITION_BYTES = 256 * 1024
+_FILE_CONTEXT = "audience.file_invalid"
 
 
 # --------------------------------------------------------------------------- durations
@@ -112,12 +119,12 @@ def duration(value: Any, *, where: str = "duration") -> str:
     if not m:
         raise ParameterError(
             f"{where} must be a duration such as '14d', '1h' or '2w' (or a whole number of "
-            f"days); got {value!r}. Fix: write a number followed by h, d or w.")
+            f"days); got {short(value)}. Fix: write a number followed by h, d or w.")
     n, unit = int(m.group(1)), m.group(2) or "d"
     if unit == "w":
         n, unit = 7 * n, "d"
     if n > (36_500 if unit == "d" else 876_000):
-        raise ParameterError(f"{where} is longer than 100 years; got {value!r}.")
+        raise ParameterError(f"{where} is longer than 100 years; got {short(value)}.")
     return f"{n}{unit}"
 
 
@@ -288,22 +295,22 @@ def _check_field(owner: str, spec: FieldSpec, value: Any) -> Any:  # noqa: C901 
         number = _number(value, kind)
         if number is None:
             word = "a whole number" if kind == "int" else "a number"
-            raise ParameterError(f"{where} must be {word}; got {value!r}. Fix: write a number "
+            raise ParameterError(f"{where} must be {word}; got {short(value)}. Fix: write a number "
                                  "such as 1.")
         if number != number or number in (float("inf"), float("-inf")):
-            raise ParameterError(f"{where} must be a finite number; got {value!r}.")
+            raise ParameterError(f"{where} must be a finite number; got {short(value)}.")
         if spec.minimum is not None and number < spec.minimum:
-            raise ParameterError(f"{where} must be at least {spec.minimum:g}; got {value!r}.")
+            raise ParameterError(f"{where} must be at least {spec.minimum:g}; got {short(value)}.")
         if spec.maximum is not None and number > spec.maximum:
-            raise ParameterError(f"{where} must be at most {spec.maximum:g}; got {value!r}.")
+            raise ParameterError(f"{where} must be at most {spec.maximum:g}; got {short(value)}.")
         return number
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        raise ParameterError(f"{where} must be true or false; got {value!r}.")
+        raise ParameterError(f"{where} must be true or false; got {short(value)}.")
     if kind == "text":
         if not isinstance(value, str) or not value.strip():
-            raise ParameterError(f"{where} must be a non-empty text; got {value!r}.")
+            raise ParameterError(f"{where} must be a non-empty text; got {short(value)}.")
         if len(value) > _MAX_TEXT:
             raise ParameterError(f"{where} is longer than {_MAX_TEXT} characters; shorten it.")
         return value
@@ -311,16 +318,16 @@ def _check_field(owner: str, spec: FieldSpec, value: Any) -> Any:  # noqa: C901 
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, (list, tuple)):
-            raise ParameterError(f"{where} must be a list of texts; got {value!r}.")
+            raise ParameterError(f"{where} must be a list of texts; got {short(value)}.")
         if len(value) > _MAX_ITEMS:
             raise ParameterError(f"{where} holds more than {_MAX_ITEMS} values; narrow it.")
         out = []
         for item in value:
             if not isinstance(item, str) or not item.strip() or len(item) > _MAX_TEXT:
                 raise ParameterError(f"{where} must hold non-empty texts of at most "
-                                     f"{_MAX_TEXT} characters; got {item!r}.")
+                                     f"{_MAX_TEXT} characters; got {short(item)}.")
             if kind == "choices" and item not in spec.choices:
-                raise ParameterError(f"{where}: {item!r} is not allowed; allowed: "
+                raise ParameterError(f"{where}: {short(item)} is not allowed; allowed: "
                                      f"{list(spec.choices)}.{_did_you_mean(item, spec.choices)}")
             out.append(item)
         if not out and spec.required:
@@ -332,7 +339,7 @@ def _check_field(owner: str, spec: FieldSpec, value: Any) -> Any:  # noqa: C901 
         if isinstance(value, bool) or value not in spec.choices:
             hint = _did_you_mean(str(value), [str(c) for c in spec.choices])
             raise ParameterError(f"{where} must be one of {list(spec.choices)}; got "
-                                 f"{value!r}.{hint}")
+                                 f"{short(value)}.{hint}")
         return value
     raise AssertionError(kind)  # pragma: no cover - specs are written in this module
 
@@ -355,12 +362,12 @@ class Condition:
     @classmethod
     def make(cls, type: str, *, negate: bool = False, **params: Any) -> Condition:  # noqa: A002
         """Return a validated condition; defaults fill the fields not given."""
-        if type not in CONDITION_TYPES:
+        if not isinstance(type, str) or type not in CONDITION_TYPES:
             raise ParameterError(
-                f"unknown condition type {type!r}; known: {sorted(CONDITION_TYPES)}."
-                f"{_did_you_mean(type, CONDITION_TYPES)}")
+                f"unknown condition type {short(type)}; known: {sorted(CONDITION_TYPES)}."
+                f"{_did_you_mean(str(type), CONDITION_TYPES)}")
         ctype = CONDITION_TYPES[type]
-        owner = f"condition {type!r}"
+        owner = f"condition {short(type)}"
         names = {f.name for f in ctype.fields}
         unknown = sorted(set(params) - names)
         if unknown:
@@ -368,7 +375,7 @@ class Condition:
             raise ParameterError(f"{owner}: unknown field(s) {unknown}; allowed: "
                                  f"{sorted(names)}.{hint}")
         if not isinstance(negate, bool):
-            raise ParameterError(f"{owner}: 'not' must be true or false; got {negate!r}.")
+            raise ParameterError(f"{owner}: 'not' must be true or false; got {short(negate)}.")
         values = {f.name: _check_field(owner, f, params.get(f.name, f.default))
                   for f in ctype.fields}
         _check_ranges(owner, values)
@@ -421,7 +428,7 @@ class Group:
 
     def __post_init__(self) -> None:
         if self.op not in ("and", "or"):
-            raise ParameterError(f"group: 'op' must be 'and' or 'or'; got {self.op!r}.")
+            raise ParameterError(f"group: 'op' must be 'and' or 'or'; got {short(self.op)}.")
         object.__setattr__(self, "items", tuple(self.items))
 
     def conditions(self) -> list[Condition]:
@@ -447,8 +454,8 @@ class Group:
                                  f"{type(data).__name__}.")
         unknown = sorted(set(data) - {"op", "conditions", "not"})
         if unknown:
-            raise ParameterError(f"{where}: unknown key(s) {unknown}; allowed: ['conditions', "
-                                 "'not', 'op'].")
+            raise ParameterError(f"{where}: unknown key(s) {short(unknown, 80)}; allowed: "
+                                 "['conditions', 'not', 'op'].")
         items = data.get("conditions") or []
         if not isinstance(items, list):
             raise ParameterError(f"{where}: 'conditions' must be a list.")
@@ -461,8 +468,8 @@ class Group:
             if not isinstance(item, Mapping) or "type" not in item:
                 raise ParameterError(f"{here} must be a mapping with a 'type' (one of "
                                      f"{sorted(CONDITION_TYPES)}) or a group with "
-                                     f"'conditions'; got {item!r}.")
-            fields = {k: v for k, v in item.items() if k not in ("type", "not")}
+                                     f"'conditions'; got {short(item)}.")
+            fields = {str(k): v for k, v in item.items() if k not in ("type", "not")}
             try:
                 built.append(Condition.make(item["type"], negate=item.get("not", False),
                                             **fields))
@@ -470,7 +477,7 @@ class Group:
                 raise ParameterError(f"{here}: {exc}") from None
         negate = data.get("not", False)
         if not isinstance(negate, bool):
-            raise ParameterError(f"{where}: 'not' must be true or false; got {negate!r}.")
+            raise ParameterError(f"{where}: 'not' must be true or false; got {short(negate)}.")
         return cls(data.get("op", "and"), tuple(built), negate)
 
 
@@ -519,23 +526,24 @@ class AudienceDefinition:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ParameterError(
                 f"audience: 'name' must be 1-64 lower-case letters, digits, '_' or '-' starting "
-                f"with a letter or digit; got {self.name!r}. Fix: e.g. 'cart_abandoners_sms'.")
+                f"with a letter or digit; got {short(self.name)}. Fix: e.g. 'cart_abandoners_sms'.")
         if self.channel not in CAMPAIGN_CHANNELS:
             raise ParameterError(
-                f"audience {self.name!r}: 'channel' must be one of {list(CAMPAIGN_CHANNELS)}; got "
-                f"{self.channel!r}.{_did_you_mean(str(self.channel), CAMPAIGN_CHANNELS)}")
+                f"audience {short(self.name)}: 'channel' must be one of "
+                f"{list(CAMPAIGN_CHANNELS)}; got {short(self.channel)}."
+                f"{_did_you_mean(str(self.channel), CAMPAIGN_CHANNELS)}")
         for name in ("description", "purpose", "author"):
             value = getattr(self, name)
             if not isinstance(value, str) or len(value) > 2000:
-                raise ParameterError(f"audience {self.name!r}: {name!r} must be a text of at "
+                raise ParameterError(f"audience {short(self.name)}: {name!r} must be a text of at "
                                      f"most 2,000 characters; got {type(value).__name__}.")
         if not isinstance(self.is_ad, bool):
-            raise ParameterError(f"audience {self.name!r}: 'is_ad' must be true or false.")
+            raise ParameterError(f"audience {short(self.name)}: 'is_ad' must be true or false.")
         if not isinstance(self.version, int) or isinstance(self.version, bool) or self.version < 1:
-            raise ParameterError(f"audience {self.name!r}: 'version' must be a whole number >= "
-                                 f"1; got {self.version!r}.")
+            raise ParameterError(f"audience {short(self.name)}: 'version' must be a whole "
+                                 f"number >= 1; got {short(self.version)}.")
         if not isinstance(self.rules, Group):
-            raise ParameterError(f"audience {self.name!r}: 'rules' must be a Group.")
+            raise ParameterError(f"audience {short(self.name)}: 'rules' must be a Group.")
         for name in ("created_at", "updated_at"):
             object.__setattr__(self, name, _as_datetime(getattr(self, name), name, self.name))
 
@@ -563,12 +571,15 @@ class AudienceDefinition:
         data = migrate(dict(data))
         unknown = sorted(set(data) - set(_META))
         if unknown:
-            raise ParameterError(f"audience {data.get('name')!r}: unknown key(s) {unknown}; "
-                                 f"allowed: {sorted(_META)}.")
-        where = f"audience {data.get('name')!r}: rules"
+            raise ParameterError(f"audience {short(data.get('name'))}: unknown key(s) "
+                                 f"{short(unknown, 80)}; allowed: {sorted(_META)}.")
+        where = f"audience {short(data.get('name'))}: rules"
         rules = Group.from_dict(data.get("rules") or {"op": "and", "conditions": []}, where)
         kwargs = {k: data[k] for k in _META if k in data and k not in ("rules", "schema_version")
                   and data[k] is not None}
+        if "name" not in kwargs:
+            raise ParameterError("audience definition has no 'name'; add one such as "
+                                 "'name: cart_abandoners_sms'.")
         return cls(rules=rules, **kwargs)
 
     def to_yaml(self) -> str:
@@ -579,18 +590,28 @@ class AudienceDefinition:
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<text>") -> AudienceDefinition:
-        """Parse YAML text with ``yaml.safe_load`` (never executes tags) and validate it."""
-        import yaml
+        """Parse YAML text safely and validate it.
 
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"{source}: not valid YAML ({str(exc).splitlines()[0]}). Fix the "
-                             "file or save the audience again from the form.") from None
+        The parser (:func:`workbench._userfiles.parse_yaml`) never executes tags and refuses
+        aliases, duplicate keys, deep nesting and other tags than the core ones; dates stay
+        text and are checked here.
+
+        Raises
+        ------
+        UserFileError
+            A :class:`~workbench.errors.ParameterError` naming ``source``, what is wrong (the
+            line when known) and the fix.
+        """
+        return cls._from_data(parse_yaml(text, source=source, context=_FILE_CONTEXT), source)
+
+    @classmethod
+    def _from_data(cls, data: Any, source: str) -> AudienceDefinition:
         try:
             return cls.from_dict(data)
         except ParameterError as exc:
-            raise ParameterError(f"{source}: {exc}") from None
+            detail = str(exc).rstrip(".?")  # the message adds its own full stop
+            raise UserFileError(tr(_FILE_CONTEXT, path=source, detail=detail), path=source,
+                                detail=detail) from None
 
     def content_key(self) -> dict[str, Any]:
         """Return the parts whose change makes a new version (not times, version, author)."""
@@ -605,7 +626,7 @@ def _as_datetime(value: Any, name: str, owner: str) -> datetime | None:
         return datetime.fromisoformat(str(value))
     except ValueError:
         raise ParameterError(f"audience {owner!r}: {name!r} must be an ISO timestamp such as "
-                             f"2026-11-16T10:00:00+00:00; got {value!r}.") from None
+                             f"2026-11-16T10:00:00+00:00; got {short(value)}.") from None
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
@@ -624,23 +645,23 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     legacy = "filters" in data or "match" in data
     version = data.get("schema_version", 1 if legacy else SCHEMA_VERSION)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ParameterError(f"audience {data.get('name')!r}: 'schema_version' must be a whole "
-                             f"number; got {version!r}.")
+        raise ParameterError(f"audience {short(data.get('name'))}: 'schema_version' must be a "
+                             f"whole number; got {short(version)}.")
     if version > SCHEMA_VERSION:
         raise ParameterError(
-            f"audience {data.get('name')!r} was written by a newer workbench (schema_version "
+            f"audience {short(data.get('name'))} was written by a newer workbench (schema_version "
             f"{version}; this one reads up to {SCHEMA_VERSION}). Fix: upgrade workbench.")
     if version == 1:
         match = data.pop("match", "all")
         if match not in ("all", "any"):
-            raise ParameterError(f"audience {data.get('name')!r}: 'match' must be 'all' or "
-                                 f"'any'; got {match!r}.")
+            raise ParameterError(f"audience {short(data.get('name'))}: 'match' must be 'all' or "
+                                 f"'any'; got {short(match)}.")
         filters = data.pop("filters", []) or []
         conditions = []
         for f in filters:
             if not isinstance(f, Mapping) or "kind" not in f:
-                raise ParameterError(f"audience {data.get('name')!r}: each filter needs a "
-                                     f"'kind'; got {f!r}.")
+                raise ParameterError(f"audience {short(data.get('name'))}: each filter needs a "
+                                     f"'kind'; got {short(f)}.")
             c = {"type": f["kind"], **{k: v for k, v in f.items()
                                        if k not in ("kind", "exclude")}}
             if f.get("exclude"):
@@ -673,7 +694,7 @@ def _path_for(name_or_path: str | Path, directory: Path | None) -> Path:
     if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
         return Path(text)
     if not _NAME.match(text):
-        raise ParameterError(f"audience name {text!r} is not valid: use lower-case letters, "
+        raise ParameterError(f"audience name {short(text)} is not valid: use lower-case letters, "
                              "digits, '_' and '-'.")
     return (directory or audiences_dir()) / f"{text}.yaml"
 
@@ -682,10 +703,15 @@ def load_definition(name_or_path: str | Path, directory: Path | None = None
                     ) -> AudienceDefinition:
     """Load a saved audience by name (from ``directory``) or path; recipes by their name too.
 
+    The file is read by :func:`workbench._userfiles.read_yaml`: at most
+    :data:`MAX_DEFINITION_BYTES`, UTF-8, no anchors or aliases, no duplicate keys, only core
+    tags, at most 50 levels deep; dates stay text and are checked with the other fields.
+
     Raises
     ------
     InputError
-        No such file (the message lists the saved audiences and recipes), or invalid content.
+        No such file (the message lists the saved audiences and recipes), or invalid content
+        (a ``UserFileError`` naming the file, the line when known and the fix).
     """
     path = _path_for(name_or_path, directory)
     if not path.exists():
@@ -698,13 +724,52 @@ def load_definition(name_or_path: str | Path, directory: Path | None = None
             f"audience {str(name_or_path)!r} not found in {str(path.parent)!r}; saved: "
             f"{saved or 'none'}; recipes: {sorted(RECIPES)}."
             f"{_did_you_mean(str(name_or_path), [*saved, *RECIPES])}")
-    return AudienceDefinition.from_yaml(path.read_text(encoding="utf-8"), source=str(path))
+    return _read_definition(path)
+
+
+def _read_definition(path: Path) -> AudienceDefinition:
+    data = read_yaml(path, max_bytes=MAX_DEFINITION_BYTES, context=_FILE_CONTEXT)
+    return AudienceDefinition._from_data(data, str(path))
 
 
 def list_definitions(directory: Path | None = None) -> list[Path]:
     """Return the saved audience files, sorted by name."""
     folder = directory or audiences_dir()
     return sorted(folder.glob("*.yaml")) if folder.exists() else []
+
+
+@dataclass(frozen=True, slots=True)
+class SavedDefinition:
+    """One file of :func:`saved_definitions`: its definition, or why it cannot be used."""
+
+    path: Path
+    definition: AudienceDefinition | None = None
+    problem: str = ""
+
+
+def saved_definitions(directory: Path | None = None) -> list[SavedDefinition]:
+    r"""Read every saved audience file; an invalid one is reported, not raised.
+
+    One broken or hostile file must not hide the others (``workbench audience list``, the
+    builder's start picker). Each file is read with the limits of :func:`load_definition`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "bad.yaml").write_text("a: &x 1\nb: *x\n", encoding="utf-8")
+    ...     save_definition(AudienceDefinition("ok", rules=Group()), Path(d)).version
+    ...     [(s.path.name, s.definition is None) for s in saved_definitions(Path(d))]
+    1
+    [('bad.yaml', True), ('ok.yaml', False)]
+    """
+    found = []
+    for path in list_definitions(directory):
+        try:
+            found.append(SavedDefinition(path, _read_definition(path)))
+        except InputError as exc:  # errors as data: the caller shows them beside the others
+            found.append(SavedDefinition(path, problem=getattr(exc, "detail", None) or str(exc)))
+    return found
 
 
 def save_definition(definition: AudienceDefinition, directory: Path | None = None, *,
@@ -735,7 +800,7 @@ def save_definition(definition: AudienceDefinition, directory: Path | None = Non
     saved = definition.replace(created_at=definition.created_at or now, updated_at=now,
                                version=1)
     if path.exists():
-        old = AudienceDefinition.from_yaml(path.read_text(encoding="utf-8"), source=str(path))
+        old = _read_definition(path)
         if old.content_key() == definition.content_key() and old.author == definition.author:
             return old
         saved = definition.replace(created_at=old.created_at or now, updated_at=now,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -34,6 +33,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from workbench._userfiles import parse_toml, read_text
 from workbench.errors import InputError, ParameterError, SchemaError
 
 __all__ = ["GRID", "SegmentRule", "SegmentRules", "assign_segments", "customer_groups",
@@ -146,12 +146,8 @@ def load_segment_rules(path: str | Path | None = None) -> SegmentRules:
         if not Path(path).is_file():
             raise InputError(f"segment rules: file {source!r} does not exist. Pass the path of "
                              "a TOML file, or None for the shipped rules.")
-        text = Path(path).read_text(encoding="utf-8")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"segment rules {source!r}: not valid TOML ({exc}). Fix the line "
-                         "shown, e.g. quote texts and close brackets.") from None
+        text = read_text(path)  # bounded size, UTF-8 checked
+    raw = parse_toml(text, source=source)
     tables = raw.get("segment")
     if not isinstance(tables, list) or not tables:
         raise InputError(f"segment rules {source!r}: no [[segment]] tables found. Each rule "

@@ -32,7 +32,6 @@ Examples
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -42,6 +41,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from workbench._userfiles import parse_toml, read_text
 from workbench.data.schema import NET_STATUSES
 from workbench.errors import InputError, ParameterError, SchemaError
 from workbench.kpi.periods import midnight
@@ -146,12 +146,8 @@ def load_tier_rules(path: str | Path | None = None) -> TierRules:
     if path is not None and not Path(path).is_file():
         raise InputError(f"tier rules: file {source!r} does not exist. Pass the path of a TOML "
                          "file, or None for the default tiers.")
-    text = DEFAULT_TIERS_TOML if path is None else Path(path).read_text(encoding="utf-8")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"tier rules {source!r}: not valid TOML ({exc}). Fix the line shown."
-                         ) from None
+    text = DEFAULT_TIERS_TOML if path is None else read_text(path)  # bounded, UTF-8 checked
+    raw = parse_toml(text, source=source)
     window = raw.get("window_days", 365)
     if window != 365:
         raise InputError(f"tier rules {source!r}: 'window_days' must be 365 (the facts hold "

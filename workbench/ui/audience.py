@@ -33,6 +33,7 @@ from workbench.audience import (
     load_definition,
     load_recipe,
     save_definition,
+    saved_definitions,
 )
 from workbench.audience.rules import FieldSpec
 from workbench.data.schema import CAMPAIGN_CHANNELS
@@ -114,8 +115,10 @@ class AudienceBuilder(Page):
         lang = self.language
         opts = [(_t("scratch", lang), "")]
         opts += [(f"{_t('recipe', lang)}: {n}", n) for n in RECIPES]
-        opts += [(f"{_t('saved', lang)}: {p.stem}", p.stem) for p in list_definitions(self.folder)
-                 if p.stem not in RECIPES]
+        # An invalid file stays pickable but is marked; picking it shows why in a banner.
+        opts += [(f"{_t('saved', lang)}: {s.path.stem}"
+                  + ("" if s.definition else f" ({_t('saved_invalid', lang)})"), s.path.stem)
+                 for s in saved_definitions(self.folder) if s.path.stem not in RECIPES]
         return opts
 
     def current(self) -> AudienceDefinition:
