@@ -13,6 +13,7 @@ __all__ = [
     "ParameterError",
     "SchemaError",
     "StoreError",
+    "UnsafeOutputError",
     "WorkbenchError",
     "WorkbenchWarning",
 ]
@@ -35,6 +36,13 @@ class SchemaError(InputError):
 
 class ParameterError(InputError):
     """A function or command was called with an invalid parameter."""
+
+
+class UnsafeOutputError(InputError):
+    """An output path would replace the store, a model, the settings, an input or a file.
+
+    Outputs never clobber inputs: the message names the path, why it is refused and the fix.
+    """
 
 
 class StoreError(WorkbenchError, RuntimeError):

@@ -1,4 +1,5 @@
 import re
+import stat
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ import pytest
 
 from workbench.data import TABLES, connect, write_store
 from workbench.data.store import describe_store, table_counts
-from workbench.errors import ParameterError, StoreError
+from workbench.errors import InputError, ParameterError, StoreError
 from workbench.settings import load_settings
 
 
@@ -83,12 +84,124 @@ def test_writer_works_while_another_process_reads(tmp_path):
     assert connect(path).table("products").count().execute() == 2
 
 
-def test_concurrent_writer_is_told_to_wait(tmp_path):
+def _hold_lock(path, seconds):
+    """Start a process that holds the store's write lock for ``seconds``; return it when held."""
+    code = (
+        "import sys, time; from workbench.data import write_store\n"
+        f"with write_store({str(path)!r}):\n"
+        "    print('held', flush=True); time.sleep(float(sys.argv[1]))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(seconds)], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_nested_write_in_the_same_process_is_refused_at_once(tmp_path):
     path = tmp_path / "s.duckdb"
     with write_store(path):
-        with pytest.raises(StoreError, match="is being written by another process"), \
+        with pytest.raises(StoreError, match="already being written by this process"), \
                 write_store(path):
             pass
+
+
+def test_a_second_writer_waits_for_the_first_then_writes(tmp_path, caplog):
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A"]))
+    holder = _hold_lock(path, 1.5)
+    try:
+        with caplog.at_level("WARNING"), write_store(path, lock_timeout=60) as w:
+            w.write("products", _products(["B"]))
+    finally:
+        holder.wait(timeout=30)
+    assert "waiting for it" in caplog.text and "pid" in caplog.text
+    assert connect(path).table("products").count().execute() == 2
+
+
+def test_a_writer_gives_up_after_the_lock_timeout_and_writes_nothing(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A"]))
+    before = path.read_bytes()
+    holder = _hold_lock(path, 20)
+    try:
+        with pytest.raises(StoreError, match=r"being written by another process \(pid \d+"), \
+                write_store(path, lock_timeout=0.5) as w:
+            w.write("products", _products(["B"]))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert path.read_bytes() == before
+
+
+def test_a_new_store_is_private_and_every_write_keeps_the_mode(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A"]))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o640)
+    with write_store(path) as w:
+        w.write("products", _products(["B"]))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    path.chmod(0o600)
+    with write_store(path, fresh=True) as w:
+        w.write("products", _products(["C"]))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_killed_write_leaves_no_readable_copy_and_the_next_start_removes_it(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A"]))
+    before = path.read_bytes()
+    code = (
+        "import os, signal; import pandas as pd; from workbench.data import write_store\n"
+        f"with write_store({str(path)!r}) as w:\n"
+        "    w.write('products', pd.DataFrame({'product_id': ['B'], 'price': [1.0]}))\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == -9
+    assert path.read_bytes() == before
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".s.duckdb.write-")]
+    assert leftovers and all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in leftovers)
+    connect(path).disconnect()  # the next start (here a reader) cleans up
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.duckdb", "s.duckdb.lock"]
+
+
+def test_files_that_are_not_stores_are_never_overwritten(tmp_path):
+    csv = tmp_path / "customers.csv"
+    csv.write_text("customer_id\nC1\n")
+    for fresh in (False, True):
+        with pytest.raises(InputError, match="is not a DuckDB store"), \
+                write_store(csv, fresh=fresh):
+            pass
+    assert csv.read_text() == "customer_id\nC1\n"
+    with pytest.raises(InputError, match="is not a DuckDB store"):
+        connect(csv)
+    with pytest.raises(InputError, match="is a folder"):
+        connect(tmp_path)
+
+
+def test_a_long_lived_connection_sees_the_store_after_another_process_writes(tmp_path):
+    """A JupyterLab kernel keeps connections open; it must not read the old file forever."""
+    path = tmp_path / "s.duckdb"
+    with write_store(path) as w:
+        w.write("products", _products(["A"]))
+    old = connect(path)
+    table = old.table("products")
+    assert table.count().execute() == 1
+    raw = duckdb.connect(str(path), read_only=True)  # DuckDB caches the file per process
+    code = (
+        "import pandas as pd; from workbench.data import write_store\n"
+        f"with write_store({str(path)!r}) as w:\n"
+        "    w.write('products', pd.DataFrame({'product_id': ['B'], 'price': [1.0]}))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert connect(path).table("products").count().execute() == 2  # a new connection
+    assert table.count().execute() == 2  # an expression of the old connection
+    assert old.table("products").count().execute() == 2
+    raw.close()
 
 
 def test_session_time_zone_is_the_shops(tmp_path):
