@@ -66,11 +66,18 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_email(email: str | None) -> str | None:
-    """Keep up to two leading characters of the local part: ``ab***@example.com``."""
-    if email is None or (isinstance(email, float) and pd.isna(email)) or "@" not in str(email):
+    """Keep up to two leading characters of the local part: ``ab***@example.com``.
+
+    A value without ``@`` (loaded before emails were checked, or typed into a form) is masked
+    as a whole, never shown as it is:
+
+    >>> mask_email("abcdef"), mask_email("a@b@example.com"), mask_email("")
+    ('ab***', 'a***@b@example.com', '')
+    """
+    if email is None or (isinstance(email, float) and pd.isna(email)) or email == "":
         return email
-    local, domain = str(email).split("@", 1)
-    return f"{local[:2]}***@{domain}"
+    local, _, domain = str(email).partition("@")
+    return f"{local[:2]}***@{domain}" if domain else f"{local[:2]}***"
 
 
 PII_MASKERS = {"name": mask_name, "phone": mask_phone, "email": mask_email,

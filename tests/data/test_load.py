@@ -4,7 +4,7 @@ exact message, all-or-nothing writes, modes, warnings and the load log."""
 import dataclasses
 import re
 import shutil
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -427,8 +427,9 @@ def test_derived_customers_never_overwrite_stored_profiles(tmp_path, store):
 
 
 def test_warnings_unknown_customers_future_dates_and_guests(tmp_path, store):
+    soon = (datetime.now() + timedelta(days=400)).date().isoformat()  # ahead, but plausible
     path = write(tmp_path, "o.csv", "order_id,customer_id,ordered_at,status,amount\n"
-                                    "O1,C1,2999-01-01,paid,1\nO2,,2024-01-01,paid,1\n"
+                                    f"O1,C1,{soon},paid,1\nO2,,2024-01-01,paid,1\n"
                                     "O3,C9,2024-01-01,paid,1\nO4,C1,2024-01-02,paid,1\n")
     report = load_file("orders", path, store=store)
     assert report.rows_written == {"orders": 4}

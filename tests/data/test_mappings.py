@@ -165,8 +165,7 @@ def test_mapped_unknown_status_lists_allowed_and_known_values(tmp_path, store):
     ('[fields]\n[tables.sales]\n',
      "unknown table 'sales'; mappings fill 'customers', 'orders', 'order_items', 'products', "
      "'events', 'campaigns', 'assignments', 'messages'"),
-    ('[fields\n', "the file is not valid TOML (Expected ']' at the end of a table declaration "
-                  "(at line 1, column 8))"),
+    ('[fields\n', "line 1: not valid TOML (Expected ']' at the end of a table declaration)"),
 ], ids=["unknown-key", "two-sources", "incomplete", "unknown-table", "syntax"])
 def test_invalid_mapping_files(tmp_path, text, detail):
     path = tmp_path / "bad.toml"

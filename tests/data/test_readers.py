@@ -123,12 +123,15 @@ def test_header_row_option_skips_title_lines(tmp_path):
     assert raw.headers == ["id", "v"] and raw.rows.tolist() == [3]
 
 
-def test_rows_with_too_many_fields(tmp_path):
+def test_rows_with_too_many_fields_are_named_by_line_without_their_content(tmp_path):
     path = tmp_path / "a.csv"
-    path.write_text("a,b\n1,2\n1,2,3\n", encoding="utf-8")
-    with pytest.raises(SchemaError, match=re.escape("a.csv: cannot be read as a table with "
-                                                    "delimiter ',': Expected 2 columns, got 3")):
+    path.write_text("a,b\n1,2\n\"x\ny\",2\n김민수,010-1234-5678,a@x.kr\n", encoding="utf-8")
+    with pytest.raises(SchemaError) as info:
         read_source(path)
+    message = str(info.value)
+    assert message.startswith("a.csv: cannot be read as a table with delimiter ',': line 5 "
+                              "has 3 fields where the header has 2.")
+    assert "김민수" not in message and "1234" not in message and "a@x.kr" not in message
 
 
 # -- file-level errors -------------------------------------------------------------------------

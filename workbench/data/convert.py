@@ -37,8 +37,12 @@ from workbench.privacy import normalize_phone
 __all__ = [
     "BOOLEAN_FALSE",
     "BOOLEAN_TRUE",
+    "MAX_ABS_NUMBER",
     "Converted",
+    "bad_emails",
+    "bad_phones",
     "clean_text",
+    "control_characters",
     "mangled_ids",
     "normalize_phones",
     "normalized_values",
@@ -72,6 +76,26 @@ _LOOSE = (r"^(?P<y>\d{4})(?:\s*(?:[./-]|년)\s*(?P<m>\d{1,2})\s*(?:[./-]|월)\s*
           r"(?::?(?P<S>\d{2})(?:\.(?P<f>\d{1,6})\d*)?)?\s*(?P<p2>오전|오후|[AaPp][Mm])?)?\s*$")
 _UTC = pa.timestamp("us", tz="UTC")
 
+#: Largest magnitude a number may have: no amount, quantity or count of a shop comes near a
+#: quadrillion, and beyond 2**53 float64 cannot even hold every whole number. ``1e400`` (read as
+#: infinity) and ``1e300`` (whose sums overflow) are typos or attacks, refused at the door.
+MAX_ABS_NUMBER = 1e15
+
+#: Characters that make two IDs look the same but differ: control characters (NUL ...),
+#: format characters (zero-width space and joiner, bidi overrides, soft hyphen, BOM), line and
+#: paragraph separators, spaces other than the plain one, and the Hangul fillers.
+_INVISIBLE = (r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\x{00A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}"
+              r"\x{3000}\x{115F}\x{1160}\x{3164}\x{FFA0}]")
+#: Control characters other than tab, line feed and carriage return: never in real text.
+_CONTROL = r"[\x{00}-\x{08}\x{0B}\x{0C}\x{0E}-\x{1F}\x{7F}]"
+#: An email address as sending services accept it: one ``@``, no spaces or quotes, a dotted
+#: domain; the local part starts with a letter, digit, dot or underscore, never with a
+#: character that spreadsheets read as a formula (``=``, ``+``, ``-``, ``@``).
+_EMAIL = (r"^[\p{L}\p{N}._][^\s@\"(),:;<>\[\]\\]*@[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?"
+          r"(\.[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.[\p{L}]{2,}$")
+#: A phone number as typed: digits, spaces, ``+``, ``-``, dots, parentheses.
+_PHONE_TEXT = r"^[0-9+\-(). ]+$"
+
 
 @dataclass(frozen=True, slots=True)
 class Converted:
@@ -85,11 +109,15 @@ class Converted:
         True where a non-empty input could not be converted.
     inexact
         True where a number had a fraction but a whole number was needed (integers only).
+    huge
+        True where a number was infinite or larger in magnitude than :data:`MAX_ABS_NUMBER`
+        (its value is null).
     """
 
     values: pa.Array
     bad: np.ndarray
     inexact: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    huge: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -128,7 +156,22 @@ def to_number(values: pa.Array | pa.ChunkedArray) -> Converted:
     present = pc.is_valid(text)
     numbers = pc.cast(pc.if_else(valid, text, pa.scalar(None, text.type)), pa.float64())
     bad = _mask(pc.and_(present, pc.invert(pc.fill_null(valid, False))))
-    return Converted(numbers, bad, np.zeros(len(bad), dtype=bool))
+    numbers, huge = out_of_range(numbers)
+    return Converted(numbers, bad, np.zeros(len(bad), dtype=bool), huge)
+
+
+def out_of_range(numbers: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Null out non-finite numbers and those beyond :data:`MAX_ABS_NUMBER`; return the mask.
+
+    >>> values, mask = out_of_range(pa.array([1.0, float("inf"), -2e15, None, float("nan")]))
+    >>> values.to_pylist(), mask.tolist()
+    ([1.0, None, None, None, None], [False, True, True, False, True])
+    """
+    finite = pc.less_equal(pc.abs(numbers), MAX_ABS_NUMBER)  # false for inf and NaN
+    huge = _mask(pc.and_(pc.is_valid(numbers), pc.invert(pc.fill_null(finite, True))))
+    if huge.any():
+        numbers = pc.if_else(pa.array(huge), pa.scalar(None, numbers.type), numbers)
+    return numbers, huge
 
 
 def to_integer(values: pa.Array | pa.ChunkedArray) -> Converted:
@@ -142,7 +185,7 @@ def to_integer(values: pa.Array | pa.ChunkedArray) -> Converted:
     whole = pc.equal(number.values, pc.floor(number.values))
     inexact = _mask(pc.invert(whole))
     kept = pc.if_else(whole, number.values, pa.scalar(None, pa.float64()))
-    return Converted(pc.cast(kept, pa.int64()), number.bad, inexact)
+    return Converted(pc.cast(kept, pa.int64()), number.bad, inexact, number.huge)
 
 
 def round_money(values: pa.Array, digits: int) -> pa.Array:
@@ -292,6 +335,65 @@ def normalize_phones(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     normalized = pa.array([normalize_phone(v) for v in distinct.to_pylist()], type=pa.string())
     index = pc.index_in(text, value_set=distinct)
     return pc.take(normalized, index)
+
+
+def control_characters(values: pa.Array, *, key: bool) -> tuple[np.ndarray, list[str]]:
+    """Return the mask of values holding characters that do not belong, and those characters.
+
+    In keys (``key=True``): control, format (zero-width, bidi), separator and non-plain space
+    characters, which make two IDs look alike. Elsewhere: control characters except tab and
+    line breaks. The characters come back as code points (``U+200B``), never as the values.
+
+    >>> mask, found = control_characters(pa.array(["C1", "C\u200b1", None]), key=True)
+    >>> mask.tolist(), found
+    ([False, True, False], ['U+200B'])
+    """
+    pattern = _INVISIBLE if key else _CONTROL
+    mask = _mask(pc.match_substring_regex(values, pattern))
+    found: list[str] = []
+    for value in pc.filter(values, pa.array(mask)).to_pylist()[:50]:
+        for ch in value:
+            code = f"U+{ord(ch):04X}"
+            if code not in found and _is_invisible(ch, key):
+                found.append(code)
+    return mask, found[:5]
+
+
+def _is_invisible(ch: str, key: bool) -> bool:
+    import unicodedata
+
+    category = unicodedata.category(ch)
+    if not key:
+        return category == "Cc" and ch not in "\t\n\r"
+    return category in ("Cc", "Cf", "Zl", "Zp") or (category == "Zs" and ch != " ") or ch in (
+        "\u115f\u1160\u3164\uffa0")
+
+
+#: Placeholders exports write for "no email" or "no phone": read as empty, not as contacts.
+CONTACT_PLACEHOLDERS = ("-", "--", ".", "없음", "미입력", "none", "null", "n/a", "na")
+
+
+def bad_emails(values: pa.Array) -> np.ndarray:
+    """Return the mask of non-empty values that do not look like an email address.
+
+    >>> bad_emails(pa.array(["ab@x.kr", "=HYPERLINK(1)@x.kr", "no-at-sign", "a@b", None])).tolist()
+    [False, True, True, True, False]
+    """
+    ok = pc.match_substring_regex(values, _EMAIL)
+    return _mask(pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False))))
+
+
+def bad_phones(values: pa.Array) -> np.ndarray:
+    """Return the mask of non-empty values that are not phone numbers (8 to 15 digits).
+
+    >>> bad_phones(pa.array(["010-1234-5678", "+82 10 1234 5678", "+cmd|' /C calc'!A0",
+    ...                      "123", None])).tolist()
+    [False, False, True, True, False]
+    """
+    typed = pc.match_substring_regex(values, _PHONE_TEXT)
+    digits = pc.utf8_length(pc.replace_substring_regex(values, r"\D", ""))
+    ok = pc.and_(typed, pc.and_(pc.greater_equal(digits, 8), pc.less_equal(digits, 15)))
+    return _mask(pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False))))
 
 
 def strip_decimal_zero(values: pa.Array) -> pa.Array:

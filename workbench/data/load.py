@@ -175,7 +175,8 @@ def load_file(table: str, file: str | os.PathLike, *, mapping: str | os.PathLike
         spec = canonical_mapping(table, raw.headers)
     location = store_path(store, settings)
     evaluator = Evaluator(raw, spec, file=path.name, timezone=spec.timezone or settings.timezone,
-                          digits=_digits(spec, settings), salt=lambda: _salt(location))
+                          digits=_digits(spec, settings), salt=lambda: _salt(location),
+                          dates=date_limits(settings))
     raise_problems(evaluator.check_sources())
     built = _build_all(evaluator, spec, progress)
     warnings = _warnings(built, spec, settings)
@@ -183,6 +184,26 @@ def load_file(table: str, file: str | os.PathLike, *, mapping: str | os.PathLike
     return LoadReport(file=str(path), table=table, mapping=None if spec.canonical else spec.name,
                       encoding=raw.encoding, rows_read=raw.num_rows, rows_written=written,
                       warnings=tuple(warnings + more), fingerprint=raw.fingerprint, mode=mode)
+
+
+def date_limits(settings: Settings, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Return the earliest and latest instants an imported timestamp may have.
+
+    From midnight of ``earliest_date`` in the shop's zone to ``max_years_ahead`` years after
+    ``now`` (default: the current time).
+
+    >>> from workbench.settings import Settings
+    >>> low, high = date_limits(Settings(), now=datetime(2026, 12, 7, tzinfo=UTC))
+    >>> low.isoformat(), high.isoformat()
+    ('1989-12-31T15:00:00+00:00', '2036-12-07T00:00:00+00:00')
+    """
+    now = now or datetime.now(UTC)
+    earliest = datetime.combine(settings.earliest_date, datetime.min.time(), tzinfo=settings.tz)
+    try:
+        latest = now.replace(year=now.year + settings.max_years_ahead)
+    except ValueError:  # 29 February
+        latest = now.replace(year=now.year + settings.max_years_ahead, day=28)
+    return earliest.astimezone(UTC), latest.astimezone(UTC)
 
 
 def _mapping_for(table: str, path: Path, mapping: str | os.PathLike | None,

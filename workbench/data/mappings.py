@@ -66,9 +66,9 @@ import hashlib
 import os
 import re
 import string
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,18 +76,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench._userfiles import read_toml, read_yaml
 from workbench.data.convert import (
+    CONTACT_PLACEHOLDERS,
+    MAX_ABS_NUMBER,
+    bad_emails,
+    bad_phones,
     clean_text,
+    control_characters,
     mangled_ids,
     normalize_phones,
     normalized_values,
+    out_of_range,
     render_template,
     round_money,
     sequence_numbers,
     strip_decimal_zero,
     to_boolean,
     to_date,
-    to_integer,
     to_number,
     to_timestamp,
     transform_text,
@@ -281,18 +287,12 @@ def load_mapping(name_or_path: str | os.PathLike[str], *, file: str = "-") -> Ma
 
 
 def _read_mapping_file(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".toml":
-            raw = tomllib.loads(text)
-        else:
-            import yaml
-
-            raw = yaml.safe_load(text) or {}
-    except Exception as exc:  # tomllib and yaml raise their own error types
-        kind = "TOML" if path.suffix.lower() == ".toml" else "YAML"
-        raise _invalid(str(path), tr("load.mapping_syntax", format=kind,
-                                     error=str(exc).splitlines()[0])) from None
+    # Size, encoding, aliases, duplicate keys, tags and nesting are checked by the shared
+    # reader of user-written definitions; its messages use load.mapping_invalid too.
+    if path.suffix.lower() == ".toml":
+        raw = read_toml(path, context="load.mapping_invalid")
+    else:
+        raw = read_yaml(path, context="load.mapping_invalid") or {}
     if not isinstance(raw, dict):
         raise _invalid(str(path), tr("load.mapping_syntax", format="mapping", error=type(raw)))
     return raw
@@ -501,12 +501,17 @@ class Evaluator:
         Minor-unit digits of the currency; money is rounded to them.
     salt
         Returns the salt of hashed customer keys (called only if a field hashes).
+    dates
+        The earliest and latest instants a timestamp may have (``None``: no check); birth
+        dates must lie between 1900-01-01 and the latest instant's day.
     """
 
     def __init__(self, raw: RawTable, mapping: Mapping, *, file: str, timezone: str,
-                 digits: int, salt: Callable[[], str]) -> None:
+                 digits: int, salt: Callable[[], str],
+                 dates: tuple[datetime, datetime] | None = None) -> None:
         self.raw, self.mapping, self.file = raw, mapping, file
         self.timezone, self.digits, self._salt = timezone, digits, salt
+        self.dates = dates
         self.n, self.rows = raw.num_rows, raw.rows
         self.problems: list[Problem] = []
         self._headers: dict[str, str] = {}
@@ -690,6 +695,13 @@ class Evaluator:
     def _as_text(self, name: str, values: pa.Array, column: Column, target: str) -> pa.Array:
         text = values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
         label = self.label(name)
+        key = column.name.endswith("_id") or column.name in ("variant", "coupon_code")
+        mask, found = control_characters(text, key=key)
+        self._add(value_problem("load.invisible_characters" if key else "load.control_characters",
+                                self.file, label, mask, self.rows, target=target,
+                                characters=", ".join(found)), name, mask)
+        if column.name in ("phone", "email"):
+            text = self._contact(name, text, column, label, target)
         if column.name == "phone":
             text = normalize_phones(text)
         if column.name.endswith("_id"):
@@ -717,29 +729,53 @@ class Evaluator:
         self._add(problem, name, unmatched)
         return text
 
+    def _contact(self, name: str, text: pa.Array, column: Column, label: str,
+                 target: str) -> pa.Array:
+        """Read placeholders ("-", "없음") as empty and report phones or emails that are not.
+
+        The values are personal data: the message names rows, never the values.
+        """
+        placeholder = pc.is_in(pc.utf8_lower(text), value_set=pa.array(CONTACT_PLACEHOLDERS))
+        text = pc.if_else(pc.fill_null(placeholder, False), pa.scalar(None, pa.string()), text)
+        bad = bad_emails(text) if column.name == "email" else bad_phones(text)
+        self._add(value_problem(f"load.bad_{column.name}s", self.file, label, bad, self.rows,
+                                target=target), name, bad)
+        return text
+
     def _as_number(self, name: str, values: pa.Array, column: Column, target: str) -> pa.Array:
         label = self.label(name)
         integer = column.kind == "int64"
+        huge = np.zeros(len(values), dtype=bool)
         if pa.types.is_integer(values.type):
-            out = values
-        elif pa.types.is_floating(values.type) and not integer:
-            out = values
+            out, text = values, pc.cast(values, pa.string())
+        elif pa.types.is_floating(values.type):  # computed: sequence, multiply, minus
+            out, text = values, pc.cast(values, pa.string())
         else:
             text = values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
-            conv = to_integer(text) if integer else to_number(text)
+            conv = to_number(text)
             self._add(value_problem("load.bad_numbers", self.file, label, conv.bad, self.rows,
                                     text), name, conv.bad)
+            out, huge = conv.values, conv.huge
+        if not pa.types.is_integer(out.type):
+            # 1e400 parses as infinity and a product of two big numbers overflows: refuse both
+            out, computed = out_of_range(pc.cast(out, pa.float64()))
+            huge = huge | computed
+            self._add(value_problem("load.number_out_of_range", self.file, label, huge,
+                                    self.rows, text, target=target,
+                                    limit=f"{MAX_ABS_NUMBER:,.0f}"), name, huge)
             if integer:
-                self._add(value_problem("load.not_whole", self.file, label, conv.inexact,
-                                        self.rows, text, target=target), name, conv.inexact)
-            out, values = conv.values, text
+                whole = pc.equal(out, pc.floor(out))
+                inexact = _true(pc.invert(whole))
+                self._add(value_problem("load.not_whole", self.file, label, inexact, self.rows,
+                                        text, target=target), name, inexact)
+                out = pc.if_else(whole, out, pa.scalar(None, pa.float64()))
         out = pc.cast(out, pa.int64() if integer else pa.float64())
         if column.money:
             out = round_money(out, self.digits)
         if column.nonnegative:
             negative = _true(pc.less(out, 0)) & ~self.exempt()
             self._add(value_problem("load.negative", self.file, label, negative, self.rows,
-                                    values, target=target))
+                                    text, target=target))
         return out
 
     def _as_boolean(self, name: str, values: pa.Array, column: Column, target: str) -> pa.Array:
@@ -755,9 +791,24 @@ class Evaluator:
             conv = to_date(text, self.timezone, formats=spec.formats)
         else:
             conv = to_timestamp(text, self.timezone, formats=spec.formats, unit=spec.unit)
-        self._add(value_problem("load.bad_dates", self.file, self.label(name), conv.bad,
-                                self.rows, text), name, conv.bad)
-        return conv.values
+        label = self.label(name)
+        self._add(value_problem("load.bad_dates", self.file, label, conv.bad, self.rows, text,
+                                hide=column.pii), name, conv.bad)
+        if self.dates is None:
+            return conv.values
+        earliest, latest = self.dates
+        if column.kind == "date":
+            # birth dates (the only dates of the contract) lie in the past century
+            low = pa.scalar(date(1900, 1, 1), pa.date32())
+            high = pa.scalar(latest.date(), pa.date32())
+        else:
+            low, high = (pa.scalar(t, type=conv.values.type) for t in (earliest, latest))
+        outside = _true(pc.or_(pc.less(conv.values, low), pc.greater(conv.values, high)))
+        shown = [_local_day(v.as_py(), self.timezone) for v in (low, high)]
+        self._add(value_problem("load.date_out_of_range", self.file, label, outside, self.rows,
+                                text, hide=column.pii, target=target,
+                                earliest=shown[0], latest=shown[1]), name, outside)
+        return pc.if_else(pa.array(outside), pa.scalar(None, conv.values.type), conv.values)
 
     def exempt(self) -> np.ndarray:
         """Return the mask of rows where negative numbers are allowed (``allow_negative``)."""
@@ -768,6 +819,14 @@ class Evaluator:
                 mask |= _true(pc.is_in(values, value_set=pa.array([a.lower() for a in allowed])))
             self._exempt = mask
         return self._exempt
+
+
+def _local_day(value: date | datetime, timezone: str) -> str:
+    if isinstance(value, datetime):
+        from zoneinfo import ZoneInfo
+
+        value = value.astimezone(ZoneInfo(timezone)).date()
+    return value.isoformat()
 
 
 def _true(values: pa.Array) -> np.ndarray:

@@ -41,9 +41,21 @@ import pyarrow.compute as pc
 from workbench.errors import InputError, SchemaError
 from workbench.i18n import tr
 
-__all__ = ["CSV_SUFFIXES", "RawTable", "decode_csv", "fingerprint", "read_source"]
+__all__ = ["CSV_SUFFIXES", "MAX_CELL_CHARS", "MAX_XLSX_CELLS", "MAX_XLSX_EXPANDED", "RawTable",
+           "decode_csv", "fingerprint", "read_source"]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".dat")
+#: Longest text a cell may hold: Excel's own limit, so nothing longer comes from a real export
+#: (a 1 MB workbook whose one string expands to 1 GiB took 5.5 GB of memory before this).
+MAX_CELL_CHARS = 32_767
+#: Largest total size of the XML inside an XLSX workbook (its parts, uncompressed). A
+#: 1M-row shop export is about 300 MB; a zip bomb is refused before anything is unpacked.
+MAX_XLSX_EXPANDED = 512 << 20
+#: Most cells read from one sheet (rows x columns, counting empty ones Excel pads rows with).
+MAX_XLSX_CELLS = 100_000_000
+#: Largest uncompressed size of a Parquet file's data (its own metadata says it): ten times a
+#: million orders, and a dictionary-encoded bomb is refused before it is decoded.
+MAX_PARQUET_EXPANDED = 2 << 30
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _BOM = codecs.BOM_UTF8
@@ -129,8 +141,14 @@ def read_source(path: str | os.PathLike[str], *, delimiter: str | None = None,
         The file is empty, has no data rows, cannot be decoded or parsed.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(tr("load.file_is_folder", path=str(path)))
     if not path.is_file():
+        if path.exists():
+            raise InputError(tr("load.not_regular_file", path=str(path)))
         raise InputError(tr("load.file_missing", path=str(path)))
+    if not os.access(path, os.R_OK):
+        raise InputError(tr("load.file_unreadable", path=str(path)))
     suffix = path.suffix.lower()
     if suffix in _EXCEL_SUFFIXES:
         raw = _read_xlsx(path, sheet, header_row, progress)
@@ -142,7 +160,25 @@ def read_source(path: str | os.PathLike[str], *, delimiter: str | None = None,
         raise InputError(tr("load.unsupported_format", file=path.name, suffix=suffix or "-"))
     if raw.num_rows == 0:
         raise SchemaError(tr("load.no_rows", file=path.name))
+    _check_cell_lengths(raw, path.name)
     return raw
+
+
+def _check_cell_lengths(raw: RawTable, file: str) -> None:
+    """Refuse cells longer than :data:`MAX_CELL_CHARS` (naming the column and the rows)."""
+    from workbench.data.validate import format_rows
+
+    for header in raw.headers:
+        column = raw.data.column(header)
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is None or longest <= MAX_CELL_CHARS:
+            continue
+        mask = np.asarray(pc.fill_null(pc.greater(lengths, MAX_CELL_CHARS), False)
+                          .to_numpy(zero_copy_only=False), dtype=bool)
+        raise SchemaError(tr("load.cell_too_long", file=file, column=header,
+                             count=f"{int(mask.sum()):,}", rows=format_rows(raw.rows[mask]),
+                             longest=f"{longest:,}", limit=f"{MAX_CELL_CHARS:,}"))
 
 
 # -- text files ------------------------------------------------------------------------------
@@ -237,7 +273,7 @@ def _read_text(path: Path, delimiter: str | None, header_row: int, quote: bool,
     headers = _unique(_header_fields(body, sep, quote))
     if not any(h.strip() for h in headers):
         raise SchemaError(tr("load.empty_file", file=path.name))
-    table = _parse_csv(body, headers, sep, quote, path.name)
+    table = _parse_csv(body, headers, sep, quote, path.name, header_offset=header_row - 1)
     if progress:
         progress("read", size, size)
     rows = np.arange(header_row + 1, header_row + 1 + table.num_rows, dtype=np.int64)
@@ -267,7 +303,8 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
-def _parse_csv(body: bytes, headers: list[str], sep: str, quote: bool, file: str) -> pa.Table:
+def _parse_csv(body: bytes, headers: list[str], sep: str, quote: bool, file: str,
+               header_offset: int = 0) -> pa.Table:
     from pyarrow import csv as pacsv
 
     read = pacsv.ReadOptions(column_names=headers, skip_rows=1, block_size=1 << 24)
@@ -282,8 +319,33 @@ def _parse_csv(body: bytes, headers: list[str], sep: str, quote: bool, file: str
     except pa.ArrowInvalid as exc:
         detail = str(exc).splitlines()[0].removeprefix("CSV parse error: ")
         shown = {"\t": "tab", ",": "','"}.get(sep, repr(sep))
+        # Arrow quotes the whole offending row, with the customer's name, phone and email:
+        # say where it is instead, since error messages end up in cron logs.
+        counts = re.match(r"Expected (\d+) columns, got (\d+)", detail)
+        if counts:
+            line = _first_bad_line(body, sep, quote, int(counts.group(1)))
+            detail = tr("load.csv_wrong_fields", expected=counts.group(1), got=counts.group(2),
+                        line="?" if line is None else str(line + header_offset))
+        else:
+            detail = detail.split(":", 1)[0]
         raise SchemaError(tr("load.csv_parse", file=file, delimiter=shown,
                              detail=detail)) from None
+
+
+def _first_bad_line(body: bytes, sep: str, quote: bool, width: int) -> int | None:
+    """Return the line (1 = the header) of the first record without ``width`` fields."""
+    text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(text, delimiter=sep,
+                        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE)
+    try:
+        start = 1
+        for record in reader:
+            if record and len(record) != width:
+                return start
+            start = reader.line_num + 1
+    except csv.Error:
+        return start
+    return None
 
 
 # -- Excel -----------------------------------------------------------------------------------
@@ -313,22 +375,33 @@ def _cell_text(value: object) -> str | None:
 
 def _read_xlsx(path: Path, sheet: str | None, header_row: int,
                progress: Progress | None) -> RawTable:
-    import zipfile
-
     import openpyxl
 
     digest = fingerprint(path)
+    _check_workbook_size(path)
+    # openpyxl raises whatever its XML and zip layers raise on a damaged file (KeyError,
+    # TypeError, IndexError, ParseError, ...): every one of them means "not a workbook we can
+    # read", and the size check above bounds what a hostile file can cost before this point.
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise SchemaError(tr("load.not_excel", file=path.name, detail=str(exc))) from None
+    except Exception as exc:  # noqa: BLE001 - see above
+        raise SchemaError(tr("load.not_excel", file=path.name, detail=_short(exc))) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise SchemaError(tr("load.no_sheet", file=path.name, sheet=sheet,
                                  sheets=", ".join(f"'{s}'" for s in book.sheetnames)))
         ws = book[sheet] if sheet is not None else book.worksheets[0]
+        declared = (ws.max_row or 0) * (ws.max_column or 0)
+        if declared > MAX_XLSX_CELLS:
+            # A declared size beyond the limit is either a lie (read what is really there,
+            # without padding every row to it) or a real monster (the count below stops it).
+            ws.reset_dimensions()
         total = ws.max_row or 0
-        header, rows, numbers = _xlsx_rows(ws, header_row, total, progress)
+        header, rows, numbers = _xlsx_rows(ws, header_row, total, progress, path.name)
+    except (SchemaError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - damaged sheet XML fails while it is read
+        raise SchemaError(tr("load.not_excel", file=path.name, detail=_short(exc))) from None
     finally:
         book.close()
     if header is None:
@@ -345,19 +418,44 @@ def _read_xlsx(path: Path, sheet: str | None, header_row: int,
                     digest, header_row)
 
 
-def _xlsx_rows(ws, header_row: int, total: int, progress: Progress | None):
+def _short(exc: BaseException) -> str:
+    text = (str(exc).splitlines() or [""])[0].strip()
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def _check_workbook_size(path: Path) -> None:
+    """Refuse a workbook that is not a zip file or would expand beyond the limit."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise SchemaError(tr("load.not_excel", file=path.name, detail=_short(exc))) from None
+    if expanded > MAX_XLSX_EXPANDED:
+        raise SchemaError(tr("load.xlsx_too_big", file=path.name,
+                             size=f"{expanded / 2**20:,.0f}",
+                             limit=f"{MAX_XLSX_EXPANDED / 2**20:,.0f}"))
+
+
+def _xlsx_rows(ws, header_row: int, total: int, progress: Progress | None, file: str = "-"):
     header = None
     rows: list[list[str | None]] = []
     numbers: list[int] = []
+    cells = 0
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells += len(values)
+        if cells > MAX_XLSX_CELLS:
+            raise SchemaError(tr("load.xlsx_too_many_cells", file=file,
+                                 limit=f"{MAX_XLSX_CELLS:,}", row=number))
         if number < header_row:
             continue
-        cells = [_cell_text(v) for v in values]
+        cells_text = [_cell_text(v) for v in values]
         if number == header_row:
-            header = values if any(c is not None for c in cells) else None
+            header = values if any(c is not None for c in cells_text) else None
             continue
-        if any(c is not None and c.strip() for c in cells):
-            rows.append(cells)
+        if any(c is not None and c.strip() for c in cells_text):
+            rows.append(cells_text)
             numbers.append(number)
         if progress and number % 50_000 == 0:
             progress("read", number, total)
@@ -376,14 +474,74 @@ def _read_parquet(path: Path) -> RawTable:
     if path.stat().st_size == 0:
         raise SchemaError(tr("load.empty_file", file=path.name))
     try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise SchemaError(tr("load.not_parquet", file=path.name, detail=str(exc))) from None
+        meta = pq.ParquetFile(path).metadata
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        schema = meta.schema.to_arrow_schema()
+    except (pa.ArrowException, OSError) as exc:
+        raise SchemaError(tr("load.not_parquet", file=path.name, detail=_short(exc))) from None
+    if expanded > MAX_PARQUET_EXPANDED:
+        raise SchemaError(tr("load.parquet_too_big", file=path.name,
+                             size=f"{expanded / 2**30:,.1f}",
+                             limit=f"{MAX_PARQUET_EXPANDED / 2**30:,.0f}"))
+    nested = [f.name for f in schema if pa.types.is_nested(f.type)
+              or (pa.types.is_dictionary(f.type) and pa.types.is_nested(f.type.value_type))]
+    if nested:
+        raise SchemaError(tr("load.parquet_nested", file=path.name,
+                             columns=", ".join(f"'{n}'" for n in nested[:5])))
+    # Text columns are read as dictionaries: a file of a few hundred bytes can repeat one
+    # long string millions of times (its metadata counts the string once), so the decoded
+    # size is checked before anything is decoded.
+    texts = [f.name for f in schema if _is_text(f.type)]
+    try:
+        table = pq.read_table(path, read_dictionary=texts)
+    except (pa.ArrowException, OSError) as exc:
+        raise SchemaError(tr("load.not_parquet", file=path.name, detail=_short(exc))) from None
+    _check_decoded_size(table, path.name)
     headers = _unique([name.strip() for name in table.column_names])
-    columns = [_parquet_text(table.column(i)) for i in range(table.num_columns)]
+    columns = []
+    for i, header in enumerate(headers):
+        try:
+            columns.append(_parquet_text(table.column(i)))
+        except (pa.ArrowException, ValueError) as exc:
+            raise SchemaError(tr("load.parquet_column", file=path.name, column=header,
+                                 kind=str(table.schema.field(i).type),
+                                 detail=_short(exc))) from None
     text = pa.table(columns, names=headers)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     return RawTable(text, headers, rows, None, None, digest, header_row=0)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
+
+
+def _check_decoded_size(table: pa.Table, file: str) -> None:
+    """Refuse dictionary columns whose cells or total would be too large once decoded."""
+    from workbench.data.validate import format_rows
+
+    total = 0
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_dictionary(column.type):
+            total += column.nbytes
+            continue
+        # bytes per cell: a cell of more than 4 bytes per allowed character is too long in any
+        # encoding; the exact character count is checked once the text is decoded
+        used = pa.chunked_array([pc.take(pc.binary_length(c.dictionary), c.indices)
+                                 for c in column.chunks], type=pa.int32())
+        longest = pc.max(used).as_py() or 0
+        if longest > 4 * MAX_CELL_CHARS:
+            mask = np.asarray(pc.fill_null(pc.greater(used, 4 * MAX_CELL_CHARS), False)
+                              .to_numpy(), dtype=bool)
+            raise SchemaError(tr("load.cell_too_long", file=file, column=name,
+                                 count=f"{int(mask.sum()):,}",
+                                 rows=format_rows(np.flatnonzero(mask) + 1),
+                                 longest=f"{longest:,}", limit=f"{MAX_CELL_CHARS:,}"))
+        total += int(pc.sum(used).as_py() or 0)
+        if total > MAX_PARQUET_EXPANDED:
+            raise SchemaError(tr("load.parquet_too_big", file=file,
+                                 size=f"{total / 2**30:,.1f}+",
+                                 limit=f"{MAX_PARQUET_EXPANDED / 2**30:,.0f}"))
 
 
 def _parquet_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -391,6 +549,10 @@ def _parquet_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_dictionary(kind):
         column = column.cast(kind.value_type)
         kind = kind.value_type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(
+            kind):
+        # Bytes are text only if they are UTF-8 (cast checks it and fails otherwise).
+        return column.cast(pa.binary()).cast(pa.string())
     if pa.types.is_floating(kind):
         # 17850.0 -> "17850" as in spreadsheets; other floats keep their shortest form
         whole = pc.and_(pc.equal(column, pc.floor(column)), pc.less(pc.abs(column), 1e15))

@@ -150,7 +150,8 @@ def unknown_columns_problem(file: str, table: str, unknown: Sequence[str],
 
 
 def value_problem(key: str, file: str, column: str, mask: np.ndarray, rows: np.ndarray,
-                  values: pa.Array | None = None, **extra: object) -> Problem | None:
+                  values: pa.Array | None = None, *, hide: bool = False,
+                  **extra: object) -> Problem | None:
     """Return a problem for the rows where ``mask`` is true, or ``None`` if there are none.
 
     Parameters
@@ -167,6 +168,9 @@ def value_problem(key: str, file: str, column: str, mask: np.ndarray, rows: np.n
         Row numbers of all rows in the file.
     values
         Values to quote as examples (the source text).
+    hide
+        The values are personal data (names, phones, emails, birth dates): say so instead of
+        quoting them, since error messages end up in terminals and cron logs.
     **extra
         More message fields (``target``, ``allowed`` ...).
     """
@@ -176,7 +180,9 @@ def value_problem(key: str, file: str, column: str, mask: np.ndarray, rows: np.n
     order = np.argsort(rows[hit], kind="stable")
     fields = {"file": file, "column": column, "count": f"{len(hit):,}",
               "rows": format_rows(rows[hit]), **extra}
-    if values is not None:
+    if hide:
+        fields["examples"] = tr("load.examples_hidden")
+    elif values is not None:
         first = hit[order[: 50]]
         fields.setdefault("examples", format_values(pc.take(values, pa.array(first)).to_pylist()))
     return Problem(key, fields)
