@@ -69,7 +69,10 @@ def add_parser(subparsers: argparse._SubParsersAction,
                    help="export channel (default: the audience's)")
     p.add_argument("--holdout", type=_share, default=0.0,
                    help="share of eligible customers kept out as a holdout, e.g. 0.1")
-    p.add_argument("--out", help="CSV file to write (export)")
+    p.add_argument("--out", help="CSV file to write (export); never an existing file unless "
+                                 "--force, never the store, a model, the salt or the settings")
+    p.add_argument("--force", action="store_true",
+                   help="replace the --out file if it already exists")
     p.add_argument("--message", help="file with the message text, checked before export")
     p.add_argument("--subject", help="email subject (where '(광고)' goes for email)")
     p.add_argument("--sender", help="sender name that must appear in the message")
@@ -92,16 +95,20 @@ def _now(settings: Settings) -> datetime:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``workbench audience ...``; return the exit code."""
     from workbench.audience.recipes import RECIPES
-    from workbench.audience.rules import audiences_dir, list_definitions, load_definition
+    from workbench.audience.rules import audiences_dir, load_definition, saved_definitions
     from workbench.errors import ParameterError
 
     folder = Path(args.dir) if args.dir else audiences_dir(settings)
     if args.action == "list":
-        saved = list_definitions(folder)
+        # An invalid file gets one line saying why and the rest are still listed; the exit
+        # code stays 0 because the listing worked ('show' on the bad file exits 2).
+        saved = saved_definitions(folder)
         print(tr("audience.cli.list_saved", folder=str(folder), count=len(saved)))
-        for path in saved:
-            d = load_definition(path)
-            print(f"  {d.name:<28} v{d.version:<3} {d.channel:<6} {d.description}")
+        for item in saved:
+            d = item.definition
+            print(f"  {d.name:<28} v{d.version:<3} {d.channel:<6} {d.description}" if d else
+                  "  " + tr("audience.cli.list_invalid", file=item.path.name,
+                            reason=item.problem))
         print(tr("audience.cli.list_recipes", count=len(RECIPES)))
         for name in RECIPES:
             print(f"  {name}")
@@ -136,20 +143,46 @@ def _export(args: argparse.Namespace, audience, settings: Settings) -> int:
         raise ParameterError(tr("audience.cli.out_needed"))
     message = None
     if args.message:
-        path = Path(args.message)
-        if not path.exists():
-            raise ParameterError(tr("audience.cli.message_missing", path=str(path)))
-        message = path.read_text(encoding="utf-8-sig").strip("\r\n")
+        message = _read_message(Path(args.message))
     send_at = args.send_at or _now(settings).replace(tzinfo=None, second=0, microsecond=0)
     result = export_audience(
         audience, out=args.out, channel=args.channel, holdout=args.holdout, send_at=send_at,
         message=message, sender=args.sender, subject=args.subject, purpose=args.purpose,
         author=args.author, transaction_exemption=args.transaction_exemption,
-        store=settings.store)
+        store=settings.store, force=args.force,
+        inputs=tuple(p for p in (args.message, args.name) if p))
     print(result.summary())
     for note in result.notes:
         print(note)
     return 0
+
+
+#: A message file holds one SMS, LMS or email text: LMS allows 2,000 bytes, and an email body
+#: fits in far less than this.
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+def _read_message(path: Path) -> str:
+    """Read the message file: a UTF-8 text file of at most :data:`MAX_MESSAGE_BYTES`."""
+    from workbench.errors import ParameterError
+
+    if not path.is_file():
+        key = "audience.cli.message_folder" if path.is_dir() else "audience.cli.message_missing"
+        raise ParameterError(tr(key, path=str(path)))
+    size = path.stat().st_size
+    if size > MAX_MESSAGE_BYTES:
+        raise ParameterError(tr("audience.cli.message_too_big", path=str(path),
+                                size=format_number(size), limit=format_number(MAX_MESSAGE_BYTES)))
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParameterError(tr("audience.cli.message_encoding", path=str(path),
+                                offset=exc.start)) from None
+    if "\x00" in text:
+        raise ParameterError(tr("audience.cli.message_encoding", path=str(path),
+                                offset=text.index("\x00")))
+    return text.strip("\r\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,17 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_parser(sub, parents=[common])
     args = parser.parse_args(["audience", *(sys.argv[1:] if argv is None else argv)])
-    from workbench.errors import InputError
-    from workbench.i18n import set_language
-
-    try:
-        settings = cli._settings(args)
-        set_language(settings.language)
-        return run(args, settings)
-    except InputError as exc:
-        return cli._fail(exc, 2, args.debug)
-    except Exception as exc:  # the one place that turns any failure into a readable paragraph
-        return cli._fail(exc, 1, args.debug)
+    return cli.run_command(args, run)
 
 
 if __name__ == "__main__":

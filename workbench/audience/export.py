@@ -11,11 +11,18 @@
    holdout is kept out of the file;
 4. writes a CSV in UTF-8 with a BOM (Korean Excel opens it without mojibake) holding only the
    column the channel needs: ``phone`` (SMS, LMS, KakaoTalk), ``email`` or ``customer_id``
-   (push: the app maps ids to device tokens);
+   (push: the app maps ids to device tokens); cells that Excel would run as a formula are
+   neutralised (:func:`excel_safe`);
 5. records, in one all-or-nothing store write: a row in ``audience_exports`` (who, when, which
    audience version, purpose, channel, rows, the file's SHA-256), and when there is a holdout
    the campaign (``campaigns``) and every eligible customer's variant (``assignments``), so the
    A/B analysis can measure the send later.
+
+The output path is checked first (:mod:`workbench.data.outputs`: never the store, a model, the
+salt, the settings, the message file or, without ``force``, any existing file). The file is
+written privately (mode 0600: it holds contacts) and moved to its name only inside the store
+write, after its log row; if that write fails, the file is removed again, so a file of
+customers' contacts exists exactly when its ``audience_exports`` row does.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ import getpass
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +47,7 @@ from workbench.audience.compliance import (
     eligibility,
     send_instant,
 )
+from workbench.data.outputs import check_output_file, private_temp_file
 from workbench.data.schema import CAMPAIGN_CHANNELS, TABLES
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
@@ -50,7 +57,7 @@ if TYPE_CHECKING:
 
     from workbench.audience.audience import Audience
 
-__all__ = ["EXPORT_LOG", "ExportResult", "export_audience", "read_export_log"]
+__all__ = ["EXPORT_LOG", "ExportResult", "excel_safe", "export_audience", "read_export_log"]
 
 #: The export log: one row per export (PIPA: downloads of personal data are recorded).
 EXPORT_LOG = TABLES["audience_exports"]
@@ -106,6 +113,8 @@ def export_audience(
     transaction_exemption: bool = False,
     store: str | os.PathLike[str] | None = None,
     now: datetime | None = None,
+    force: bool = False,
+    inputs: tuple[str | os.PathLike[str], ...] = (),
 ) -> ExportResult:
     """Export an audience's eligible members for one channel and log the export.
 
@@ -114,7 +123,8 @@ def export_audience(
     audience
         The audience (its definition says whether the message is an ad).
     out
-        The CSV file to write (replaced atomically).
+        The CSV file to write. It must not exist (unless ``force``) and never is the store, a
+        model, the salt, the settings file or one of ``inputs``.
     channel
         ``sms``, ``lms``, ``email``, ``push`` or ``kakao`` (default: the definition's).
     holdout
@@ -138,6 +148,10 @@ def export_audience(
         The store to log into (default: the ``store`` setting).
     now
         Time stamp of the log row (default: the current time; bookkeeping only).
+    force
+        Replace ``out`` if it exists (protected files are refused even then).
+    inputs
+        Files this export was made from (the message file): never overwritten.
 
     Returns
     -------
@@ -147,8 +161,14 @@ def export_audience(
     ------
     ParameterError
         A bad parameter, a missing purpose or send time, or a message that breaks the rules.
+    UnsafeOutputError
+        ``out`` is protected, a folder, or exists without ``force``.
     """
     d = audience.definition
+    settings = audience.settings
+    log_store = store or settings.store
+    target = check_output_file(out, settings=settings.replace(store=str(log_store)),
+                               inputs=inputs, force=force)
     channel = channel or d.channel
     if channel not in CAMPAIGN_CHANNELS:
         raise ParameterError(f"export_audience: 'channel' must be one of "
@@ -168,7 +188,6 @@ def export_audience(
                               subject=subject)
         if not check.ok:
             raise ParameterError(tr("audience.export.message_refused", problems=check.summary()))
-    settings = audience.settings
     elig = eligibility(audience.con, audience.ids(), channel=channel, is_ad=d.is_ad,
                        send_at=send_at, settings=settings,
                        transaction_exemption=transaction_exemption).to_pandas()
@@ -182,21 +201,50 @@ def export_audience(
     excluded = {rule: int(counts.get(rule, 0)) for rule in EXCLUSION_RULES}
     ok = elig[elig["reason"].isna()]
     now = now or datetime.now(UTC)
-    tag = hashlib.sha256(f"{now.isoformat()}|{Path(out).resolve()}".encode()).hexdigest()[:6]
+    tag = hashlib.sha256(f"{now.isoformat()}|{target}".encode()).hexdigest()[:6]
     export_id = f"{d.name}-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{tag}"
     salt = salt or d.name
     variants = _variants(ok["customer_id"], salt, holdout)
     send = ok[(variants != "holdout").to_numpy()]
     column = CONTACT_COLUMNS[channel]
-    path = _write_csv(send["contact"].rename(column).to_frame(), Path(out))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    result = ExportResult(export_id, path, d.name, d.version, channel, len(elig), excluded,
-                          int((variants == "holdout").sum()), len(send), digest, check,
-                          tuple(audience.notes))
-    _log(result, d, audience, variants, now=now, send_at=send_at, salt=salt,
-         holdout_share=holdout, purpose=purpose, author=author or _user(),
-         store=store or settings.store)
+    with private_temp_file(target) as tmp:
+        _write_csv(excel_safe(send["contact"].rename(column).to_frame()), tmp)
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        result = ExportResult(export_id, target, d.name, d.version, channel, len(elig), excluded,
+                              int((variants == "holdout").sum()), len(send), digest, check,
+                              tuple(audience.notes))
+        _log(result, d, audience, variants, now=now, send_at=send_at, salt=salt,
+             holdout_share=holdout, purpose=purpose, author=author or _user(),
+             store=log_store, file=(tmp, force))
     return result
+
+
+#: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula
+#: (OWASP "CSV Injection"): ``=``, ``+``, ``-``, ``@``, tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot run as spreadsheet formulas.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    apostrophe, as OWASP recommends: spreadsheets then show the text instead of evaluating it
+    (``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``). Phones (digits) and valid emails never start
+    with these, so real contacts pass unchanged.
+
+    >>> cells = pd.DataFrame({"c": ["=1+1", "+cmd|' /C calc'!A0", "ab@x.kr", "01012345678"]})
+    >>> excel_safe(cells)["c"].tolist()
+    ["'=1+1", "'+cmd|' /C calc'!A0", 'ab@x.kr', '01012345678']
+    """
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            text = column.astype("string")
+            risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+            if risky.any():
+                out[name] = column.astype(object).where(~risky, "'" + text.astype(object))
+    return out
 
 
 def _check_holdout(holdout: Any) -> float:
@@ -218,17 +266,12 @@ def _variants(ids: pd.Series, salt: str, holdout: float) -> pd.Series:
     return assign_variants(ids.tolist(), salt, {"holdout": holdout, SEND_VARIANT: 1 - holdout})
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        # utf-8-sig writes the BOM (EF BB BF) Korean Excel needs to read UTF-8.
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # Mode 0600: the file holds customers' phones or emails. utf-8-sig writes the BOM (EF BB BF)
+    # that Korean Excel needs to read UTF-8.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+        frame.to_csv(fh, index=False)
 
 
 def _user() -> str:
@@ -240,7 +283,7 @@ def _user() -> str:
 
 def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, *,
          now: datetime, send_at: datetime | None, salt: str, holdout_share: float,
-         purpose: str, author: str, store: Any) -> None:
+         purpose: str, author: str, store: Any, file: tuple[Path, bool]) -> None:
     from workbench.audience.compile import cutoff_of
     from workbench.data.store import write_store
 
@@ -267,6 +310,32 @@ def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, 
             w.write("assignments", pd.DataFrame({
                 "campaign_id": result.export_id, "customer_id": variants.index.astype(str),
                 "variant": variants.to_numpy(), "assigned_at": pd.Timestamp(now)}))
+        _publish_in(w, file, result.path)
+
+
+def _publish_in(writer: Any, file: tuple[Path, bool], target: Path) -> None:
+    """Move the export into place as the last step of the store write that logs it.
+
+    The store commits after this returns; should the commit fail, the file is taken back (and
+    a file it replaced under ``force`` restored), so file and log row exist together or not
+    at all.
+    """
+    from workbench.data.outputs import publish
+
+    tmp, force = file
+    backup = tmp.with_name(tmp.name + ".old")
+    had_old = force and (target.exists() or target.is_symlink())
+    if had_old:
+        os.link(target, backup, follow_symlinks=False)
+    publish(tmp, target, force=force)
+    writer.on_failure(lambda: _take_back(target, backup if had_old else None))
+
+
+def _take_back(target: Path, backup: Path | None) -> None:
+    if backup is not None:
+        os.replace(backup, target)
+    else:
+        target.unlink(missing_ok=True)
 
 
 def read_export_log(con: BaseBackend) -> pd.DataFrame:
