@@ -133,7 +133,7 @@ def test_churn_train_saves_a_model_and_refresh_scores(store_copy, capsys):
     out = capsys.readouterr().out
     models = Path(store).parent / "models"
     assert "churn" in out and str(models) in out
-    assert (models / "churn.joblib").is_file() and (models / "churn.json").is_file()
+    assert (models / "churn.skops").is_file() and (models / "churn.json").is_file()
     assert main(["refresh", "--as-of", "2026-11-16", "--store", store]) == 0
     con = duckdb.connect(store, read_only=True)
     bands = dict(con.execute("SELECT risk_band, count(*) FROM snapshot_customers "

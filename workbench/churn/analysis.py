@@ -624,6 +624,13 @@ def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
     features match this store; otherwise trains one for ``as_of`` (default parameters: 90
     days, bands by capacity 10% / 20%). Returns an Ibis memtable keyed by ``customer_id``;
     with too little history to train, an empty one (the snapshot's churn columns are null).
+
+    A saved model of an older format is expected after an upgrade: a warning, and a model
+    trained in memory. A model that fails its checks (changed since it was saved, a broken
+    sidecar, contents ``save_model`` does not write) raises ``UntrustedModelError``: refresh
+    runs unattended, a warning in its log is easily missed, and quietly training instead
+    would hide that someone or something replaced the file. The snapshot then stays as it
+    was, and ``workbench churn train`` fixes it.
     """
     import ibis
 
@@ -640,8 +647,8 @@ def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
         try:
             model = load_model("churn", settings=settings)
         except OutdatedModelError as exc:
-            warnings.warn(f"{exc} This refresh trains a model in memory instead.",
-                          WorkbenchWarning, stacklevel=2)
+            warnings.warn(tr("churn.refresh.outdated", error=str(exc)), WorkbenchWarning,
+                          stacklevel=2)
     try:
         if model is None:
             model = train(con, min(as_of, end), settings=settings)
