@@ -63,15 +63,24 @@ def test_html_is_self_contained_without_code_and_charts_carry_data(weekly):
     assert re.search(r'"x":\s*\[', page)
 
 
-def test_rerun_replaces_the_week_cleanly(weekly):
+def _hidden(reports: Path) -> list[str]:
+    """Hidden entries of a reports folder other than the lock runs take turns with."""
+    return [p.name for p in reports.iterdir() if p.name.startswith(".") and
+            p.name != ".report.lock"]
+
+
+def test_rerun_replaces_the_week_cleanly_and_removes_what_killed_runs_left(weekly):
     reports = weekly / "reports"
     before = json.loads((reports / WEEK / "run.json").read_text())["started_at"]
+    for name in (f".build-{WEEK}-abc123", ".scratch-def456"):  # as a kill -9 leaves them
+        (reports / name).mkdir()
+        (reports / name / "overview.ipynb").write_text("{}")
     code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store",
                  str(weekly / "shop.duckdb"), "--out", str(reports), "-q"])
     assert code == 0
     after = json.loads((reports / WEEK / "run.json").read_text())["started_at"]
     assert after != before
-    assert not [p for p in reports.iterdir() if p.name.startswith(".")]
+    assert _hidden(reports) == []
 
 
 def test_failing_notebook_keeps_earlier_reports_and_the_failed_copy(weekly, tmp_path, capsys):
@@ -92,4 +101,47 @@ def test_failing_notebook_keeps_earlier_reports_and_the_failed_copy(weekly, tmp_
     kept = list((reports / "_failed").glob("*/overview.ipynb"))
     assert len(kept) == 1 and "broken on purpose" in kept[0].read_text()
     assert _tree(reports / WEEK) == before
-    assert not [p for p in reports.iterdir() if p.name.startswith(".")]
+    assert _hidden(reports) == []
+
+
+@pytest.mark.parametrize("case", ["foreign_index", "foreign_week", "file", "models"])
+def test_report_never_replaces_what_it_did_not_write(sample_store, tmp_path, capsys, case):
+    store = tmp_path / "shop.duckdb"
+    shutil.copyfile(sample_store, store)
+    out = tmp_path / "site"
+    out.mkdir()
+    if case == "foreign_index":
+        (out / "index.html").write_text("<html>our shop's home page</html>")
+    elif case == "foreign_week":
+        (out / WEEK).mkdir()
+        (out / WEEK / "notes.txt").write_text("mine")
+    elif case == "file":
+        out = tmp_path / "notes.txt"
+        out.write_text("mine")
+    else:
+        out = tmp_path / "models"
+    before = _tree(tmp_path)
+    code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store", str(store),
+                 "--out", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and ("--force" in err or "refusing" in err or "is a file" in err)
+    assert {k: v for k, v in _tree(tmp_path).items() if not k.endswith(".report.lock")} == before
+
+
+def test_stale_build_folders_are_removed_unless_a_run_holds_the_lock(tmp_path):
+    import fcntl
+
+    from workbench.reporting.run import clean_stale_reports
+
+    reports = tmp_path / "reports"
+    (reports / f".build-{WEEK}-x").mkdir(parents=True)
+    (reports / ".scratch-y").mkdir()
+    (reports / WEEK).mkdir()
+    with open(reports / ".report.lock", "a+") as fh:  # a run in progress
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        clean_stale_reports(reports)
+        assert (reports / ".scratch-y").exists()
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    clean_stale_reports(reports)
+    assert sorted(p.name for p in reports.iterdir()) == [".report.lock", WEEK]

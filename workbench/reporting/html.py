@@ -19,6 +19,8 @@ from workbench.i18n import tr
 
 __all__ = ["notebook_to_html", "report_index", "week_index"]
 
+#: Marks the index pages workbench writes, so a report run never replaces someone else's.
+GENERATOR = "<meta name='generator' content='workbench'>"
 _CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.IGNORECASE)
 _MOBILE_CSS = """<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
@@ -48,6 +50,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
 
 def _page(title: str, content: str, language: str) -> str:
     return (f"<!DOCTYPE html><html lang='{language}'><head><meta charset='utf-8'>"
+            f"{GENERATOR}"
             f"<title>{html.escape(title)}</title>{_MOBILE_CSS}"
             "<style>body{font-family:system-ui,sans-serif} li{margin:.4em 0}"
             ".wb-head{color:#555;font-size:.95em}</style></head>"

@@ -5,6 +5,10 @@ holds one HTML page per notebook, an ``index.html`` with the headline numbers an
 The folder is built under a temporary name and renamed into place only when every notebook ran,
 so a failure leaves every earlier report untouched; the failing notebook is kept under
 ``reports/_failed/<timestamp>/``.
+
+Two runs into the same folder take turns (``.report.lock``, waiting up to the ``lock_timeout``
+setting); each run first removes the build and scratch folders a killed run left behind. A
+run never replaces an ``index.html`` or a week folder it did not write (unless ``force``).
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ from workbench.reporting.notebooks import REPORT_NOTEBOOKS, kernel_environment, 
 from workbench.reporting.params import params_for
 from workbench.settings import Settings, load_settings
 
-__all__ = ["ReportError", "WeeklyRun", "last_complete_week", "record_headline", "run_notebook",
-           "run_weekly", "week_label", "week_start"]
+__all__ = ["ReportError", "WeeklyRun", "clean_stale_reports", "last_complete_week",
+           "record_headline", "run_notebook", "run_weekly", "week_label", "week_start"]
 
 _WEEK_FOLDER = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"
 
@@ -120,12 +124,16 @@ def _failure(exc: Exception, name: str, executed: Path, failed_root: Path) -> Re
 
 def _publish(build: Path, final: Path) -> None:
     old = None
-    if final.exists():
+    if final.exists() or final.is_symlink():
         old = final.with_name(f".old-{final.name}-{os.getpid()}")
         os.rename(final, old)
     os.rename(build, final)
+    os.chmod(final, 0o755)  # mkdtemp made it private; a report is for the shop's people
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
 
 
 def write_report_index(out_dir: Path, *, language: str) -> Path:
@@ -143,29 +151,100 @@ def run_weekly(as_of: date, *, store: str | None = None,
                out_dir: str | os.PathLike[str] = "reports",
                settings: Settings | None = None, notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
                notebooks_path: str | os.PathLike[str] | None = None,
-               progress=None) -> WeeklyRun:
+               progress=None, force: bool = False) -> WeeklyRun:
     """Refresh the snapshot and render every report notebook for the week before ``as_of``.
+
+    Parameters
+    ----------
+    force
+        Replace an ``index.html`` or week folder in ``out_dir`` that workbench did not write.
 
     Raises
     ------
     ReportError
         A notebook failed (its executed copy is kept under ``<out_dir>/_failed/``).
+    UnsafeOutputError
+        ``out_dir`` is a file or the models folder, or holds pages of someone else.
     """
-    from workbench.snapshot import refresh
+    from workbench.data.outputs import check_output_folder
+    from workbench.data.store import hold_lock
 
     settings = settings or load_settings()
     store = str(Path(store or settings.store).resolve()) if "://" not in str(
         store or settings.store) else str(store or settings.store)
     language = settings.language or get_language()
-    out = Path(out_dir).resolve()
+    out = check_output_folder(out_dir, settings=settings.replace(store=store))
+    week = week_label(as_of)
     out.mkdir(parents=True, exist_ok=True)
+    with hold_lock(out, out / ".report.lock", settings.lock_timeout, messages="report"):
+        _clean_stale(out)
+        _check_not_foreign(out, week, force)
+        return _run_weekly(as_of, store, out, settings, notebooks, notebooks_path, progress,
+                           language, week)
+
+
+def clean_stale_reports(out: str | os.PathLike[str] = "reports") -> None:
+    """Remove the build and scratch folders killed runs left in ``out``, unless a run is on.
+
+    ``workbench dashboard`` calls this at start, so a report killed by a reboot leaves nothing
+    behind even in a week without another run. Best effort: a folder this account cannot
+    write is left alone.
+    """
+    from workbench.data.store import lock_if_free
+
+    folder = Path(out)
+    if not folder.is_dir() or not any(folder.glob(".build-*")) and not any(
+            folder.glob(".scratch-*")):
+        return
+    with lock_if_free(folder / ".report.lock") as free:
+        if free:
+            _clean_stale(folder)
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove what killed runs left (call with the report lock held)."""
+    for pattern in (".build-*", ".scratch-*", ".old-*"):
+        for leftover in out.glob(pattern):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _ours(path: Path) -> bool:
+    """Tell whether an existing index page or week folder was written by workbench."""
+    if path.is_dir():
+        return (path / "run.json").is_file() or not any(path.iterdir())
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    # pages written before the generator tag: the index links week folders' index pages
+    return "content='workbench'" in head or "/index.html'>" in head
+
+
+def _check_not_foreign(out: Path, week: str, force: bool) -> None:
+    from workbench.errors import UnsafeOutputError
+
+    if force:
+        return
+    for path in (out / "index.html", out / week):
+        if (path.exists() or path.is_symlink()) and (path.is_symlink() or not _ours(path)):
+            raise UnsafeOutputError(tr("report.foreign_output", path=str(path), out=str(out)))
+
+
+def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
+                notebooks: tuple[str, ...], notebooks_path: str | os.PathLike[str] | None,
+                progress, language: str, week: str) -> WeeklyRun:
+    from workbench.snapshot import refresh
+
     folder = notebooks_dir(notebooks_path)
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     snap = refresh(as_of, store=store, settings=settings)
-    week = week_label(as_of)
     build = Path(tempfile.mkdtemp(prefix=f".build-{week}-", dir=out))
-    scratch = Path(tempfile.mkdtemp(prefix="workbench-report-"))
+    # Executed notebooks hold the pages' data: keep them in a private folder (mode 0700) in
+    # the output folder, where the next run finds and removes them if this one is killed.
+    scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=out))
     try:
         results = [
             _run_one(name, folder, build, scratch, as_of=as_of, store=store, language=language,
