@@ -124,5 +124,7 @@ def open_dashboard(page: Any, url: str, ready: str, *, attempts: int = 3,
             warnings.warn(f"{url} did not finish loading within {timeout / 1000:.0f} s "
                           f"(attempt {attempt} of {attempts}; Voila known issue in the README): "
                           "opening it again in a new tab", stacklevel=2)
-            page = page.context.new_page()
+            stuck, page = page, page.context.new_page()
+            # closing the stuck tab frees its kernel, which the dashboard's per-page cap counts
+            stuck.close()
     raise AssertionError("unreachable")

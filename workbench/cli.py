@@ -7,6 +7,7 @@ other failure. Errors are printed as one paragraph without a traceback unless ``
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 import textwrap
@@ -120,7 +121,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     kwargs = {"notebooks": notebooks} if notebooks else {}
     run = run_weekly(as_of, store=settings.store, out_dir=args.out, settings=settings,
                      notebooks_path=args.notebooks_dir, progress=Progress(enabled=not args.quiet),
-                     **kwargs)
+                     force=args.force, **kwargs)
     print(run.summary())
     return 0
 
@@ -129,7 +130,9 @@ def _cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from workbench.dashboard import serve
 
     return serve(port=args.port, settings=settings, notebooks_path=args.notebooks_dir,
-                 stop_after=args.stop_after)
+                 stop_after=args.stop_after, max_kernels=args.max_kernels,
+                 max_kernels_per_page=args.max_kernels_per_page,
+                 allow_hosts=tuple(args.allow_host or ()), token=args.token)
 
 
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
@@ -240,6 +243,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="report the Monday-Sunday week ending before this date "
                         "(default: Monday of this week, i.e. last week's report)")
     p.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an index.html or week folder in --out that workbench did not "
+                        "write")
     p.add_argument("--notebook", action="append",
                    help="run only this notebook (repeatable; default: all report notebooks)")
     p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
@@ -248,8 +254,22 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "dashboard", parents=[common], help="serve the Voila dashboards on 127.0.0.1",
         description="Serve every dashboard with Voila on 127.0.0.1 (sources hidden) with a "
-                    "landing page that links them. Stop with Ctrl+C.")
-    p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+                    "landing page that links them. Each open page runs its own kernel, so the "
+                    "number of open pages is capped; only requests for localhost, 127.0.0.1 and "
+                    "[::1] are answered unless --allow-host is given. Stop with Ctrl+C.")
+    p.add_argument("--port", type=int, default=8866,
+                   help="port on 127.0.0.1 (default 8866); a port in use is refused")
+    p.add_argument("--max-kernels", type=_positive_int, default=4, metavar="N",
+                   help="most dashboard pages open at once on the server (default 4); "
+                        "beyond it visitors get a 'busy' page")
+    p.add_argument("--max-kernels-per-page", type=_positive_int, default=2, metavar="N",
+                   help="most tabs open at once of one dashboard (default 2)")
+    p.add_argument("--allow-host", action="append", metavar="NAME",
+                   help="also answer requests for this host name, e.g. a reverse proxy's "
+                        "(repeatable)")
+    p.add_argument("--token", nargs="?", const="", metavar="VALUE",
+                   help="require an access token on every request: a random one without "
+                        "VALUE; the printed address carries it")
     p.add_argument("--stop-after", type=float, metavar="SECONDS",
                    help="stop the server by itself after this many seconds")
     p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
@@ -288,7 +308,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    return run_command(args, args.func)
+
+
+def run_command(args: argparse.Namespace,
+                func: Callable[[argparse.Namespace, Settings], int]) -> int:
+    """Run a parsed command; turn every failure into exit code 2 or 1 and one paragraph.
+
+    Exit code 2: a problem the user can fix (a file, a column, a setting, a path); 1: any other
+    failure (a full disk, a bug). No traceback unless ``--debug``.
+    """
     try:
         settings = _settings(args)
         set_language(settings.language)
@@ -298,8 +327,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("cli.interrupted"), file=sys.stderr)
         return 130
+    except OSError as exc:
+        return _fail(_os_error(exc), _os_exit_code(exc), args.debug)
+    except MemoryError:
+        return _fail(WorkbenchError(tr("cli.out_of_memory")), 1, args.debug)
     except Exception as exc:  # the one place that turns any failure into a readable paragraph
         return _fail(exc, 1, args.debug)
+
+
+#: Errors of the machine rather than of the user's input: exit 1 ("failure"), not 2.
+_MACHINE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.ENOMEM, errno.EROFS}
+
+
+def _os_exit_code(exc: OSError) -> int:
+    return 1 if exc.errno in _MACHINE_ERRNOS else 2
+
+
+def _os_error(exc: OSError) -> WorkbenchError:
+    """Turn a file-system error into a sentence naming the path and what to do."""
+    path = exc.filename or "-"
+    if isinstance(exc, PermissionError):
+        return WorkbenchError(tr("cli.os_permission", path=path))
+    if isinstance(exc, IsADirectoryError):
+        return WorkbenchError(tr("cli.os_folder", path=path))
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return WorkbenchError(tr("cli.os_missing", path=path))
+    if exc.errno == errno.ENOSPC:
+        return WorkbenchError(tr("cli.os_disk_full", path=path))
+    return WorkbenchError(tr("cli.os_other", path=path, reason=exc.strerror or str(exc)))
 
 
 if __name__ == "__main__":

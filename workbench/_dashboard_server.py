@@ -1,0 +1,347 @@
+"""The ``workbench dashboard`` server: Voila with kernel limits, a Host check and a token.
+
+``workbench dashboard`` runs ``python -m workbench._dashboard_server NOTEBOOKS [Voila options]``.
+This is Voila 0.5.13 (:class:`voila.app.Voila`) with four additions, each at a hook Voila has:
+
+- **Access** (:class:`_Guard`): every tornado handler Voila registers, and tornado's 404
+  handler, is wrapped so that before Voila's code runs, a request whose ``Host`` is not a
+  loopback name (nor one allowed with ``--allow-host``) gets 403: DNS rebinding cannot reach
+  the pages or the kernel websocket. With a token, a request without it gets 403 as well.
+- **Kernel limits** (:class:`DashboardKernelManager`): each page view starts a kernel
+  (270-430 MB resident here, overview to churn); beyond ``max_kernels`` for the server or
+  ``max_kernels_per_page`` for one notebook, the visitor gets a "busy" page (HTTP 503) instead
+  of a new kernel.
+- **Lifetime** (:class:`DashboardKernel`): kernels start through
+  :mod:`workbench._dashboard_kernel`, which kills them when this server dies.
+- **Closed tabs** (:func:`_set_xsrf_cookie`): a page gets the cookie its shutdown beacon
+  needs, so closing a tab frees its kernel (and its place under the caps) at once.
+
+Why not the options Voila and jupyter_server already have (each tried with Voila 0.5.13 and
+jupyter_server 2.21 on this machine):
+
+- ``tornado_settings={'allow_remote_access': False}`` refuses a foreign ``Host`` only in
+  ``JupyterHandler`` subclasses: ``/voila/static/...`` and the template files still answered
+  200, and a non-loopback IP address cannot be allowed at all.
+- ``--token`` (jupyter_server's identity provider) answers a page request without the token
+  with a redirect to an English password form rather than refusing it, and static files are
+  not covered either.
+
+Why no per-kernel memory limit (``RLIMIT_AS`` or ``RLIMIT_DATA`` in the kernel launcher):
+address space is not memory use. Measured on this 2-core machine, the overview kernel holds
+272 MB resident in 2.6 GB of address space (1.5 GB ``VmData``), the churn kernel 433 MB in
+7.5 GB (5.9 GB ``VmData``); thread stacks and per-thread arenas (DuckDB, OpenBLAS) grow with
+the number of cores. A limit loose enough never to break a normal page on a large machine would
+not bound real memory, and a tight one turns a page into "There was an error". The kernel caps
+bound memory instead: at most ``max_kernels`` kernels at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import os
+import posixpath
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+import tornado.web
+import tornado.websocket
+from jupyter_server._tz import utcnow
+from jupyter_server.services.kernels.kernelmanager import (
+    AsyncMappingKernelManager,
+    ServerKernelManager,
+)
+from traitlets import Float, Integer, List, Unicode, default
+from voila.app import Voila
+from voila.handler import VoilaHandler
+
+from workbench.dashboard import LOOPBACK_HOSTS, TOKEN_VARIABLE, host_name
+from workbench.i18n import tr
+
+__all__ = ["DashboardKernel", "DashboardKernelManager", "DashboardServer", "KernelLimitReached",
+           "main"]
+
+#: Seconds a refused visitor is told to wait (``Retry-After``): a closed tab frees its kernel
+#: at once, and a page being opened holds one only while it renders (seconds).
+RETRY_AFTER = 30
+
+
+class KernelLimitReached(tornado.web.HTTPError):
+    """A page view was refused a kernel because a cap is reached (HTTP 503).
+
+    Parameters
+    ----------
+    scope
+        ``"server"`` (``max_kernels``) or ``"page"`` (``max_kernels_per_page``).
+    open_pages
+        How many kernels are running or starting in that scope.
+    limit
+        The cap that was reached.
+    """
+
+    def __init__(self, scope: str, open_pages: int, limit: int) -> None:
+        super().__init__(503, "kernel limit reached: %s %d of %d", scope, open_pages, limit)
+        self.scope = scope
+        self.open_pages = open_pages
+        self.limit = limit
+
+
+class _Refused(tornado.web.HTTPError):
+    """A request refused by the access check (HTTP 403), with the sentence to show."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(403, "refused: %s", reason)
+        self.text = text
+
+
+@dataclass(frozen=True)
+class _Access:
+    """Who may use the server: the host names answered and the token (``""``: none)."""
+
+    hosts: frozenset[str]
+    token: str
+    cookie: str
+    port: int
+    language: str
+
+    def refusal(self, handler: tornado.web.RequestHandler) -> _Refused | None:
+        """Return why ``handler``'s request is refused, or ``None`` when it may go on."""
+        host = host_name(handler.request.host)
+        if host not in self.hosts:
+            return _Refused("host", tr("dashboard.forbidden_host", language=self.language,
+                                       host=host[:80], port=self.port))
+        if self.token and not self._has_token(handler):
+            return _Refused("token", tr("dashboard.forbidden_token", language=self.language))
+        return None
+
+    def _has_token(self, handler: tornado.web.RequestHandler) -> bool:
+        given = handler.get_query_argument("token", None)
+        if given is None:
+            scheme, _, value = handler.request.headers.get("Authorization", "").partition(" ")
+            given = value.strip() if scheme.lower() == "token" else None
+        if given is not None:
+            return hmac.compare_digest(given.encode(), self.token.encode())
+        # The cookie holds no token, only a value signed with this server's random
+        # cookie_secret: it cannot be forged, and it is worthless after a restart.
+        return handler.get_signed_cookie(self.cookie) == b"1"
+
+
+class _Guard:
+    """Mixin put in front of every handler class Voila registers (see :func:`_guarded`)."""
+
+    def prepare(self, *args: Any, **kwargs: Any) -> Any:
+        handler: tornado.web.RequestHandler = self  # type: ignore[assignment]
+        access: _Access = handler.settings["workbench_access"]
+        refused = access.refusal(handler)
+        if refused is not None:
+            raise refused
+        websocket = isinstance(handler, tornado.websocket.WebSocketHandler)
+        if access.token and handler.get_query_argument("token", None) is not None:
+            # Lax, not Strict: a link to the printed URL opened from another site (chat, mail)
+            # must still set the cookie; cross-site subrequests and websockets never carry it.
+            handler.set_signed_cookie(access.cookie, "1", httponly=True, samesite="Lax")
+            if handler.request.method == "GET" and not websocket:
+                # Take the token out of the address bar, history and Referer headers.
+                rest = [(k, v) for k in handler.request.query_arguments if k != "token"
+                        for v in handler.get_query_arguments(k)]
+                handler.redirect(handler.request.path + ("?" + urlencode(rest) if rest else ""))
+                return None
+        prepared = super().prepare(*args, **kwargs)  # type: ignore[misc]
+        if isinstance(handler, VoilaHandler):
+            return _set_xsrf_cookie(handler, prepared)
+        return prepared
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        handler: tornado.web.RequestHandler = self  # type: ignore[assignment]
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        language = handler.settings["workbench_access"].language
+        if isinstance(error, _Refused | KernelLimitReached):
+            # A refusal is about this moment: a cached one would outlive a freed place.
+            handler.set_header("Cache-Control", "no-store")
+        if isinstance(error, _Refused):
+            handler.finish(_page(tr("dashboard.forbidden_title", language=language), error.text,
+                                 language, links=False))
+        elif isinstance(error, KernelLimitReached):
+            key = "dashboard.busy_server" if error.scope == "server" else "dashboard.busy_page"
+            text = tr(key, language=language, open=error.open_pages, limit=error.limit)
+            handler.set_header("Retry-After", str(RETRY_AFTER))
+            handler.finish(_page(tr("dashboard.busy_title", language=language), text, language,
+                                 links=True))
+        else:
+            super().write_error(status_code, **kwargs)  # type: ignore[misc]
+
+
+async def _set_xsrf_cookie(handler: tornado.web.RequestHandler, prepared: Any) -> None:
+    """Finish Voila's ``prepare``, then give the page the ``_xsrf`` cookie.
+
+    A page's beforeunload beacon (POST voila/api/shutdown/<kernel>) sends the ``_xsrf``
+    cookie's value, but Voila 0.5.13 never sets that cookie, so the request was refused
+    ("_xsrf argument missing") and a closed tab's kernel lived on until culled after 15 idle
+    minutes, holding a place under the caps. Reading ``xsrf_token`` sets the cookie (after
+    jupyter_server's ``prepare``, which it needs), and closing a tab frees its kernel at once.
+    """
+    if prepared is not None:
+        await prepared
+    handler.xsrf_token  # noqa: B018
+
+
+def _guarded(cls: type) -> type:
+    """Return ``cls`` with :class:`_Guard` in front (same name, for Voila's logs)."""
+    return type(cls.__name__, (_Guard, cls), {"__module__": __name__})
+
+
+def _page(title: str, text: str, language: str, *, links: bool) -> str:
+    """Return the small HTML page of a refused request (no scripts, no outside resources)."""
+    extra = ""
+    if links:
+        extra = (f'<p><a href="">{html.escape(tr("dashboard.busy_retry", language=language))}'
+                 f'</a> · <a href="/">{html.escape(tr("dashboard.busy_list", language=language))}'
+                 "</a></p>")
+    return (f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title>"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;"
+            "padding:0 1em;line-height:1.5;color:#222}</style></head><body>"
+            f'<h1>{html.escape(title)}</h1><p class="wb-refusal">{html.escape(text)}</p>'
+            f"{extra}</body></html>")
+
+
+def _page_key(env: dict[str, str]) -> str:
+    """Return the notebook a kernel is started for, from the request path Voila puts in its env.
+
+    ``start_kernel`` is only told the notebook's folder; the page is in ``SCRIPT_NAME``
+    (``/voila/render/overview.ipynb``). Decoding and normalising it keeps ``%6Fverview.ipynb``
+    or ``./overview.ipynb`` from counting as another page.
+
+    >>> _page_key({"SCRIPT_NAME": "/voila/render/./%6Fverview.ipynb"})
+    '/voila/render/overview.ipynb'
+    """
+    return posixpath.normpath(unquote(env.get("SCRIPT_NAME", "")))
+
+
+class DashboardKernelManager(AsyncMappingKernelManager):
+    """Voila's kernel manager with a cap per server and per notebook.
+
+    Every page view starts a kernel (Voila's render handler is the only place that starts
+    one; the REST endpoint that starts kernels is not served). A start beyond a cap first
+    reclaims kernels no page uses (:meth:`_reclaim`), then raises :class:`KernelLimitReached`
+    before anything is spawned, and the visitor gets the busy page. Starts still in progress
+    count, so concurrent requests cannot overshoot the cap.
+    """
+
+    max_kernels = Integer(4, config=True, help="Most kernels (open pages) at once.")
+    max_kernels_per_page = Integer(2, config=True,
+                                   help="Most kernels of one notebook at once.")
+    stale_after = Float(120.0, config=True,
+                        help="Seconds idle and unconnected after which a kernel is shut down "
+                             "when a cap is reached.")
+
+    @default("kernel_manager_class")
+    def _default_kernel_manager_class(self) -> str:
+        return f"{__name__}.DashboardKernel"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._page_of: dict[str, str] = {}
+        self._starting: Counter[str] = Counter()
+
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+        """Start a kernel unless a cap is reached (then raise :class:`KernelLimitReached`)."""
+        page = _page_key(kwargs.get("env") or {})
+        try:
+            self._reserve(page)
+        except KernelLimitReached:
+            if not await self._reclaim():
+                raise
+            self._reserve(page)
+        try:
+            kernel_id = await super().start_kernel(*args, **kwargs)
+        finally:
+            self._starting[page] -= 1
+        self._page_of[kernel_id] = page
+        return kernel_id
+
+    async def _reclaim(self) -> int:
+        """Shut down kernels no page uses; return how many.
+
+        A kernel nobody is connected to that has sat idle for ``stale_after`` seconds belongs
+        to a tab closed without its shutdown beacon (browser crash, lost network) or to a page
+        that never finished loading (the Voila hang in the README): no one can use it, and
+        waiting for the 15-minute idle cull would keep visitors on the busy page. Rendering
+        pages are busy or recently active, and open pages are connected, so neither is taken.
+        """
+        now = utcnow()
+        stale = []
+        for kernel_id in [k for k in self._page_of if k in self]:
+            kernel = self.get_kernel(kernel_id)
+            if (self._kernel_connections.get(kernel_id, 0) == 0
+                    and getattr(kernel, "execution_state", "") == "idle"
+                    and (now - kernel.last_activity).total_seconds() >= self.stale_after):
+                stale.append(kernel_id)
+        for kernel_id in stale:
+            self.log.info("Reclaiming kernel %s: idle and unconnected for %.0f s or more",
+                          kernel_id, self.stale_after)
+            await self.shutdown_kernel(kernel_id)
+        return len(stale)
+
+    def _reserve(self, page: str) -> None:
+        # No await in here: the check and the reservation happen in one step of the event loop.
+        self._page_of = {k: p for k, p in self._page_of.items() if k in self}  # drop ended
+        total = len(self._page_of) + sum(self._starting.values())
+        if total >= self.max_kernels:
+            raise KernelLimitReached("server", total, self.max_kernels)
+        same = sum(p == page for p in self._page_of.values()) + self._starting[page]
+        if same >= self.max_kernels_per_page:
+            raise KernelLimitReached("page", same, self.max_kernels_per_page)
+        self._starting[page] += 1
+
+
+class DashboardKernel(ServerKernelManager):
+    """A kernel started through :mod:`workbench._dashboard_kernel` (it dies with the server)."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """Return the kernel command with ``-m ipykernel_launcher`` replaced by our launcher."""
+        cmd = super().format_kernel_cmd(extra_arguments)
+        for i in range(len(cmd) - 1):
+            if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
+                return [*cmd[:i + 1], "workbench._dashboard_kernel", *cmd[i + 2:]]
+        self.log.warning("kernel %r is not started by ipykernel_launcher: it will not stop by "
+                         "itself if the dashboard server is killed", cmd)
+        return cmd
+
+
+class DashboardServer(Voila):
+    """Voila with the access check, the kernel caps and the kernel launcher of this module."""
+
+    allowed_hosts = List(Unicode(), config=True,
+                         help="Host names answered besides localhost, 127.0.0.1 and [::1].")
+    language = Unicode("en", config=True, help="Language of refusal pages (en or ko).")
+
+    def init_settings(self) -> dict[str, Any]:
+        """Return Voila's tornado settings with our kernel manager, access rules and 404."""
+        self.voila_configuration.multi_kernel_manager_class = DashboardKernelManager
+        settings = super().init_settings()
+        settings["workbench_access"] = _Access(
+            hosts=LOOPBACK_HOSTS | {host_name(h) for h in self.allowed_hosts},
+            token=os.environ.pop(TOKEN_VARIABLE, ""), cookie=f"workbench-dashboard-{self.port}",
+            port=self.port, language=self.language if self.language in ("en", "ko") else "en")
+        # Unknown paths are checked too: a foreign Host gets 403 there as well, not 404.
+        settings["default_handler_class"] = _guarded(tornado.web.ErrorHandler)
+        settings["default_handler_args"] = {"status_code": 404}
+        return settings
+
+    def init_handlers(self) -> list:
+        """Return Voila's handlers, each behind the access check."""
+        return [(spec[0], _guarded(spec[1]), *spec[2:]) for spec in super().init_handlers()]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the server (command line as Voila's)."""
+    DashboardServer.launch_instance(argv=sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()
