@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from workbench import __version__
+from workbench._args import iso_date
 from workbench.errors import InputError, ParameterError, WorkbenchError
 from workbench.i18n import set_language, tr
 from workbench.settings import Settings, load_settings
@@ -23,15 +24,6 @@ from workbench.settings import Settings, load_settings
 __all__ = ["main"]
 
 log = logging.getLogger("workbench")
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date as YYYY-MM-DD, e.g. 2026-11-16; got {text!r}"
-        ) from None
 
 
 def _positive_int(text: str) -> int:
@@ -183,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="number of customers (default 20,000)")
     p.add_argument("--seed", type=int, default=42,
                    help="random seed (default 42): same seed, same data")
-    p.add_argument("--end", type=_iso_date,
+    p.add_argument("--end", type=iso_date,
                    help="first day after the data, YYYY-MM-DD (default: today)")
     p.add_argument("--replace", action="store_true",
                    help="overwrite a store that already holds orders")
@@ -213,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Compute the per-customer snapshot for --as-of (default: today) and swap it "
                     "into the store in one step; open dashboards keep working and never see a "
                     "half-written snapshot.")
-    p.add_argument("--as-of", type=_iso_date, help="facts use data strictly before this date")
+    p.add_argument("--as-of", type=iso_date, help="facts use data strictly before this date")
     p.set_defaults(func=_cmd_refresh)
 
     p = sub.add_parser(
@@ -224,7 +216,7 @@ def _parser() -> argparse.ArgumentParser:
                     "in models/ next to the store. 'workbench refresh' then scores every "
                     "customer with it (without a saved model, refresh trains one each time).")
     p.add_argument("action", choices=["train"], help="what to do")
-    p.add_argument("--as-of", type=_iso_date, help="the date the model will score at "
+    p.add_argument("--as-of", type=iso_date, help="the date the model will score at "
                                                    "(default: today)")
     p.add_argument("--backtest", type=int, default=3,
                    help="backtest cutoffs stored with the model (default 3; 0: none)")
@@ -239,7 +231,7 @@ def _parser() -> argparse.ArgumentParser:
                     "charts that work offline, index.html, run.json). The folder is replaced "
                     "only when every notebook succeeded.")
     p.add_argument("kind", choices=["weekly"], help="the report to render")
-    p.add_argument("--as-of", type=_iso_date,
+    p.add_argument("--as-of", type=iso_date,
                    help="report the Monday-Sunday week ending before this date "
                         "(default: Monday of this week, i.e. last week's report)")
     p.add_argument("--out", default="reports", help="output folder (default: reports/)")
@@ -305,10 +297,20 @@ def _fail(exc: BaseException, code: int, debug: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 invalid input, 1 other failure)."""
     parser = _parser()
+    _early_language(sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     return run_command(args, args.func)
+
+
+def _early_language(argv: list[str]) -> None:
+    """Apply ``--language`` before parsing, so the parser's own errors are in that language."""
+    for i, word in enumerate(argv):
+        value = word.split("=", 1)[1] if word.startswith("--language=") else (
+            argv[i + 1] if word == "--language" and i + 1 < len(argv) else None)
+        if value in ("en", "ko"):
+            set_language(value)
 
 
 def run_command(args: argparse.Namespace,

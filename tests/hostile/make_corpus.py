@@ -336,6 +336,15 @@ def build(folder: Path, *, bomb_gib: float = 1.0) -> list[dict]:
          ["audience", "export", "vip", "--store", "{store}", "--channel", "push", "--purpose",
           "probe", "--message", "{corpus}/binary_message.txt", "--out", "{work}/x.csv"],
          says=("UTF-8",))
+    for command in (["refresh", "--as-of", "0001-01-01"], ["report", "weekly", "--as-of",
+                                                            "9999-12-31", "--out", "{work}"],
+                    ["churn", "train", "--as-of", "0001-01-01"],
+                    ["audience", "count", "vip", "--as-of", "9999-12-31"]):
+        case(f"{command[0]}_{command[1]}_date_out_of_range", "unclear_failure",
+             [*command, "--store", "{store}"], says=("outside the dates",))
+    case("sample_end_out_of_range", "unclear_failure",
+         ["sample", "--customers", "10", "--end", "9999-01-01", "--store", "{work}/new.duckdb"],
+         says=("outside the dates",))
     case("unknown_store_url", "unclear_failure", ["info", "--store", "bogus://somewhere"],
          says=("cannot open",))
     case("store_url_password_never_printed", "personal_data",

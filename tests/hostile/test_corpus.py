@@ -110,7 +110,10 @@ def test_hostile_case(case, corpus, sample_store, tmp_path, capsys):
                                   preexec_fn=_limit_memory, env={**os.environ, "LANG": "C.UTF-8"})
             code, out, err = done.returncode, done.stdout, done.stderr
         else:
-            code = main(argv)
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse refuses a bad argument before main runs it
+                code = exc.code
             out, err = capsys.readouterr()
     finally:
         cleanup()

@@ -11,31 +11,15 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
+from workbench._args import iso_date, local_time
 from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.i18n import format_number, tr
 from workbench.settings import Settings
 
 __all__ = ["add_parser", "main", "run"]
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date as YYYY-MM-DD, e.g. 2026-11-16; got {text!r}") from None
-
-
-def _send_time(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace(" ", "T", 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a local time as 'YYYY-MM-DD HH:MM', e.g. '2026-11-16 10:00'; got "
-            f"{text!r}") from None
 
 
 def _share(text: str) -> float:
@@ -63,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction,
     p.add_argument("action", choices=["list", "show", "count", "export"],
                    help="list saved audiences and recipes; show, count or export one")
     p.add_argument("name", nargs="?", help="audience name or recipe (or a .yaml file)")
-    p.add_argument("--as-of", type=_iso_date,
+    p.add_argument("--as-of", type=iso_date,
                    help="facts use data strictly before this date (default: today)")
     p.add_argument("--channel", choices=list(CAMPAIGN_CHANNELS),
                    help="export channel (default: the audience's)")
@@ -76,7 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction,
     p.add_argument("--message", help="file with the message text, checked before export")
     p.add_argument("--subject", help="email subject (where '(광고)' goes for email)")
     p.add_argument("--sender", help="sender name that must appear in the message")
-    p.add_argument("--send-at", type=_send_time,
+    p.add_argument("--send-at", type=local_time,
                    help="local send time 'YYYY-MM-DD HH:MM' (default: now)")
     p.add_argument("--purpose", help="why the data is exported (default: the audience's)")
     p.add_argument("--author", help="who exports (default: the login name)")
@@ -200,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_parser(sub, parents=[common])
-    args = parser.parse_args(["audience", *(sys.argv[1:] if argv is None else argv)])
+    words = ["audience", *(sys.argv[1:] if argv is None else argv)]
+    cli._early_language(words)
+    args = parser.parse_args(words)
     return cli.run_command(args, run)
 
 

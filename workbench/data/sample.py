@@ -135,7 +135,8 @@ def _validate(customers: int, seed: int, end: dt.date, history_days: int, timezo
                                 maximum=f"{MAX_CUSTOMERS:,}"))
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ParameterError(tr("sample.bad_seed", value=repr(seed)))
-    if not isinstance(end, dt.date) or isinstance(end, dt.datetime):
+    if not isinstance(end, dt.date) or isinstance(end, dt.datetime) or not (
+            dt.date(1901, 1, 1) <= end <= dt.date(2200, 12, 31)):
         raise ParameterError(tr("sample.bad_end", value=repr(end)))
     if isinstance(history_days, bool) or not isinstance(history_days, int | np.integer) or (
             history_days < 30):
