@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import ibis
 import numpy as np
@@ -17,7 +17,6 @@ from workbench.errors import ParameterError, SchemaError
 from workbench.features import (
     FACT_COLUMNS,
     WINDOWS,
-    _offset_changes,
     customer_facts,
     facts_for,
 )
@@ -191,15 +190,6 @@ def test_local_days_follow_daylight_saving(con):
     assert got.purchase_days.item() == 2 and got.recency.item() == 2.0
     assert got["T"].item() == 2.0 and got.median_days_between.item() == 2.0
     assert got.tenure_days.item() == pytest.approx(47.5 / 24)
-
-
-def test_offset_changes_find_every_change():
-    changes = _offset_changes("Asia/Seoul", datetime(1970, 1, 1, tzinfo=UTC),
-                              datetime(2026, 11, 16, tzinfo=UTC))
-    # Korea kept summer time in 1987 and 1988 only (02:00 -> 03:00 local).
-    assert [(at.isoformat(), off) for at, off in changes[1:]] == [
-        ("1987-05-09T17:00:00+00:00", 36000), ("1987-10-10T17:00:00+00:00", 32400),
-        ("1988-05-07T17:00:00+00:00", 36000), ("1988-10-08T17:00:00+00:00", 32400)]
 
 
 def test_facts_are_lazy_and_empty_without_net_orders(con):

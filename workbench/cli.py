@@ -12,11 +12,11 @@ import logging
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
 from pathlib import Path
 
 from workbench import __version__
 from workbench._args import iso_date
+from workbench.clock import this_week, today
 from workbench.errors import InputError, ParameterError, WorkbenchError
 from workbench.i18n import set_language, tr
 from workbench.settings import Settings, load_settings
@@ -34,11 +34,6 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive whole number; got {text!r}")
     return value
-
-
-def today(settings: Settings) -> date:
-    """Return today's date in the shop's time zone (the CLI is the only place reading the clock)."""
-    return datetime.now(settings.tz).date()
 
 
 # --------------------------------------------------------------------------- commands
@@ -106,9 +101,9 @@ def _cmd_churn(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from workbench._progress import Progress
-    from workbench.reporting.run import run_weekly, week_start
+    from workbench.reporting.run import run_weekly
 
-    as_of = args.as_of or week_start(today(settings))
+    as_of = args.as_of or this_week(settings)
     notebooks = tuple(args.notebook) if args.notebook else None
     kwargs = {"notebooks": notebooks} if notebooks else {}
     run = run_weekly(as_of, store=settings.store, out_dir=args.out, settings=settings,

@@ -6,19 +6,24 @@ turn "now" into a date, in the shop's time zone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from workbench.dates import monday
 from workbench.settings import Settings, load_settings
 
-__all__ = ["this_week", "today"]
+__all__ = ["now", "this_week", "today"]
+
+
+def now(settings: Settings | None = None) -> datetime:
+    """Return the current time in the shop's time zone."""
+    return datetime.now((settings or load_settings()).tz)
 
 
 def today(settings: Settings | None = None) -> date:
     """Return today's date in the shop's time zone."""
-    return datetime.now((settings or load_settings()).tz).date()
+    return now(settings).date()
 
 
 def this_week(settings: Settings | None = None) -> date:
     """Return the Monday of the current week (the default ``as_of`` of reports)."""
-    day = today(settings)
-    return day - timedelta(days=day.weekday())
+    return monday(today(settings))

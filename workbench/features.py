@@ -39,20 +39,18 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from workbench.data.schema import NET_STATUSES
-from workbench.errors import ParameterError, SchemaError
-from workbench.kpi.periods import midnight
+from workbench.data.schema import require_columns
+from workbench.dates import US_PER_DAY, epoch_us, local_days, timestamp_us
+from workbench.errors import ParameterError
+from workbench.queries import net_orders
 
 if TYPE_CHECKING:
     from workbench.settings import Settings
@@ -72,12 +70,8 @@ FACT_COLUMNS: tuple[str, ...] = (
     "top_category", "frequency", "recency", "T", "monetary_value",
 )
 
-_US_PER_DAY = 86_400_000_000
 _ORDER_COLUMNS = ("customer_id", "ordered_at", "status", "amount")
 _ITEM_COLUMNS = ("order_id", "category", "line_amount")
-# Offset changes before this are ignored (orders before 1970 take the zone's 1970 offset):
-# a century of a daylight-saving zone would put hundreds of branches in the per-row CASE.
-_ZONE_HISTORY_START = date(1970, 1, 1)
 
 
 def customer_facts(orders: ir.Table, *, as_of: date, timezone: str,
@@ -157,25 +151,21 @@ def customer_facts(orders: ir.Table, *, as_of: date, timezone: str,
     2000.0 4.0 5.625
     """
     _check_parameters(as_of, timezone, unit, lookback_days)
-    _require(orders, _ORDER_COLUMNS + (("order_id",) if items is not None else ()), "orders")
+    require_columns(orders.columns, _ORDER_COLUMNS + (("order_id",) if items is not None else ()),
+                    owner="customer_facts", table="orders")
     if items is not None:
-        _require(items, _ITEM_COLUMNS, "items")
+        require_columns(items.columns, _ITEM_COLUMNS, owner="customer_facts", table="items")
     start = None if lookback_days is None else as_of - timedelta(days=lookback_days)
-    end = midnight(as_of, timezone)
-    keep = [orders.customer_id.notnull(), orders.status.isin(NET_STATUSES),
-            orders.ordered_at < end]
-    if start is not None:
-        keep.append(orders.ordered_at >= midnight(start, timezone))
-    net = orders.filter(*keep)
+    net = net_orders(orders, since=start, before=as_of, timezone=timezone, identified=True)
 
     per_customer = _per_customer(net, as_of=as_of, timezone=timezone, start=start,
                                  median=median)
     days = float(UNITS[unit])
-    end_us = _timestamp_us(pd.Timestamp(as_of).tz_localize(timezone))
+    end_us = timestamp_us(pd.Timestamp(as_of).tz_localize(timezone))
     facts = per_customer.mutate(
         aov=per_customer.net_revenue / per_customer.orders,
-        recency_days=(end_us - _epoch_us(per_customer.last_order_at)) / _US_PER_DAY,
-        tenure_days=(end_us - _epoch_us(per_customer.first_order_at)) / _US_PER_DAY,
+        recency_days=(end_us - epoch_us(per_customer.last_order_at)) / US_PER_DAY,
+        tenure_days=(end_us - epoch_us(per_customer.first_order_at)) / US_PER_DAY,
         frequency=per_customer.purchase_days - 1,
         recency=(per_customer.last_day - per_customer.first_day) / days,
         # lifetimes' T runs to observation_period_end, the day before as_of (day 0 here).
@@ -223,7 +213,7 @@ def facts_for(con: Any, as_of: date, *, settings: Settings | None = None, unit: 
 
 def _per_customer(net: ir.Table, *, as_of: date, timezone: str,
                   start: date | None, median: bool = True) -> ir.Table:
-    day = _local_day(net.ordered_at, as_of=as_of, timezone=timezone, start=start)
+    day = local_days(net.ordered_at, as_of=as_of, timezone=timezone, start=start)
     by_day = net.select("customer_id", "ordered_at", "amount", day=day).group_by(
         "customer_id", "day").aggregate(
         n=ibis._.count(), revenue=ibis._.amount.sum(), first_at=ibis._.ordered_at.min(),
@@ -264,72 +254,6 @@ def _top_category(items: ir.Table, net: ir.Table) -> ir.Table:
     return per.filter(per["rank"] == 0).select("customer_id", top_category="category")
 
 
-def _local_day(ts: ir.TimestampValue, *, as_of: date, timezone: str,
-               start: date | None) -> ir.IntegerValue:
-    """Return the local calendar day of ``ts`` as days after ``as_of`` (yesterday is -1)."""
-    origin = pd.Timestamp(as_of).tz_localize(timezone)
-    since = _epoch_us(ts) - _timestamp_us(origin)
-    base = int(origin.utcoffset().total_seconds())
-    # With a lookback no counted order is older than its start (a day earlier covers the zone).
-    lo = pd.Timestamp((start or _ZONE_HISTORY_START) - timedelta(days=1)).tz_localize(UTC)
-    changes = _offset_changes(timezone, lo.to_pydatetime(), origin.to_pydatetime())
-    # Wall-clock microseconds since local midnight of as_of: add the offset in force at ts
-    # relative to the one at as_of. Newest changes first, as most orders are recent.
-    shift: ir.IntegerValue | int = (changes[-1][1] - base) * 1_000_000
-    if len(changes) > 1:
-        shift = ibis.cases(*[
-            (since >= _timestamp_us(at) - _timestamp_us(origin), (offset - base) * 1_000_000)
-            for at, offset in reversed(changes[1:])
-        ], else_=(changes[0][1] - base) * 1_000_000)
-    # Floor division compiles to FLOOR(x / y) in floating point: exact here because the
-    # quotient is small (days from as_of), unlike with microseconds since 1970.
-    return (since + shift) // _US_PER_DAY
-
-
-def _timestamp_us(instant: datetime | pd.Timestamp) -> int:
-    return pd.Timestamp(instant).value // 1_000
-
-
-@ibis.udf.scalar.builtin(name="epoch_us")
-def _duckdb_epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[empty-body]
-    """Return microseconds since 1970-01-01 UTC (DuckDB's ``epoch_us``)."""
-
-
-def _epoch_us(ts: ir.TimestampValue) -> ir.IntegerValue:
-    """Return microseconds since 1970-01-01 UTC of a tz-aware timestamp, on any backend."""
-    # Ibis compiles both portable forms to something slow on DuckDB: delta() to an ICU
-    # DATE_DIFF (about 8 s for 10M rows) and epoch_seconds() to a cast through the session's
-    # time zone (wrong unless the session is in UTC). DuckDB's epoch_us reads the stored value.
-    if ibis.get_backend(ts).name == "duckdb":
-        return _duckdb_epoch_us(ts)
-    return ts.delta(ibis.literal(pd.Timestamp(0, tz=UTC)), unit="microsecond")
-
-
-@lru_cache(maxsize=64)
-def _offset_changes(timezone: str, lo: datetime, hi: datetime) -> tuple[tuple[datetime, int], ...]:
-    """Return ``(instant, utc offset in seconds)`` from ``lo`` and at every offset change."""
-    zone = ZoneInfo(timezone)
-
-    def offset(second: int) -> int:
-        return int(datetime.fromtimestamp(second, zone).utcoffset().total_seconds())
-
-    now, stop = int(lo.timestamp()), int(hi.timestamp())
-    current = offset(now)
-    changes = [(lo, current)]
-    while now < stop:
-        step = min(now + 86_400, stop)
-        if offset(step) != current:
-            before, after = now, step  # bisect to the first second with the new offset
-            while after - before > 1:
-                middle = (before + after) // 2
-                before, after = (middle, after) if offset(middle) == current else (before, middle)
-            current = offset(after)
-            changes.append((datetime.fromtimestamp(after, UTC), current))
-            step = after
-        now = step
-    return tuple(changes)
-
-
 def _check_parameters(as_of: Any, timezone: Any, unit: Any, lookback_days: Any) -> None:
     if not isinstance(as_of, date) or isinstance(as_of, datetime):
         raise ParameterError(
@@ -353,8 +277,4 @@ def _check_parameters(as_of: Any, timezone: Any, unit: Any, lookback_days: Any) 
             f"got {lookback_days!r}.")
 
 
-def _require(table: ir.Table, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise SchemaError(f"customer_facts: '{name}' is missing required columns {missing}; "
-                          f"got {list(table.columns)}.")
+

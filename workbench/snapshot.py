@@ -24,9 +24,11 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench import __version__
-from workbench.data.schema import NET_STATUSES, TABLES
+from workbench.data.schema import TABLES
 from workbench.data.store import connect, write_store
+from workbench.dates import midnight
 from workbench.i18n import tr
+from workbench.queries import net_orders
 from workbench.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -35,21 +37,16 @@ if TYPE_CHECKING:
 __all__ = ["SnapshotReport", "data_fingerprint", "kpi_facts", "read_snapshot_meta", "refresh"]
 
 
-def _midnight(day: date, settings: Settings) -> ibis.Expr:
-    return ibis.literal(pd.Timestamp(day).tz_localize(settings.timezone).tz_convert("UTC"))
-
-
 def kpi_facts(con: BaseBackend, *, as_of: date, settings: Settings) -> ibis.Table:
     """Return one row per customer with the KPI facts as of a date (lazy Ibis table).
 
     Only orders and events strictly before midnight of ``as_of`` in the shop's zone count; net
     orders are those in :data:`NET_STATUSES`.
     """
-    cutoff = _midnight(as_of, settings)
-    year_ago = _midnight(as_of - pd.Timedelta(days=365), settings)
+    cutoff = midnight(as_of, settings.timezone)
+    year_ago = midnight(as_of - pd.Timedelta(days=365), settings.timezone)
     orders = con.table("orders")
-    net = orders.filter(orders.ordered_at < cutoff, orders.status.isin(NET_STATUSES),
-                        orders.customer_id.notnull())
+    net = net_orders(orders, before=cutoff, identified=True)
     in_year = net.ordered_at >= year_ago
     per_customer = net.group_by("customer_id").aggregate(
         first_order_at=net.ordered_at.min(),

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.data import NET_STATUSES
 from workbench.errors import ParameterError
-from workbench.rfm.cohorts import TRIANGLE_COLUMNS, local_day_number, retention_triangle
+from workbench.rfm.cohorts import TRIANGLE_COLUMNS, retention_triangle
 
 TZ = "Asia/Seoul"
 AS_OF = date(2026, 4, 1)  # months 2026-01..03 are complete
@@ -173,18 +173,3 @@ def test_caller_mistakes_raise(con, kw, message):
         retention_triangle(con.table("orders"), customers, **kw)
 
 
-@pytest.mark.parametrize("zone", ["Asia/Seoul", "America/New_York", "Europe/Berlin", "UTC"])
-def test_local_day_number_matches_pandas_in_any_zone(zone, rng):
-    # Random instants, plus the minutes around local midnights and DST changes.
-    seconds = rng.integers(pd.Timestamp("1985-01-01").timestamp(),
-                           pd.Timestamp("2027-01-01").timestamp(), 2_000)
-    edges = pd.to_datetime(["2026-03-08 01:59:59", "2026-03-08 03:00", "2026-11-01 00:59:59",
-                            "2026-11-01 01:00", "2026-03-29 01:59", "2026-01-01 00:00",
-                            "2025-12-31 23:59:59"], format="ISO8601")
-    ts = pd.concat([pd.Series(pd.to_datetime(seconds, unit="s", utc=True)),
-                    pd.Series(edges.tz_localize("UTC"))], ignore_index=True)
-    t = ibis.memtable(pd.DataFrame({"ts": ts}))
-    got = t.select(d=local_day_number(t.ts, timezone=zone, until=date(2026, 12, 31))).to_pandas()
-    local = ts.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
-    expected = (local - pd.Timestamp("1970-01-01")).dt.days
-    np.testing.assert_array_equal(got["d"].to_numpy(), expected.to_numpy())

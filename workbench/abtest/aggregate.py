@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.abtest.stats import CupedStats, MeanStats, ProportionStats, RatioStats
-from workbench.data.schema import NET_STATUSES
+from workbench.data.schema import NET_STATUSES, require_columns
 from workbench.errors import SchemaError
 
 __all__ = [
@@ -56,15 +56,6 @@ SUM_COLUMNS = ("n", "conversions", "sum_orders", "sum_orders_sq", "sum_revenue",
                "sum_revenue_sq", "sum_revenue_orders", "sum_gross", "sum_gross_sq",
                "sum_coupon", "sum_pre", "sum_pre_sq", "sum_revenue_pre", "sent", "opened",
                "clicked", "unsubscribed")
-
-
-def _require(table: ir.Table, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise SchemaError(
-            f"customer_outcomes: table '{name}' is missing required columns {missing}; "
-            f"got {list(table.columns)}."
-        )
 
 
 def customer_outcomes(
@@ -115,10 +106,13 @@ def customer_outcomes(
     >>> customer_outcomes(a, o).order_by("customer_id").revenue.to_list()
     [0.0, 1000.0]
     """
-    _require(assignments, ("customer_id", "variant", "assigned_at"), "assignments")
-    _require(orders, ("customer_id", "ordered_at", "status", "amount"), "orders")
+    require_columns(assignments.columns, ("customer_id", "variant", "assigned_at"),
+                    owner="customer_outcomes", table="assignments")
+    require_columns(orders.columns, ("customer_id", "ordered_at", "status", "amount"),
+                    owner="customer_outcomes", table="orders")
     if campaign_id is not None:
-        _require(assignments, ("campaign_id",), "assignments")
+        require_columns(assignments.columns, ("campaign_id",), owner="customer_outcomes",
+                        table="assignments")
         assignments = assignments.filter(assignments.campaign_id == campaign_id)
     a = assignments.select("customer_id", "variant", "assigned_at")
     a = a.mutate(t0=ibis.literal(pd.Timestamp(start)) if start is not None else a.assigned_at)

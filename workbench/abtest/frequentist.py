@@ -58,6 +58,7 @@ from workbench.abtest.stats import (
 )
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
+from workbench.stats import wilson_interval
 
 __all__ = [
     "bootstrap_mean_diff_ci",
@@ -120,22 +121,6 @@ def _arm_status(metric: str, names: tuple[str, str], n: tuple[int, int],
                                             arm=small, n=min(n),
                                             minimum=MIN_USERS, metric=metric)
     return None
-
-
-def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Return Wilson's score interval for one proportion (method 3 in [2]).
-
-    Examples
-    --------
-    >>> [round(x, 4) for x in wilson_interval(12, 40)]
-    [0.1807, 0.4543]
-    """
-    z = float(stats.norm.isf(alpha / 2))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def newcombe_interval(c: ProportionStats, v: ProportionStats,

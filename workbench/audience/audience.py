@@ -17,8 +17,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from workbench.audience.compile import CompileContext, count_members, cutoff_of, member_table
+from workbench.audience.compile import CompileContext, count_members, member_table
 from workbench.audience.rules import AudienceDefinition, Group
+from workbench.dates import cutoff
 from workbench.errors import ParameterError
 from workbench.privacy import mask_frame
 
@@ -66,7 +67,7 @@ class Audience:
         self.definition = definition
         self.con = con
         self.settings = settings or load_settings()
-        cutoff_of(as_of, self.settings.timezone)  # validates as_of
+        cutoff(as_of, self.settings.timezone)  # validates as_of
         self.as_of = as_of
         self.cache = cache
         self.notes: list[str] = []

@@ -11,10 +11,10 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 from workbench._args import iso_date, local_time
+from workbench.clock import now
 from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.i18n import format_number, tr
 from workbench.settings import Settings
@@ -72,10 +72,6 @@ def add_parser(subparsers: argparse._SubParsersAction,
     return p
 
 
-def _now(settings: Settings) -> datetime:
-    return datetime.now(settings.tz)
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``workbench audience ...``; return the exit code."""
     from workbench.audience.recipes import RECIPES
@@ -108,7 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     con = connect(settings.store, settings=settings)
     try:
-        as_of = args.as_of or _now(settings).date()
+        as_of = args.as_of or now(settings).date()
         audience = Audience(definition, con, as_of=as_of, settings=settings)
         if args.action == "count":
             print(tr("audience.cli.count", name=definition.name, as_of=str(as_of),
@@ -128,7 +124,7 @@ def _export(args: argparse.Namespace, audience, settings: Settings) -> int:
     message = None
     if args.message:
         message = _read_message(Path(args.message))
-    send_at = args.send_at or _now(settings).replace(tzinfo=None, second=0, microsecond=0)
+    send_at = args.send_at or now(settings).replace(tzinfo=None, second=0, microsecond=0)
     result = export_audience(
         audience, out=args.out, channel=args.channel, holdout=args.holdout, send_at=send_at,
         message=message, sender=args.sender, subject=args.subject, purpose=args.purpose,

@@ -39,6 +39,7 @@ from workbench.audience.rules import (
     Group,
     to_timedelta,
 )
+from workbench.dates import cutoff, local_day_number
 from workbench.errors import ParameterError, SchemaError
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from workbench.settings import Settings
 
 __all__ = ["COMPLETED_STATUSES", "CompileContext", "audience_filter", "count_members",
-           "cutoff_of", "member_table"]
+           "member_table"]
 
 #: Order statuses that mean a checkout was completed (pending: payment not finished).
 COMPLETED_STATUSES = ("paid", "shipped", "delivered", "confirmed", "cancelled", "returned")
@@ -56,25 +57,6 @@ SNAPSHOT_COLUMNS = {"tier": ("tier", "RFM (workbench refresh)"),
                     "rfm_segment": ("segment", "RFM (workbench refresh)"),
                     "churn_risk": ("risk_band", "the churn model"),
                     "clv_band": ("clv_band", "the CLV model")}
-
-
-def cutoff_of(as_of: date | datetime, timezone: str) -> pd.Timestamp:
-    """Return the cut-off instant (tz-aware, shop's zone) of a date or datetime ``as_of``.
-
-    Examples
-    --------
-    >>> cutoff_of(date(2026, 11, 16), "Asia/Seoul")
-    Timestamp('2026-11-16 00:00:00+0900', tz='Asia/Seoul')
-    >>> cutoff_of(datetime(2026, 11, 16, 10, 30), "Asia/Seoul").hour
-    10
-    """
-    if isinstance(as_of, datetime):
-        ts = pd.Timestamp(as_of)
-        return ts.tz_localize(timezone) if ts.tzinfo is None else ts.tz_convert(timezone)
-    if isinstance(as_of, date):
-        return pd.Timestamp(as_of).tz_localize(timezone)
-    raise ParameterError(f"audience: 'as_of' must be a date or datetime; got "
-                         f"{type(as_of).__name__}.")
 
 
 @dataclass
@@ -90,7 +72,7 @@ class CompileContext:
     _meta: Any = None
 
     def __post_init__(self) -> None:
-        self.cutoff = cutoff_of(self.as_of, self.settings.timezone)
+        self.cutoff = cutoff(self.as_of, self.settings.timezone)
         self.day = self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
         self.names = set(self.con.list_tables())
         self.base = self.table("customers")
@@ -279,7 +261,6 @@ def _product_views(ctx: CompileContext, cond: Condition) -> ir.BooleanValue:
 
 
 def _visits(ctx: CompileContext, cond: Condition) -> ir.BooleanValue:
-    from workbench.rfm.cohorts import local_day_number
 
     kind = cond.get("event")
     ev = ctx.events(*(("login", "visit") if kind == "any" else (kind,)))

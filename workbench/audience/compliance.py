@@ -47,9 +47,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from workbench.data.schema import CAMPAIGN_CHANNELS, NET_STATUSES
+from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.errors import ParameterError
 from workbench.i18n import tr
+from workbench.queries import net_orders
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -196,7 +197,7 @@ def _with_last_opt_out(con: BaseBackend, m: ir.Table, channel: str,
 
 def _with_last_transaction(con: BaseBackend, m: ir.Table, send: ir.TimestampScalar) -> ir.Table:
     o = con.table("orders")
-    o = o.filter(o.customer_id.notnull(), o.status.isin(NET_STATUSES), o.ordered_at < send)
+    o = net_orders(o, before=send, identified=True)
     end = o.delivered_at.fill_null(o.ordered_at)
     end = ibis.cases((end < send, end), else_=o.ordered_at)
     last = o.select("customer_id", end=end).group_by("customer_id").aggregate(

@@ -49,6 +49,7 @@ from workbench.audience.compliance import (
 )
 from workbench.data.outputs import check_output_file, private_temp_file
 from workbench.data.schema import CAMPAIGN_CHANNELS, TABLES
+from workbench.dates import cutoff
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
 
@@ -284,7 +285,6 @@ def _user() -> str:
 def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, *,
          now: datetime, send_at: datetime | None, salt: str, holdout_share: float,
          purpose: str, author: str, store: Any, file: tuple[Path, bool]) -> None:
-    from workbench.audience.compile import cutoff_of
     from workbench.data.store import write_store
 
     tz = audience.settings.timezone
@@ -293,7 +293,7 @@ def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, 
         "export_id": [result.export_id], "exported_at": [pd.Timestamp(now)],
         "author": [author], "audience": [d.name], "audience_version": [d.version],
         "purpose": [purpose], "channel": [result.channel], "is_ad": [d.is_ad],
-        "as_of": [cutoff_of(audience.as_of, tz)], "send_at": [send],
+        "as_of": [cutoff(audience.as_of, tz)], "send_at": [send],
         "members": [result.members], "excluded": [sum(result.excluded.values())],
         "exclusions": [json.dumps(result.excluded)], "holdout": [result.holdout],
         "rows": [result.rows], "holdout_share": [holdout_share], "salt": [salt],
@@ -302,7 +302,7 @@ def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, 
     with write_store(store, settings=audience.settings) as w:
         w.write(EXPORT_LOG.name, row)
         if holdout_share > 0 and len(variants):
-            started = send if send is not None else cutoff_of(audience.as_of, tz)
+            started = send if send is not None else cutoff(audience.as_of, tz)
             w.write("campaigns", pd.DataFrame({
                 "campaign_id": [result.export_id], "name": [f"{d.name} v{d.version}"],
                 "channel": [result.channel], "is_ad": [d.is_ad], "started_at": [started],

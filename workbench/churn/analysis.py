@@ -34,7 +34,7 @@ from workbench.churn.model import (
     save_model,
 )
 from workbench.errors import ParameterError, WorkbenchWarning
-from workbench.i18n import format_money, format_number, tr
+from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.reporting.params import NotebookParams
 from workbench.results import ResultMixin, Status
 from workbench.settings import Settings, load_settings
@@ -425,10 +425,6 @@ def _no_data(base: dict[str, Any], message: str, status: Status = Status.NO_DATA
                        message=message)
 
 
-def _pct(value: float, language: str) -> str:
-    return format_number(100 * float(value), digits=1, language=language) + "%"
-
-
 def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -> ChurnResult:
     """Score churn risk as of ``params.as_of``, with bands, reasons, actions and a backtest.
 
@@ -607,8 +603,9 @@ def _message(bands: pd.DataFrame, reasons: pd.DataFrame, customers: pd.DataFrame
     high = bands.set_index("band").loc["high"]
     text = tr("churn.message.headline", language=language,
               count=format_number(high["customers"], language=language),
-              share=_pct(high["share"], language),
-              rate=_pct(0 if pd.isna(high["mean_risk"]) else high["mean_risk"], language),
+              share=format_percent(high["share"], language=language),
+              rate=format_percent(0 if pd.isna(high["mean_risk"]) else high["mean_risk"],
+                                  language=language),
               value=format_money(float(high["value"]), settings.currency, language=language))
     if len(reasons):
         text += " " + tr("churn.message.top_reason", language=language,

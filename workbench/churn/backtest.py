@@ -27,8 +27,8 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from workbench.churn.definition import ChurnDefinition
 from workbench.churn.labels import data_end, labelled_frame
 from workbench.churn.model import ChurnModel
+from workbench.dates import midnight
 from workbench.errors import ParameterError
-from workbench.kpi.periods import midnight
 
 if TYPE_CHECKING:
     from workbench.settings import Settings

@@ -35,10 +35,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from workbench.data.schema import NET_STATUSES
+from workbench.dates import epoch_us, midnight
 from workbench.errors import ParameterError, WorkbenchError, WorkbenchWarning
-from workbench.features import _epoch_us, customer_facts
-from workbench.kpi.periods import midnight
+from workbench.features import customer_facts
+from workbench.queries import net_orders
 
 if TYPE_CHECKING:
     from workbench.settings import Settings
@@ -111,7 +111,7 @@ def feature_group(feature: str) -> str:
 
 
 def _days_since(end_us: int, ts: ir.TimestampValue) -> ir.FloatingValue:
-    return (end_us - _epoch_us(ts)) / _US_PER_DAY
+    return (end_us - epoch_us(ts)) / _US_PER_DAY
 
 
 def _count_if(cond: ir.BooleanValue) -> ir.IntegerValue:
@@ -260,8 +260,7 @@ def categories_for(con: Any, as_of: date, *, settings: Settings | None = None,
     if "order_items" not in con.list_tables():
         return ()
     orders, items = con.table("orders"), con.table("order_items")
-    net = orders.filter(orders.status.isin(NET_STATUSES), orders.customer_id.notnull(),
-                        orders.ordered_at < midnight(as_of, settings.timezone))
+    net = net_orders(orders, before=as_of, timezone=settings.timezone, identified=True)
     lines = items.filter(items.category.notnull()).join(net.select("order_id"), "order_id")
     top_cats = (lines.group_by("category").aggregate(v=lines.line_amount.sum())
                 .order_by([ibis.desc("v"), "category"]).limit(int(top)))
@@ -355,7 +354,7 @@ def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
     if "order_items" in tables:
         cats = categories_for(con, as_of, settings=settings) if categories is None else categories
         with_cycle = "products" in tables
-        net = before.filter(before.status.isin(NET_STATUSES))
+        net = net_orders(before)
         items = _item_part(con, net, tuple(cats), with_cycle, with_top=top_category)
         out = out.drop("top_category").left_join(items, "customer_id").drop("customer_id_right")
         columns += [f"cat_share_{_slug(c)}" for c in cats]

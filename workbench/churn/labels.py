@@ -14,10 +14,10 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.churn.definition import ChurnDefinition
-from workbench.data.schema import NET_STATUSES
+from workbench.dates import epoch_us, midnight
 from workbench.errors import ParameterError
-from workbench.features import _epoch_us, facts_for
-from workbench.kpi.periods import midnight
+from workbench.features import facts_for
+from workbench.queries import net_orders
 
 if TYPE_CHECKING:
     from workbench.settings import Settings
@@ -111,13 +111,11 @@ def churn_labels(con: Any, cutoff: date, *, definition: ChurnDefinition | None =
     start = midnight(cutoff, tz)
     start_us = pd.Timestamp(cutoff).tz_localize(tz).value // 1_000
     orders = con.table("orders")
-    future = orders.filter(orders.customer_id.notnull(), orders.status.isin(NET_STATUSES),
-                           orders.ordered_at >= start,
-                           orders.ordered_at < midnight(
-                               cutoff + timedelta(days=definition.longest_window), tz))
+    future = net_orders(orders, since=start, identified=True, timezone=tz,
+                        before=cutoff + timedelta(days=definition.longest_window))
     future = future.select("customer_id", "ordered_at").join(people, "customer_id")
     inside = future.filter(
-        (_epoch_us(future.ordered_at) - start_us) < future.window_days * _US_PER_DAY)
+        (epoch_us(future.ordered_at) - start_us) < future.window_days * _US_PER_DAY)
     bought = inside.select("customer_id").distinct().mutate(bought=ibis.literal(1))
     out = people.left_join(bought, "customer_id").drop("customer_id_right")
     return out.select("customer_id", "window_days",
@@ -181,13 +179,12 @@ def _first_orders(con: Any, cutoff: date, days: int, timezone: str) -> pd.Series
     """
     start = midnight(cutoff, timezone)
     orders = con.table("orders")
-    window = orders.filter(orders.customer_id.notnull(), orders.status.isin(NET_STATUSES),
-                           orders.ordered_at >= start,
-                           orders.ordered_at < midnight(cutoff + timedelta(days=days), timezone))
+    window = net_orders(orders, since=start, before=cutoff + timedelta(days=days),
+                        timezone=timezone, identified=True)
     start_us = pd.Timestamp(cutoff).tz_localize(timezone).value // 1_000
     first = window.group_by("customer_id").aggregate(first_at=window.ordered_at.min())
     first = first.select("customer_id",
-                         days=(_epoch_us(first.first_at) - start_us) / _US_PER_DAY)
+                         days=(epoch_us(first.first_at) - start_us) / _US_PER_DAY)
     out = first.to_pyarrow().to_pandas()
     return out.set_index("customer_id")["days"]
 

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import special
 from sklearn.base import BaseEstimator
 
+from workbench.data.schema import require_columns
 from workbench.errors import (
     NotFittedError,
     ParameterError,
@@ -198,8 +199,7 @@ def check_summary(summary: pd.DataFrame, columns: Sequence[str], where: str) -> 
             if c.lower() in lower:
                 hint = f" Did you mean {lower[c.lower()]!r} for {c!r}? (names are case-sensitive)"
                 break
-        raise SchemaError(f"{where}: missing required columns {missing}; got "
-                          f"{list(summary.columns)}.{hint}")
+        require_columns(summary.columns, columns, owner=where, hint=hint)
     if len(summary) == 0:
         raise SchemaError(f"{where}: the summary has no customers; fit needs at least one row.")
     out = summary.loc[:, list(columns)].astype(float)

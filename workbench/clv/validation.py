@@ -27,10 +27,10 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from workbench.data.schema import NET_STATUSES
+from workbench.dates import local_days
 from workbench.errors import ParameterError
-from workbench.features import UNITS, _local_day, facts_for
-from workbench.kpi.periods import midnight
+from workbench.features import UNITS, facts_for
+from workbench.queries import net_orders
 
 if TYPE_CHECKING:
     from workbench.settings import Settings
@@ -189,10 +189,9 @@ def tracking_data(con: Any, models: dict[str, Any], *, calibration_end: date,
     settings = settings or load_settings()
     tz = settings.timezone
     orders = con.table("orders")
-    net = orders.filter(orders.customer_id.notnull(), orders.status.isin(NET_STATUSES),
-                        orders.ordered_at < midnight(holdout_end, tz))
+    net = net_orders(orders, before=holdout_end, timezone=tz, identified=True)
     # Days relative to calibration_end (day -1 is the last calibration day).
-    day = _local_day(net.ordered_at, as_of=calibration_end, timezone=tz, start=None)
+    day = local_days(net.ordered_at, as_of=calibration_end, timezone=tz)
     days = net.select("customer_id", day=day).distinct()
     first = days.day.min().over(group_by="customer_id")
     days = days.mutate(first=first)

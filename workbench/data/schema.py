@@ -19,7 +19,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from workbench.errors import SchemaError
+from workbench.i18n import tr
 
 __all__ = [
     "CAMPAIGN_CHANNELS",
@@ -32,6 +36,7 @@ __all__ = [
     "Column",
     "Table",
     "duckdb_ddl",
+    "require_columns",
 ]
 
 ORDER_STATUSES = (
@@ -469,3 +474,41 @@ def duckdb_ddl(table: Table) -> str:
     """
     cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.kind]}' for c in table.columns)
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
+
+
+def require_columns(present: Sequence[str], required: Sequence[str], *, owner: str,
+                    table: str | None = None, hint: str = "") -> None:
+    """Refuse a table or frame that lacks required columns, naming them and what it has.
+
+    Parameters
+    ----------
+    present
+        The columns the table or frame has.
+    required
+        The columns it must have, in the order they are reported.
+    owner
+        The function or estimator that needs them (``score_rfm``, ``BetaGeo.fit``).
+    table
+        The argument's name when ``owner`` takes several tables (``'orders'``).
+    hint
+        A sentence appended to the message (how to compute the columns, a typo found).
+
+    Raises
+    ------
+    SchemaError
+        Some required columns are missing.
+
+    Examples
+    --------
+    >>> require_columns(["recency"], ["T"], owner="BetaGeo.fit")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.SchemaError: BetaGeo.fit: missing required columns ['T']; got ['recency'].
+    """
+    columns = list(present)
+    missing = [c for c in required if c not in columns]
+    if not missing:
+        return
+    key = "schema.missing_columns_of" if table else "schema.missing_columns"
+    raise SchemaError(tr(key, owner=owner, table=table or "", missing=missing, got=columns)
+                      + (f" {hint}" if hint and not hint.startswith(" ") else hint))

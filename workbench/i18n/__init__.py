@@ -26,8 +26,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-__all__ = ["format_date", "format_money", "format_number", "format_value", "get_language",
-           "set_language", "tr"]
+__all__ = ["format_date", "format_money", "format_number", "format_percent", "format_value",
+           "get_language", "set_language", "tr"]
 
 _LOCALES = {"en": "en_US", "ko": "ko_KR"}
 _state = {"language": None}
@@ -98,6 +98,25 @@ def format_money(value: float, currency: str = "KRW", *, language: str | None = 
     return format_currency(value, currency, locale=_LOCALES[language or get_language()])
 
 
+def format_percent(value: object, *, digits: int = 1, signed: bool = False,
+                   language: str | None = None) -> str:
+    """Format a share as a percentage (``0.1234`` -> ``12.3%``); missing values as a dash.
+
+    >>> format_percent(0.1234), format_percent(-0.05, signed=True), format_percent(None)
+    ('12.3%', '-5.0%', '–')
+    >>> format_percent(0.032, digits=0, signed=True)
+    '+3%'
+    """
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return "–"
+    percent = 100 * float(value)
+    text = format_number(abs(percent) if signed else percent, digits=digits, language=language)
+    sign = ("+" if percent >= 0 else "-") if signed else ""
+    return f"{sign}{text}%"
+
+
 def format_value(value: object, unit: str, currency: str = "KRW", *,
                  language: str | None = None) -> str:
     """Format a metric by its unit: ``money``, ``share`` (as %), ``ratio`` or a count.
@@ -116,7 +135,7 @@ def format_value(value: object, unit: str, currency: str = "KRW", *,
     if unit == "money":
         return format_money(value, currency, language=language)
     if unit == "share":
-        return format_number(100 * value, digits=1, language=language) + "%"
+        return format_percent(value, language=language)
     if unit == "ratio":
         return format_number(value, digits=2, language=language)
     return format_number(value, language=language)

@@ -8,9 +8,9 @@ Public API::
     result.message, result.headline(), result.summary(), result.figure_drivers()
 """
 
+from workbench.dates import period_bounds
 from workbench.kpi.drivers import Decomposition, lmdi, log_mean
 from workbench.kpi.overview import TILE_METRICS, OverviewResult, run_overview
-from workbench.kpi.periods import period_bounds
 from workbench.kpi.repurchase import repurchase_rate, second_order_curve, second_orders
 
 __all__ = [

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench.data.schema import NET_STATUSES
+from workbench.dates import period_bounds, shift_period, week_starts
 from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_money, format_number, format_value, tr
 from workbench.kpi import queries as q
 from workbench.kpi.drivers import Decomposition, drivers_frame
-from workbench.kpi.periods import period_bounds, shift_period, week_starts
 from workbench.kpi.repurchase import (
     CURVE_COLUMNS,
     cohort_bounds,
@@ -30,6 +30,7 @@ from workbench.kpi.repurchase import (
     second_order_curve,
     second_orders,
 )
+from workbench.queries import net_orders
 from workbench.reporting.params import OverviewParams
 from workbench.results import ResultMixin, Status
 from workbench.settings import Settings, load_settings
@@ -375,7 +376,7 @@ def _trend(weeks: list[date], weekly: list[dict[str, float]]) -> pd.DataFrame:
 
 
 def _first_buyers(orders: Any, params: OverviewParams, settings: Settings) -> pd.DataFrame:
-    net = q.net_orders(orders, before=params.as_of, timezone=settings.timezone)
+    net = net_orders(orders, before=params.as_of, timezone=settings.timezone)
     since = first_order_since(params.as_of, params.repurchase_window_days)
     return _fetch(second_orders(net, since=since, timezone=settings.timezone))
 
@@ -384,7 +385,7 @@ def _top_shares(orders: Any, params: OverviewParams, settings: Settings) -> dict
     previous_as_of = shift_period(params.as_of, params.period)
     windows = {"current": (params.as_of - timedelta(days=365), params.as_of),
                "previous": (previous_as_of - timedelta(days=365), previous_as_of)}
-    net = q.net_orders(orders, before=params.as_of, timezone=settings.timezone)
+    net = net_orders(orders, before=params.as_of, timezone=settings.timezone)
     frame = _fetch(q.top_share(net, windows, timezone=settings.timezone)).set_index("window")
     share = frame["top_revenue"] / frame["revenue"].where(frame["revenue"] > 0)
     return {w: float(share.get(w, math.nan)) for w in windows}

@@ -2,7 +2,7 @@
 
 Each function takes Ibis tables and returns an Ibis table, so the same code runs on DuckDB,
 Postgres or Spark. Period bounds arrive as calendar dates and are compared as tz-aware instants
-at local midnight (:func:`workbench.kpi.periods.midnight`), never through ``.date()``.
+at local midnight (:func:`workbench.dates.midnight`), never through ``.date()``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from workbench.data.schema import NET_STATUSES
-from workbench.kpi.periods import midnight
+from workbench.dates import midnight
+from workbench.queries import net_orders
 
-__all__ = ["ACTIVE_EVENTS", "BUCKET_COLUMNS", "bucket_metrics", "net_orders", "order_span",
-           "store_facts", "top_share"]
+__all__ = ["ACTIVE_EVENTS", "BUCKET_COLUMNS", "bucket_metrics", "order_span", "store_facts",
+           "top_share"]
 
 #: Event types that make a customer "active" (together with a net order).
 ACTIVE_EVENTS = ("visit", "login")
@@ -25,12 +25,6 @@ ACTIVE_EVENTS = ("visit", "login")
 #: Columns of :func:`bucket_metrics`, in order.
 BUCKET_COLUMNS = ("net_revenue", "orders", "identified_revenue", "identified_orders", "buyers",
                   "member_orders", "active_customers", "new_buyers")
-
-
-def net_orders(orders: ir.Table, *, before: date, timezone: str) -> ir.Table:
-    """Return the orders counting as net revenue (:data:`NET_STATUSES`) placed before a date."""
-    return orders.filter(orders.status.isin(NET_STATUSES),
-                         orders.ordered_at < midnight(before, timezone))
 
 
 def _bucket(ts: ir.TimestampValue, bounds: Sequence[date], timezone: str) -> ir.IntegerValue:
@@ -62,8 +56,7 @@ def bucket_metrics(orders: ir.Table, events: ir.Table | None, customers: ir.Tabl
         ``new_buyers`` counts customers whose first net order ever falls in the period.
     """
     lo, hi = midnight(bounds[0], timezone), midnight(bounds[-1], timezone)
-    net = orders.filter(orders.status.isin(NET_STATUSES), orders.ordered_at >= lo,
-                        orders.ordered_at < hi)
+    net = net_orders(orders, since=lo, before=hi)
     member = ibis.literal(False)
     if customers is not None:
         members = customers.filter(customers.is_member.fill_null(False)).customer_id
@@ -82,8 +75,7 @@ def bucket_metrics(orders: ir.Table, events: ir.Table | None, customers: ir.Tabl
         visitors = visitors.union(
             ev.select(bucket=_bucket(ev.ts, bounds, timezone), customer_id=ev.customer_id))
     active = visitors.distinct().group_by("bucket").aggregate(active_customers=ibis._.count())
-    before = orders.filter(orders.status.isin(NET_STATUSES), orders.customer_id.notnull(),
-                           orders.ordered_at < hi)
+    before = net_orders(orders, before=hi, identified=True)
     firsts = before.group_by("customer_id").aggregate(first_at=before.ordered_at.min())
     new = firsts.filter(firsts.first_at >= lo)
     new = new.select(bucket=_bucket(new.first_at, bounds, timezone)).group_by("bucket").aggregate(

@@ -33,7 +33,6 @@ References
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from statistics import NormalDist
 
@@ -41,11 +40,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from workbench.kpi.periods import midnight
+from workbench.dates import midnight
+from workbench.stats import wilson_interval
 
 __all__ = ["COHORT_MONTHS", "CURVE_COLUMNS", "cohort_bounds", "first_order_since",
-           "kaplan_meier", "repurchase_rate", "second_order_curve", "second_orders",
-           "wilson_interval"]
+           "kaplan_meier", "repurchase_rate", "second_order_curve", "second_orders"]
 
 COHORT_MONTHS = 12
 CURVE_COLUMNS = ("days", "share", "ci_lower", "ci_upper", "at_risk")
@@ -185,20 +184,6 @@ def second_order_curve(customers: pd.DataFrame, *, as_of: date, timezone: str,
         "days": days, "share": 1 - surv, "ci_lower": 1 - high, "ci_upper": 1 - low,
         "at_risk": len(time) - np.searchsorted(np.sort(time), days, side="right"),
     })
-
-
-def wilson_interval(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Return Wilson's score interval for ``k`` successes in ``n`` trials (``n > 0``) [1]_.
-
-    ``(p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with ``p = k/n`` and ``z``
-    the normal quantile at ``1 - alpha/2``; equals statsmodels ``proportion_confint(...,
-    method="wilson")``.
-    """
-    z = NormalDist().inv_cdf(1 - alpha / 2)
-    p, z2 = k / n, z * z
-    center = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return center - half, center + half
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,8 +17,6 @@ from workbench.reporting.run import (
     WeeklyRun,
     record_headline,
     run_weekly,
-    week_label,
-    week_start,
 )
 
 __all__ = [
@@ -35,8 +33,6 @@ __all__ = [
     "params_for",
     "record_headline",
     "run_weekly",
-    "week_label",
-    "week_start",
 ]
 
 

@@ -21,13 +21,14 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from workbench import __version__
+from workbench.dates import last_complete_week, week_label
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.i18n import get_language, tr
 from workbench.reporting.html import notebook_to_html, report_index, week_index
@@ -35,41 +36,14 @@ from workbench.reporting.notebooks import REPORT_NOTEBOOKS, kernel_environment, 
 from workbench.reporting.params import params_for
 from workbench.settings import Settings, load_settings
 
-__all__ = ["ReportError", "WeeklyRun", "clean_stale_reports", "last_complete_week",
-           "record_headline", "run_notebook", "run_weekly", "week_label", "week_start"]
+__all__ = ["ReportError", "WeeklyRun", "clean_stale_reports", "record_headline", "run_notebook",
+           "run_weekly"]
 
 _WEEK_FOLDER = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"
 
 
 class ReportError(WorkbenchError, RuntimeError):
     """A report notebook failed; the message names it and the failing cell."""
-
-
-def week_start(day: date) -> date:
-    """Return the Monday of the week holding ``day`` (the default ``as_of`` of a report)."""
-    return day - timedelta(days=day.weekday())
-
-
-def week_label(as_of: date) -> str:
-    """Return the ISO week label of the Monday-Sunday week that ends before ``as_of``.
-
-    >>> week_label(date(2026, 11, 16)), week_label(date(2026, 11, 18))
-    ('2026-W46', '2026-W46')
-    >>> week_label(date(2026, 1, 5))
-    '2026-W01'
-    """
-    year, week, _ = last_complete_week(as_of)[0].isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def last_complete_week(as_of: date) -> tuple[date, date]:
-    """Return (Monday, Sunday) of the last Monday-Sunday week that ends before ``as_of``.
-
-    >>> last_complete_week(date(2026, 11, 22))  # a Sunday: its own week is not over
-    (datetime.date(2026, 11, 9), datetime.date(2026, 11, 15))
-    """
-    sunday = as_of - timedelta(days=as_of.weekday() + 1)
-    return sunday - timedelta(days=6), sunday
 
 
 def record_headline(items: list[dict[str, Any]]) -> None:

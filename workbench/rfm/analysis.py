@@ -20,7 +20,7 @@ import ibis
 import pandas as pd
 
 from workbench.errors import ParameterError
-from workbench.i18n import format_date, format_number, tr
+from workbench.i18n import format_date, format_number, format_percent, tr
 from workbench.reporting.params import RfmParams
 from workbench.results import ResultMixin, Status
 from workbench.rfm.migration import (
@@ -180,9 +180,10 @@ class RfmResult(ResultMixin):
             return self.message
         lines = [self.message]
         for row in self.segments[self.segments["customers"] > 0].itertuples():
-            lines.append(f"- {row.label}: {format_number(row.customers, language=self.language)}"
-                         f" ({_pct(row.share, self.language)}), "
-                         f"{_pct(row.revenue_share, self.language)} · {row.action}")
+            lang = self.language
+            lines.append(f"- {row.label}: {format_number(row.customers, language=lang)}"
+                         f" ({format_percent(row.share, language=lang)}), "
+                         f"{format_percent(row.revenue_share, language=lang)} · {row.action}")
         return "\n".join(lines)
 
     def figure_treemap(self) -> go.Figure:
@@ -214,12 +215,6 @@ class RfmResult(ResultMixin):
     def figure(self) -> go.Figure:
         """Return the main figure: the segment treemap."""
         return self.figure_treemap()
-
-
-def _pct(value: Any, language: str) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return format_number(100 * float(value), digits=1, language=language) + "%"
 
 
 def _fetch(expr: Any) -> pd.DataFrame:
@@ -499,12 +494,12 @@ def _tiers_frame(summary: pd.DataFrame, movers: pd.DataFrame, rules: TierRules,
 def _message(segments: pd.DataFrame, customers: pd.DataFrame, language: str) -> str:
     top = segments.loc[segments["net_revenue"].idxmax()]
     text = tr("rfm.message.headline", language=language, label=top["label"],
-              share=_pct(top["share"], language),
-              revenue_share=_pct(top["revenue_share"], language))
+              share=format_percent(top["share"], language=language),
+              revenue_share=format_percent(top["revenue_share"], language=language))
     vips = int(customers["is_vip"].sum())
     vip = tr("rfm.message.vip", language=language, count=format_number(vips, language=language),
              orders=VIP_MIN_ORDERS, days=VIP_WINDOW_DAYS,
-             share=_pct(vips / len(customers), language))
+             share=format_percent(vips / len(customers), language=language))
     return f"{text} {vip}"
 
 

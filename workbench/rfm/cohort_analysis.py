@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_number, tr
-from workbench.kpi.queries import net_orders
+from workbench.queries import net_orders
 from workbench.reporting.params import CohortParams
 from workbench.results import ResultMixin, Status
 from workbench.rfm.cohorts import TRIANGLE_COLUMNS, retention_triangle

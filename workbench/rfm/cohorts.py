@@ -6,9 +6,9 @@ A customer's **cohort** is the calendar month (in the shop's time zone) of their
 and the cohort month (``year * 12 + month``; k = 0 is the first month), never a 30-day factor.
 
 Calendar days are cut in the shop's zone without relying on the backend's session time zone:
-:func:`local_day_number` turns an instant into the local day by an exact difference in seconds
-plus the zone's UTC offset (a ``CASE`` over the zone's offset changes, so DST zones are exact
-too). A 00:30 order on 1 June in Seoul is a June order even though it is 31 May in UTC.
+:func:`workbench.dates.local_day_number` turns an instant into the local day by an exact
+difference plus the zone's UTC offset (a ``CASE`` over the zone's offset changes, so DST zones
+are exact too). A 00:30 order on 1 June in Seoul is a June order even though it is 31 May in UTC.
 
 Examples
 --------
@@ -30,16 +30,14 @@ Examples
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
 
+from workbench.dates import EPOCH, local_day_number
 from workbench.errors import ParameterError
-from workbench.kpi.queries import net_orders
+from workbench.queries import net_orders
 
 __all__ = ["TRIANGLE_COLUMNS", "local_day_number", "month_index", "retention_triangle"]
 
@@ -48,70 +46,10 @@ TRIANGLE_COLUMNS = ("cohort", "acquisition_channel", "months_since", "month", "c
                     "active_customers", "retention", "revenue", "revenue_per_customer",
                     "cumulative_revenue_per_customer", "complete")
 
-_EPOCH = date(1970, 1, 1)
-_EPOCH_UTC = pd.Timestamp("1970-01-01", tz="UTC")
-_DAY = 86_400
-
-
-@cache
-def _offset_changes(timezone: str, last_year: int) -> tuple[int, tuple[tuple[int, int], ...]]:
-    """Return the zone's UTC offset in 1970 and its changes ``(unix second, new offset)``."""
-    days = pd.date_range("1970-01-01", f"{last_year + 1}-12-31", freq="D", tz="UTC")
-    offsets = ((days.tz_convert(timezone).tz_localize(None) - days.tz_localize(None))
-               .total_seconds().astype("int64").to_numpy())
-    zone = ZoneInfo(timezone)
-
-    def offset_at(second: int) -> int:
-        return int(pd.Timestamp(second, unit="s", tz="UTC").astimezone(zone)
-                   .utcoffset().total_seconds())
-
-    changes = []
-    for i in np.flatnonzero(np.diff(offsets)) + 1:
-        # Daily samples bracket the change; bisect to the exact second.
-        lo, hi = int(days[i - 1].timestamp()), int(days[i].timestamp())
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if offset_at(mid) == offsets[i - 1] else (lo, mid)
-        changes.append((hi, int(offsets[i])))
-    return int(offsets[0]), tuple(changes)
-
-
-def local_day_number(ts: ir.TimestampValue, *, timezone: str, until: date) -> ir.IntegerValue:
-    """Return the local calendar day of a tz-aware instant as days since 1970-01-01.
-
-    Exact in any zone and independent of the backend's session time zone (DuckDB's ``.date()``
-    and ``epoch_seconds()`` both read the session zone).
-
-    Parameters
-    ----------
-    ts
-        A tz-aware timestamp column.
-    timezone
-        The shop's IANA time zone.
-    until
-        A date after the last instant of interest; offset changes up to the end of the
-        following year are taken into account.
-
-    Returns
-    -------
-    ibis.IntegerValue
-        ``(local date - 1970-01-01).days``; add it to ``date(1970, 1, 1)`` for the date.
-    """
-    first, changes = _offset_changes(timezone, until.year)
-    seconds = ts.delta(ibis.literal(_EPOCH_UTC), unit="second")
-    if changes:
-        before = [first, *(offset for _, offset in changes[:-1])]
-        offset = ibis.cases(
-            *[(ts < ibis.literal(pd.Timestamp(at, unit="s", tz="UTC")), off)
-              for (at, _), off in zip(changes, before, strict=True)],
-            else_=changes[-1][1])
-    else:
-        offset = ibis.literal(first)
-    return ((seconds + offset) / _DAY).floor().cast("int64")
 
 
 def _day_to_date(day: ir.IntegerValue) -> ir.DateValue:
-    return ibis.literal(_EPOCH) + day.as_interval("D")
+    return ibis.literal(EPOCH) + day.as_interval("D")
 
 
 def month_index(day: date) -> int:

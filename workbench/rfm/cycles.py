@@ -46,7 +46,7 @@ import ibis
 import ibis.expr.types as ir
 
 from workbench.errors import ParameterError
-from workbench.kpi.queries import net_orders
+from workbench.queries import net_orders
 from workbench.rfm.cohorts import local_day_number
 
 __all__ = ["CYCLE_COLUMNS", "DUE_COLUMNS", "LEVELS", "purchase_cycles", "replenishment_due",

@@ -38,7 +38,8 @@ from collections.abc import Mapping, Sequence
 import ibis
 import ibis.expr.types as ir
 
-from workbench.errors import ParameterError, SchemaError
+from workbench.data.schema import require_columns
+from workbench.errors import ParameterError
 
 __all__ = ["DEFAULT_THRESHOLDS", "METHODS", "RFM_SCORE_COLUMNS", "SCORED_COLUMNS", "score_rfm"]
 
@@ -107,11 +108,8 @@ def score_rfm(facts: ir.Table, *, bins: int = 5, method: str = "quantile",
         raise ParameterError(
             f"score_rfm: 'method' must be one of {list(METHODS)}; got {method!r}."
             + (f" Did you mean {hint[0]!r}?" if hint else ""))
-    missing = [c for c in SCORED_COLUMNS.values() if c not in facts.columns]
-    if missing:
-        raise SchemaError(f"score_rfm: missing required columns {missing}; got "
-                          f"{list(facts.columns)}. Compute them with "
-                          "workbench.features.customer_facts.")
+    require_columns(facts.columns, list(SCORED_COLUMNS.values()), owner="score_rfm",
+                    hint="Compute them with workbench.features.customer_facts.")
     if method == "quantile":
         if thresholds is not None:
             raise ParameterError("score_rfm: 'thresholds' are only used with "

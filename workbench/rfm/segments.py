@@ -34,7 +34,8 @@ import ibis
 import ibis.expr.types as ir
 
 from workbench._userfiles import parse_toml, read_text
-from workbench.errors import InputError, ParameterError, SchemaError
+from workbench.data.schema import require_columns
+from workbench.errors import InputError, ParameterError
 
 __all__ = ["GRID", "SegmentRule", "SegmentRules", "assign_segments", "customer_groups",
            "grid_score", "load_segment_rules", "rf_grid", "segment_summary"]
@@ -241,13 +242,6 @@ def grid_score(score: ir.IntegerValue, bins: int) -> ir.IntegerValue:
     return ((score * 2 - 1) * GRID + 2 * bins - 1) // (2 * bins)
 
 
-def _check_columns(table: ir.Table, needed: tuple[str, ...], owner: str) -> None:
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise SchemaError(f"{owner}: missing required columns {missing}; got "
-                          f"{list(table.columns)}.")
-
-
 def assign_segments(scored: ir.Table, rules: SegmentRules | None = None, *,
                     bins: int = GRID) -> ir.Table:
     """Return ``scored`` with a ``segment`` column: the id of the first matching rule (lazy).
@@ -279,8 +273,8 @@ def assign_segments(scored: ir.Table, rules: SegmentRules | None = None, *,
     if int(bins) < 2:
         raise ParameterError(f"assign_segments: 'bins' must be at least 2; got {bins!r}.")
     uses_m = any(rule.m != (1, GRID) for rule in rules)
-    _check_columns(scored, ("r_score", "f_score", *(("m_score",) if uses_m else ())),
-                   "assign_segments")
+    require_columns(scored.columns, ("r_score", "f_score", *(("m_score",) if uses_m else ())),
+                    owner="assign_segments")
     scores = {name: grid_score(scored[f"{name}_score"], int(bins))
               for name in ("r", "f", *(("m",) if uses_m else ()))}
     branches = []
@@ -326,7 +320,7 @@ def customer_groups(facts: ir.Table, *, vip_min_orders: int = 3, vip_window_days
     if int(vip_min_orders) < 1 or int(dormant_days) < 1:
         raise ParameterError("customer_groups: 'vip_min_orders' and 'dormant_days' must be at "
                              f"least 1; got {vip_min_orders!r} and {dormant_days!r}.")
-    _check_columns(facts, ("orders", "recency_days", window), "customer_groups")
+    require_columns(facts.columns, ("orders", "recency_days", window), owner="customer_groups")
     return facts.mutate(
         is_vip=(facts[window] >= int(vip_min_orders)).fill_null(False),
         is_first_time=(facts.orders == 1).fill_null(False),
@@ -349,8 +343,8 @@ def segment_summary(segmented: ir.Table) -> ir.Table:
         ``avg_value`` (net revenue per customer), ``avg_orders``, ``avg_recency_days``.
         Segments without customers are absent; order and label them with the rules.
     """
-    _check_columns(segmented, ("segment", "net_revenue", "orders", "recency_days"),
-                   "segment_summary")
+    require_columns(segmented.columns, ("segment", "net_revenue", "orders", "recency_days"),
+                    owner="segment_summary")
     per = segmented.group_by("segment").aggregate(
         customers=ibis._.count(), net_revenue=segmented.net_revenue.fill_null(0).sum(),
         avg_orders=segmented.orders.mean(), avg_recency_days=segmented.recency_days.mean())
@@ -370,7 +364,8 @@ def rf_grid(scored: ir.Table) -> ir.Table:
         ``r_score``, ``f_score``, ``customers``, ``avg_monetary`` (mean ``net_revenue``),
         ``avg_orders``; cells without customers are absent.
     """
-    _check_columns(scored, ("r_score", "f_score", "net_revenue", "orders"), "rf_grid")
+    require_columns(scored.columns, ("r_score", "f_score", "net_revenue", "orders"),
+                    owner="rf_grid")
     return scored.group_by(["r_score", "f_score"]).aggregate(
         customers=ibis._.count(), avg_monetary=scored.net_revenue.mean(),
         avg_orders=scored.orders.mean())

@@ -42,9 +42,9 @@ import ibis
 import ibis.expr.types as ir
 
 from workbench._userfiles import parse_toml, read_text
-from workbench.data.schema import NET_STATUSES
-from workbench.errors import InputError, ParameterError, SchemaError
-from workbench.kpi.periods import midnight
+from workbench.data.schema import require_columns
+from workbench.errors import InputError, ParameterError
+from workbench.queries import net_orders
 
 __all__ = ["DEFAULT_TIERS_TOML", "TierRule", "TierRules", "assign_tiers", "leaving_totals",
            "load_tier_rules", "tier_movers", "tier_projection", "tier_summary"]
@@ -196,13 +196,6 @@ def _tier(table: Any, number: int, source: str) -> TierRule:
                     {"en": label["en"], "ko": label["ko"]})
 
 
-def _require(table: ir.Table, columns: tuple[str, ...], owner: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise SchemaError(f"{owner}: missing required columns {missing}; got "
-                          f"{list(table.columns)}.")
-
-
 def _tier_case(spend: ir.NumericValue, orders: ir.NumericValue,
                rules: TierRules) -> ir.StringValue:
     branches = [((spend >= rule.min_spend) & (orders >= rule.min_orders), rule.id)
@@ -227,7 +220,7 @@ def assign_tiers(facts: ir.Table, rules: TierRules | None = None) -> ir.Table:
         A required column is missing.
     """
     rules = rules if rules is not None else load_tier_rules()
-    _require(facts, ("net_revenue_365d", "orders_365d"), "assign_tiers")
+    require_columns(facts.columns, ("net_revenue_365d", "orders_365d"), owner="assign_tiers")
     spend = facts.net_revenue_365d.fill_null(0)
     orders = facts.orders_365d.fill_null(0)
     return facts.mutate(tier=_tier_case(spend, orders, rules))
@@ -247,9 +240,7 @@ def leaving_totals(orders: ir.Table, *, as_of: date, timezone: str, horizon_days
     """
     start = as_of - timedelta(days=int(window_days))
     end = start + timedelta(days=int(horizon_days))
-    net = orders.filter(orders.status.isin(NET_STATUSES), orders.customer_id.notnull(),
-                        orders.ordered_at >= midnight(start, timezone),
-                        orders.ordered_at < midnight(end, timezone))
+    net = net_orders(orders, since=start, before=end, timezone=timezone, identified=True)
     return net.group_by("customer_id").aggregate(leaving_revenue=net.amount.sum(),
                                                  leaving_orders=net.count())
 
@@ -277,8 +268,10 @@ def tier_projection(facts: ir.Table, leaving: ir.Table, rules: TierRules | None 
         the module's formula (see the module docstring).
     """
     rules = rules if rules is not None else load_tier_rules()
-    _require(facts, ("customer_id", "net_revenue_365d", "orders_365d"), "tier_projection")
-    _require(leaving, ("customer_id", "leaving_revenue", "leaving_orders"), "tier_projection")
+    require_columns(facts.columns, ("customer_id", "net_revenue_365d", "orders_365d"),
+                    owner="tier_projection")
+    require_columns(leaving.columns, ("customer_id", "leaving_revenue", "leaving_orders"),
+                    owner="tier_projection")
     pace = float(horizon_days) / rules.window_days
     joined = facts.left_join(leaving, "customer_id")
     spend = joined.net_revenue_365d.fill_null(0).cast("float64")
@@ -299,7 +292,7 @@ def tier_movers(projection: ir.Table, rules: TierRules | None = None) -> ir.Tabl
     ``direction`` is ``up`` (a higher tier next month), ``down`` or ``same``.
     """
     rules = rules if rules is not None else load_tier_rules()
-    _require(projection, ("tier", "next_tier"), "tier_movers")
+    require_columns(projection.columns, ("tier", "next_tier"), owner="tier_movers")
     rank = {tier: i for i, tier in enumerate(rules.ids)}
 
     def ranked(col: ir.StringValue) -> ir.IntegerValue:
@@ -325,7 +318,7 @@ def tier_summary(tiered: ir.Table) -> ir.Table:
         ``tier``, ``customers``, ``share``, ``net_revenue_365d``, ``revenue_share`` (tiers
         without customers are absent; order and label them with :class:`TierRules`).
     """
-    _require(tiered, ("tier", "net_revenue_365d"), "tier_summary")
+    require_columns(tiered.columns, ("tier", "net_revenue_365d"), owner="tier_summary")
     counts = tiered.group_by("tier").aggregate(
         customers=ibis._.count(), net_revenue_365d=tiered.net_revenue_365d.fill_null(0).sum())
     total = counts.net_revenue_365d.sum()

@@ -16,17 +16,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from workbench.abtest.analysis import AbTestParams
-from workbench.i18n import format_money, format_number, tr
+from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.results import Status
 from workbench.ui.common import message_html
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["AbTestPage", "planner_html", "show_abtest"]
-
-
-def _pct(x: float, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else (
-        f"{100 * x:+.{digits}f}%")
 
 
 def planner_html(baseline_rate: float, mde: float, *, alpha: float = 0.05, power: float = 0.8,
@@ -122,7 +117,7 @@ class AbTestPage(Page):
         for x in frame.itertuples():
             def val(v: float, x=x) -> str:
                 if x.kind == "proportion" or x.metric in ("open_rate", "click_rate"):
-                    return "–" if pd.isna(v) else f"{100 * v:.2f}%"
+                    return format_percent(v, digits=2, language=lang)
                 return "–" if pd.isna(v) else format_money(v, r.currency, language=lang)
 
             eff = lambda v, x=x: format_effect(v, x.kind, x.metric, r.currency, lang,  # noqa: E731
@@ -133,8 +128,9 @@ class AbTestPage(Page):
 
             cells = [metric_label(x.metric, lang), x.variant, val(x.value_control),
                      val(x.value_variant), eff(x.effect), f"{eff(x.ci_low)} ~ {eff(x.ci_high)}",
-                     _pct(x.lift), bare_p(x.p_value), bare_p(x.p_adjusted),
-                     "–" if pd.isna(x.prob_beat_control) else f"{100 * x.prob_beat_control:.0f}%"]
+                     format_percent(x.lift, signed=True, language=lang), bare_p(x.p_value),
+                     bare_p(x.p_adjusted),
+                     format_percent(x.prob_beat_control, digits=0, language=lang)]
             cls = " class='wb-significant'" if x.significant else ""
             body.append(f"<tr{cls} data-metric='{x.metric}' data-variant='"
                         f"{html.escape(str(x.variant))}' data-p='{x.p_value}'>"

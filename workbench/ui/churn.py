@@ -18,24 +18,13 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from workbench.i18n import format_money, format_number, tr
+from workbench.i18n import format_money, format_number, format_percent, tr
+from workbench.ui.common import table_html
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["ChurnPage", "bands_html", "metrics_html", "show_churn", "watchlist_html"]
 
 CHARTS = ("distribution", "watchlist", "reasons", "reliability", "backtest")
-
-
-def _pct(value: Any, language: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return format_number(100 * float(value), digits=1, language=language) + "%"
-
-
-def _table(cls: str, head: list[str], rows: list[str]) -> str:
-    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return (f"<table class='wb-table {cls}'><thead><tr>{cells}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
@@ -45,11 +34,11 @@ def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
     rows = [f"<tr data-band='{html.escape(str(r.band))}' data-customers='{int(r.customers)}'>"
             f"<td>{html.escape(str(r.label))}</td>"
             f"<td style='text-align:right'>{format_number(r.customers, language=language)}</td>"
-            f"<td style='text-align:right'>{_pct(r.share, language)}</td>"
-            f"<td style='text-align:right'>{_pct(r.mean_risk, language)}</td>"
+            f"<td style='text-align:right'>{format_percent(r.share, language=language)}</td>"
+            f"<td style='text-align:right'>{format_percent(r.mean_risk, language=language)}</td>"
             f"<td style='text-align:right'>{format_money(r.value, currency, language=language)}"
             f"</td><td>{html.escape(str(r.action))}</td></tr>" for r in bands.itertuples()]
-    return _table("wb-churn-bands", head, rows)
+    return table_html("wb-churn-bands", head, rows)
 
 
 def watchlist_html(watch: pd.DataFrame, *, currency: str, language: str) -> str:
@@ -59,14 +48,15 @@ def watchlist_html(watch: pd.DataFrame, *, currency: str, language: str) -> str:
     head = [tr(f"churn.table.{c}", language=language) for c in cols]
     rows = []
     for r in watch.itertuples():
-        cells = [r.customer_id, r.name or "–", r.phone or "–", _pct(r.churn_risk, language),
+        cells = [r.customer_id, r.name or "–", r.phone or "–",
+                 format_percent(r.churn_risk, language=language),
                  format_money(r.value, currency, language=language),
                  format_money(r.value_at_risk, currency, language=language),
                  format_number(r.recency_days, language=language), r.reasons]
         rows.append("<tr class='wb-churn-customer'>" + "".join(
             f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return (f"<h3>{html.escape(tr('churn.ui.watchlist', language=language))}</h3>"
-            + _table("wb-churn-watchlist", head, rows))
+            + table_html("wb-churn-watchlist", head, rows))
 
 
 def metrics_html(metrics: pd.DataFrame, *, language: str) -> str:
@@ -83,12 +73,12 @@ def metrics_html(metrics: pd.DataFrame, *, language: str) -> str:
                 format_number(float(v), digits=digits, language=language))
         cells = [str(r.cutoff), tr(f"churn.viz.scorer.{r.scorer}", language=language),
                  num(r.roc_auc), num(r.pr_auc), num(r.brier), num(r.ece), num(r.lift_10, 2),
-                 _pct(r.capture_20, language)]
+                 format_percent(r.capture_20, language=language)]
         rows.append(f"<tr data-scorer='{html.escape(str(r.scorer))}' data-cutoff='{r.cutoff}' "
                     f"data-auc='{r.roc_auc}'>" + "".join(
                         f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return (f"<h3>{html.escape(tr('churn.ui.metrics', language=language))}</h3>"
-            + _table("wb-churn-metrics", head, rows))
+            + table_html("wb-churn-metrics", head, rows))
 
 
 class ChurnPage(Page):

@@ -16,25 +16,14 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from workbench.i18n import format_money, format_number, tr
-from workbench.ui.common import message_html
+from workbench.i18n import format_money, format_number, format_percent, tr
+from workbench.ui.common import message_html, table_html
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["ClvPage", "bands_html", "parameters_html", "show_clv", "top_customers_html"]
 
 CHARTS = ("distribution", "segments", "matrix_purchases", "matrix_alive", "tracking",
           "by_frequency")
-
-
-def _pct(value: float, language: str) -> str:
-    return "–" if pd.isna(value) else format_number(100 * float(value), digits=1,
-                                                     language=language) + "%"
-
-
-def _table(css: str, head: list[str], rows: list[str]) -> str:
-    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return (f"<table class='wb-table {css}'><thead><tr>{cells}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
@@ -44,14 +33,15 @@ def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
     rows = []
     for r in bands.itertuples():
         cells = [tr(f"clv.band.{r.band}", language=language),
-                 format_number(r.customers, language=language), _pct(r.share, language),
+                 format_number(r.customers, language=language),
+                 format_percent(r.share, language=language),
                  format_money(r.clv_total, currency, language=language),
-                 _pct(r.clv_share, language),
+                 format_percent(r.clv_share, language=language),
                  "–" if pd.isna(r.clv_mean) else format_money(r.clv_mean, currency,
                                                                language=language)]
         rows.append(f"<tr data-band='{r.band}' data-customers='{int(r.customers)}'>" + "".join(
             f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    return _table("wb-clv-bands", head, rows)
+    return table_html("wb-clv-bands", head, rows)
 
 
 def top_customers_html(top: pd.DataFrame, *, currency: str, language: str) -> str:
@@ -62,13 +52,14 @@ def top_customers_html(top: pd.DataFrame, *, currency: str, language: str) -> st
     rows = []
     for r in top.itertuples():
         cells = [r.customer_id, r.name if isinstance(r.name, str) else "–",
-                 r.phone if isinstance(r.phone, str) else "–", _pct(r.p_alive, language),
+                 r.phone if isinstance(r.phone, str) else "–",
+                 format_percent(r.p_alive, language=language),
                  format_number(r.expected_purchases_90d, digits=1, language=language),
                  format_money(r.expected_spend, currency, language=language),
                  format_money(r.clv, currency, language=language)]
         rows.append("<tr class='wb-top-customer'>" + "".join(
             f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    return _table("wb-clv-top", head, rows)
+    return table_html("wb-clv-top", head, rows)
 
 
 def parameters_html(parameters: pd.DataFrame, *, language: str) -> str:
@@ -87,7 +78,7 @@ def parameters_html(parameters: pd.DataFrame, *, language: str) -> str:
                  f"{r.lower:.4g} – {r.upper:.4g}" if finite else "–"]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
                     + "</tr>")
-    return _table("wb-clv-parameters", head, rows)
+    return table_html("wb-clv-parameters", head, rows)
 
 
 def _quality_html(text: str) -> str:

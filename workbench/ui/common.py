@@ -11,7 +11,7 @@ import pandas as pd
 from workbench import __version__
 from workbench.i18n import format_value, tr
 
-__all__ = ["detect_mode", "footer_html", "message_html", "tiles_html"]
+__all__ = ["detect_mode", "footer_html", "message_html", "table_html", "tiles_html"]
 
 
 def detect_mode(mode: str = "auto") -> str:
@@ -40,6 +40,13 @@ def _change(row: pd.Series, language: str) -> tuple[str, str]:
         text = f"{100 * pct:+.1f}%"
     arrow, cls = ("▲", "up") if pct > 0 else (("▼", "down") if pct < 0 else ("■", "flat"))
     return f"{arrow} {text} {tr('ui.vs_previous', language=language)}", cls
+
+
+def table_html(css: str, head: list[str], rows: list[str]) -> str:
+    """Return a ``wb-table`` with escaped header cells and ready-made ``<tr>`` rows."""
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (f"<table class='wb-table {css}'><thead><tr>{cells}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def tiles_html(tiles: pd.DataFrame, *, currency: str, language: str) -> str:

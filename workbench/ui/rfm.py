@@ -14,17 +14,13 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from workbench.i18n import format_money, format_number, tr
+from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.reporting.params import RfmParams
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["RfmPage", "segments_html", "show_rfm"]
 
 CHARTS = ("treemap", "heatmap", "migration", "tiers")
-
-
-def _pct(value: float, language: str) -> str:
-    return format_number(100 * float(value), digits=1, language=language) + "%"
 
 
 def segments_html(segments: pd.DataFrame, *, currency: str, language: str) -> str:
@@ -37,8 +33,9 @@ def segments_html(segments: pd.DataFrame, *, currency: str, language: str) -> st
             f"<tr data-segment='{html.escape(str(r.segment))}' data-customers='{int(r.customers)}'>"
             f"<td>{html.escape(str(r.label))}</td>"
             f"<td style='text-align:right'>{format_number(r.customers, language=language)}</td>"
-            f"<td style='text-align:right'>{_pct(r.share, language)}</td>"
-            f"<td style='text-align:right'>{_pct(r.revenue_share, language)}</td>"
+            f"<td style='text-align:right'>{format_percent(r.share, language=language)}</td>"
+            "<td style='text-align:right'>"
+            f"{format_percent(r.revenue_share, language=language)}</td>"
             f"<td style='text-align:right'>"
             f"{format_money(r.avg_value, currency, language=language)}</td>"
             f"<td>{html.escape(str(r.action))}</td></tr>")
@@ -140,7 +137,7 @@ class RfmPage(Page):
                                   language=self.language)
         text = tr("ui.segment_size", language=self.language, label=str(row["label"]),
                   customers=format_number(row["customers"], language=self.language),
-                  share=_pct(row["share"], self.language), shown=len(members))
+                  share=format_percent(row["share"], language=self.language), shown=len(members))
         self.w_size.value = (f"<p class='wb-segment-count' data-segment='{html.escape(segment)}'"
                              f" data-value='{int(row['customers'])}'>{html.escape(text)}</p>")
         self.w_members.value = members_html(members, currency=r.currency,

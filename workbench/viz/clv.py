@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from workbench.i18n import format_number, tr
+from workbench.i18n import format_number, format_percent, tr
 from workbench.viz.kpi import _finish, money_tickformat, money_unit
 
 __all__ = ["clv_by_segment", "clv_distribution", "frequency_recency_matrix",
@@ -22,10 +22,6 @@ __all__ = ["clv_by_segment", "clv_distribution", "frequency_recency_matrix",
 
 _BLUE, _GREEN, _ORANGE, _GREY, _BLACK = "#1f5fbf", "#1a7f37", "#e07b00", "#8a8f98", "#222222"
 _MODEL_COLOURS = {"bgnbd": _BLUE, "pareto_nbd": _ORANGE}
-
-
-def _pct(value: float, language: str) -> str:
-    return format_number(100 * value, digits=0, language=language) + "%"
 
 
 def clv_distribution(customers: pd.DataFrame, bands: pd.DataFrame, *, currency: str = "KRW",
@@ -65,7 +61,7 @@ def clv_distribution(customers: pd.DataFrame, bands: pd.DataFrame, *, currency: 
                                   "showarrow": False, "bgcolor": "rgba(255,255,255,0.8)"})
     high = bands.set_index("band")["clv_share"].get("high", math.nan) if len(bands) else math.nan
     title = (tr("clv.viz.distribution.title", language=language,
-                share=_pct(float(high), language))
+                share=format_percent(float(high), digits=0, language=language))
              if not pd.isna(high) else tr("clv.viz.distribution.empty", language=language))
     fig.update_xaxes(title_text=f"CLV ({unit})", tickformat=money_tickformat(currency))
     fig.update_yaxes(title_text=tr("clv.viz.customers", language=language))
@@ -93,7 +89,8 @@ def clv_by_segment(by_segment: pd.DataFrame, *, currency: str = "KRW",
     custom = list(zip(data["customers"], data["clv_share"], data["clv_mean"], strict=True))
     fig = go.Figure(go.Bar(
         x=data["clv_total"], y=data["label"], orientation="h", marker_color=_GREEN,
-        customdata=custom, text=[_pct(float(v), language) for v in data["clv_share"]],
+        customdata=custom,
+        text=[format_percent(float(v), digits=0, language=language) for v in data["clv_share"]],
         textposition="auto",
         hovertemplate=(f"%{{y}}<br>CLV %{{x:{fmt}}} {unit} (%{{customdata[1]:.0%}})<br>"
                        f"{tr('clv.viz.customers', language=language)}: %{{customdata[0]:,}}<br>"
@@ -102,7 +99,7 @@ def clv_by_segment(by_segment: pd.DataFrame, *, currency: str = "KRW",
     if len(data):
         top = data.iloc[-1]
         title = tr("clv.viz.segments.title", language=language, label=top["label"],
-                   share=_pct(float(top["clv_share"]), language))
+                   share=format_percent(float(top["clv_share"]), digits=0, language=language))
     else:
         title = tr("clv.viz.distribution.empty", language=language)
     fig.update_xaxes(title_text=f"CLV ({unit})", tickformat=fmt)
