@@ -17,7 +17,7 @@ from tests.browser import ARTIFACTS, MARKS, chromium_page, dashboard_server, ope
 from workbench.clock import this_week
 from workbench.data import connect
 from workbench.kpi import run_overview
-from workbench.reporting.params import OverviewParams
+from workbench.reporting import OverviewParams
 
 pytestmark = MARKS
 
@@ -118,7 +118,7 @@ def test_rfm_dashboard_segment_members(server, page):
     page = open_dashboard(page, base + "/voila/render/rfm.ipynb", ".wb-segment-count")
     assert page.locator("text=There was an error").count() == 0
     # The page opens on the snapshot's date and shows the same numbers as workbench.rfm.
-    from workbench.reporting.params import RfmParams
+    from workbench.reporting import RfmParams
     from workbench.rfm import run_rfm
 
     expected = run_rfm(connect(store), RfmParams(as_of=date(2026, 11, 16)))

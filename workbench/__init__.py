@@ -11,9 +11,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("abtest", "audience", "churn", "clock", "clv", "data", "errors", "features",
-               "i18n", "kpi", "privacy", "reporting", "results", "rfm", "settings", "snapshot",
-               "ui", "viz")
+_SUBMODULES = ("abtest", "audience", "churn", "clock", "clv", "data", "dates", "errors",
+               "features", "i18n", "kpi", "params", "privacy", "queries", "reporting", "results",
+               "rfm", "settings", "snapshot", "stats", "ui", "viz")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workbench._userfiles import read_toml
 from workbench.errors import ParameterError
+from workbench.i18n import set_default_language, tr
 
 __all__ = ["LANGUAGES", "Settings", "load_settings"]
 
@@ -135,8 +136,6 @@ class Settings:
 
         The active language cannot be asked for: it is one of the settings being checked.
         """
-        from workbench.i18n import tr
-
         language = self.language if self.language in LANGUAGES else "en"
         return ParameterError(tr(f"settings.{key}", language=language, **fields))
 
@@ -207,9 +206,10 @@ def _read(path: Path | None) -> Settings:
     if isinstance(store, str) and store and "://" not in store and not Path(store).is_absolute():
         values["store"] = str((path.parent / store).resolve())
     try:
-        return Settings(**values, source=str(path))
+        settings = Settings(**values, source=str(path))
     except ParameterError as exc:  # name the file: the user fixes it there
         raise ParameterError(f"{path}: {exc}") from None
+    return settings
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:
@@ -234,6 +234,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: objec
     """
     found = _find_file(path)
     settings = _read(found.resolve() if found else None)
+    if path is None:  # the shop's own settings: their language is the default of messages
+        set_default_language(settings.language)
     for name in ("store", "language"):
         env = os.environ.get(f"WORKBENCH_{name.upper()}")
         if env and overrides.get(name) is None:

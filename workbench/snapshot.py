@@ -6,8 +6,10 @@ them in the backend and swaps them into the store in one step (see
 :func:`workbench.data.write_store`): an open dashboard keeps reading the previous snapshot
 until it reconnects, and never sees a half-written one.
 
-This module holds the KPI facts, the RFM columns, the CLV predictions and churn scores; each
-analysis adds its columns through :data:`SNAPSHOT_PARTS`.
+This is the write side: each analysis declares the columns it contributes and how to compute
+them (a :class:`~workbench.data.snapshot.SnapshotPart`), and :func:`refresh` joins the parts
+listed in :data:`SNAPSHOT_PARTS`. Reading (the snapshot's date, its columns, the one freshness
+rule) is :mod:`workbench.data.snapshot`.
 """
 
 from __future__ import annotations
@@ -24,92 +26,24 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench import __version__
+from workbench.churn.analysis import SNAPSHOT_PART as CHURN_PART
+from workbench.clv.analysis import SNAPSHOT_PART as CLV_PART
 from workbench.data.schema import TABLES
+from workbench.data.snapshot import SnapshotPart
 from workbench.data.store import connect, write_store
-from workbench.dates import midnight
 from workbench.i18n import tr
-from workbench.queries import net_orders
+from workbench.kpi.customers import SNAPSHOT_PART as KPI_PART
+from workbench.rfm.analysis import SNAPSHOT_PART as RFM_PART
 from workbench.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-__all__ = ["SnapshotReport", "data_fingerprint", "kpi_facts", "read_snapshot_meta", "refresh"]
+__all__ = ["SNAPSHOT_PARTS", "SnapshotReport", "data_fingerprint", "refresh"]
 
 
-def kpi_facts(con: BaseBackend, *, as_of: date, settings: Settings) -> ibis.Table:
-    """Return one row per customer with the KPI facts as of a date (lazy Ibis table).
-
-    Only orders and events strictly before midnight of ``as_of`` in the shop's zone count; net
-    orders are those in :data:`NET_STATUSES`.
-    """
-    cutoff = midnight(as_of, settings.timezone)
-    year_ago = midnight(as_of - pd.Timedelta(days=365), settings.timezone)
-    orders = con.table("orders")
-    net = net_orders(orders, before=cutoff, identified=True)
-    in_year = net.ordered_at >= year_ago
-    per_customer = net.group_by("customer_id").aggregate(
-        first_order_at=net.ordered_at.min(),
-        last_order_at=net.ordered_at.max(),
-        orders=net.count(),
-        net_revenue=net.amount.sum(),
-        orders_365d=in_year.cast("int64").sum(),
-        net_revenue_365d=in_year.ifelse(net.amount, 0).sum(),
-    )
-    events = con.table("events")
-    active = events.filter(events.ts < cutoff, events.customer_id.notnull(),
-                           events.type.isin(["visit", "login"]))
-    last_event = active.group_by("customer_id").aggregate(last_event_at=active.ts.max())
-    customers = con.table("customers").select("customer_id", "is_member")
-    ids = (customers.select("customer_id")
-           .union(per_customer.select("customer_id"))
-           .distinct())
-    out = (ids.left_join(customers, "customer_id")
-           .left_join(per_customer, "customer_id")
-           .left_join(last_event, "customer_id"))
-    last_active = ibis.greatest(out.last_order_at, out.last_event_at)
-    last_active = out.last_order_at.isnull().ifelse(out.last_event_at, last_active)
-    last_active = out.last_event_at.isnull().ifelse(out.last_order_at, last_active)
-    return out.select(
-        "customer_id",
-        as_of=ibis.literal(as_of),
-        is_member=out.is_member.fill_null(False),
-        first_order_at=out.first_order_at,
-        last_order_at=out.last_order_at,
-        orders=out.orders.fill_null(0),
-        net_revenue=out.net_revenue.fill_null(0.0),
-        orders_365d=out.orders_365d.fill_null(0),
-        net_revenue_365d=out.net_revenue_365d.fill_null(0.0),
-        last_active_at=last_active,
-        days_since_last_order=cutoff.delta(out.last_order_at, unit="day").cast("int64"),
-    )
-
-
-def rfm_part(con: BaseBackend, *, as_of: date, settings: Settings) -> ibis.Table:
-    """Return RFM scores, segment, groups and tier per customer (default parameters)."""
-    from workbench.rfm.analysis import rfm_snapshot
-
-    return rfm_snapshot(con, as_of=as_of, settings=settings)
-
-
-def clv_part(con: BaseBackend, *, as_of: date, settings: Settings) -> object:
-    """Return BG/NBD and Gamma-Gamma predictions and CLV per customer (default parameters)."""
-    from workbench.clv.analysis import clv_part as part
-
-    return part(con, as_of=as_of, settings=settings)
-
-
-def churn_part(con: BaseBackend, *, as_of: date, settings: Settings) -> object:
-    """Return churn risk, band and reasons per customer (saved model, else trained now)."""
-    from workbench.churn.analysis import churn_part as part
-
-    return part(con, as_of=as_of, settings=settings)
-
-
-#: Functions ``(con, as_of=, settings=) -> columns keyed by customer_id`` joined into the
-#: snapshot: an Ibis table, a pandas or Arrow frame, or ``None`` when the part has nothing to add
-#: (its columns are then null).
-SNAPSHOT_PARTS = [kpi_facts, rfm_part, clv_part, churn_part]
+#: The parts joined into the snapshot, the KPI facts first (one row per customer).
+SNAPSHOT_PARTS: tuple[SnapshotPart, ...] = (KPI_PART, RFM_PART, CLV_PART, CHURN_PART)
 
 
 def data_fingerprint(con: BaseBackend) -> str:
@@ -154,9 +88,9 @@ class SnapshotReport:
 def _compute(store: str, as_of: date, settings: Settings) -> tuple[pa.Table, str]:
     con = connect(store, settings=settings)
     try:
-        table = SNAPSHOT_PARTS[0](con, as_of=as_of, settings=settings)
+        table = SNAPSHOT_PARTS[0].compute(con, as_of=as_of, settings=settings)
         for part in SNAPSHOT_PARTS[1:]:
-            columns = part(con, as_of=as_of, settings=settings)
+            columns = part.compute(con, as_of=as_of, settings=settings)
             if columns is None:  # the part has nothing yet (e.g. too little data for a model)
                 continue
             if not isinstance(columns, ibis.Table):
@@ -200,11 +134,3 @@ def refresh(as_of: date, *, store: str | None = None,
         }))
     return SnapshotReport(as_of, frame.num_rows, fingerprint, time.perf_counter() - started,
                           str(store))
-
-
-def read_snapshot_meta(con: BaseBackend) -> dict | None:
-    """Return the latest snapshot's ``as_of``, refresh time and fingerprint, or ``None``."""
-    if "snapshot_meta" not in con.list_tables():
-        return None
-    meta = con.table("snapshot_meta").order_by(ibis.desc("refreshed_at")).limit(1).to_pandas()
-    return None if meta.empty else meta.iloc[0].to_dict()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from workbench.data import NET_STATUSES, connect, write_store
 from workbench.errors import ParameterError
 from workbench.kpi import TILE_METRICS, period_bounds, run_overview
-from workbench.reporting.params import OverviewParams
+from workbench.reporting import OverviewParams
 from workbench.results import Status
 from workbench.settings import Settings
 

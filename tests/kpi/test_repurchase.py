@@ -13,7 +13,7 @@ from statsmodels.stats.proportion import proportion_confint
 from workbench.data import NET_STATUSES, connect, write_store
 from workbench.kpi import run_overview
 from workbench.kpi.repurchase import cohort_bounds, kaplan_meier
-from workbench.reporting.params import OverviewParams
+from workbench.reporting import OverviewParams
 from workbench.settings import Settings
 from workbench.stats import wilson_interval
 

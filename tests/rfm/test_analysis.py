@@ -8,7 +8,7 @@ import pytest
 
 from workbench.data import NET_STATUSES, connect, write_store
 from workbench.errors import ParameterError
-from workbench.reporting.params import OverviewParams, RfmParams
+from workbench.reporting import OverviewParams, RfmParams
 from workbench.results import Status
 from workbench.rfm import (
     CUSTOMER_COLUMNS,
@@ -176,7 +176,7 @@ def test_snapshot_gives_the_same_result_as_computing(store_copy):
     from datetime import date
 
     from workbench.data import connect
-    from workbench.reporting.params import RfmParams
+    from workbench.reporting import RfmParams
     from workbench.rfm import load_segment_rules, run_rfm
     from workbench.snapshot import refresh
 

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.data import connect, write_store
 from workbench.errors import ParameterError
-from workbench.reporting.params import CohortParams, OverviewParams
+from workbench.reporting import CohortParams, OverviewParams
 from workbench.results import Status
 from workbench.rfm.cohort_analysis import CohortResult, run_cohorts
 from workbench.rfm.cycles import DUE_COLUMNS

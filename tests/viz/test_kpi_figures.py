@@ -9,7 +9,7 @@ import pytest
 
 from workbench.data import connect, write_store
 from workbench.kpi import run_overview
-from workbench.reporting.params import OverviewParams
+from workbench.reporting import OverviewParams
 from workbench.settings import Settings
 from workbench.viz import drivers_figure, money_tickformat, second_order_figure, trend_figure
 

@@ -37,7 +37,7 @@ from workbench.abtest.stats import AbStatus, Comparison
 from workbench.abtest.verdict import build_verdict
 from workbench.errors import ParameterError
 from workbench.i18n import tr
-from workbench.reporting.params import NotebookParams
+from workbench.params import NotebookParams, param
 from workbench.results import ResultMixin
 from workbench.settings import Settings, load_settings
 
@@ -120,47 +120,29 @@ class AbTestParams(NotebookParams):
         Cost of one message for a data file (campaigns use their own).
     """
 
-    campaign_id: str = ""
-    data_file: str = ""
-    control: str = ""
-    window_days: int = 14
-    pre_days: int = 90
-    alpha: float = 0.05
-    correction: str = "holm"
-    primary_metric: str = "conversion"
-    planned_shares: str = ""
-    coupon_codes: str = ""
-    count_cancelled: bool = False
-    n_star: int = 0
-    cost_per_message: float = 0.0
+    campaign_id: str = param("")
+    data_file: str = param("")
+    control: str = param("")
+    window_days: int = param(14, low=1, high=365)
+    pre_days: int = param(90, low=0, high=730)
+    alpha: float = param(0.05)
+    correction: str = param("holm", choices=CORRECTIONS)
+    primary_metric: str = param("conversion", choices=PRIMARY_METRICS)
+    planned_shares: str = param("")
+    coupon_codes: str = param("")
+    count_cancelled: bool = param(False)
+    n_star: int = param(0, low=0)
+    cost_per_message: float = param(0.0, low=0.0)
 
-    def __post_init__(self) -> None:
-        NotebookParams.__post_init__(self)
+    def check(self) -> None:
+        """Check that one source is given and that the planned shares parse."""
         owner = "AbTestParams"
         if self.campaign_id and self.data_file:
             raise ParameterError(f"{owner}: give either 'campaign_id' or 'data_file', not both; "
                                  f"got {self.campaign_id!r} and {self.data_file!r}.")
-        if not 1 <= int(self.window_days) <= 365:
-            raise ParameterError(
-                f"{owner}: 'window_days' must be between 1 and 365; got {self.window_days!r}.")
-        if not 0 <= int(self.pre_days) <= 730:
-            raise ParameterError(
-                f"{owner}: 'pre_days' must be between 0 (no CUPED) and 730; got {self.pre_days!r}.")
-        if not 0 < float(self.alpha) < 0.5:
+        if not 0 < self.alpha < 0.5:
             raise ParameterError(f"{owner}: 'alpha' must be in (0, 0.5); got {self.alpha!r}.")
-        if self.correction not in CORRECTIONS:
-            raise ParameterError(
-                f"{owner}: 'correction' must be one of {list(CORRECTIONS)}; "
-                f"got {self.correction!r}.")
-        if self.primary_metric not in PRIMARY_METRICS:
-            hint = difflib.get_close_matches(str(self.primary_metric), PRIMARY_METRICS, n=1)
-            raise ParameterError(
-                f"{owner}: 'primary_metric' must be one of {list(PRIMARY_METRICS)}; got "
-                f"{self.primary_metric!r}." + (f" Did you mean {hint[0]!r}?" if hint else ""))
         parse_shares(self.planned_shares, owner)
-        if int(self.n_star) < 0 or float(self.cost_per_message) < 0:
-            raise ParameterError(f"{owner}: 'n_star' and 'cost_per_message' must be >= 0; got "
-                                 f"{self.n_star!r} and {self.cost_per_message!r}.")
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workbench._args import iso_date, local_time
+from workbench._command import common_parser, early_language, run_command
 from workbench.clock import now
 from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.i18n import format_number, tr
@@ -167,23 +168,13 @@ def _read_message(path: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``workbench audience ...`` stand-alone (same options and exit codes)."""
-    from workbench import cli
-
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", help="DuckDB file or Ibis URL")
-    common.add_argument("--config", help="settings file (default: ./workbench.toml)")
-    common.add_argument("--language", choices=["en", "ko"], help="language of messages")
-    common.add_argument("--timezone", help="shop time zone, e.g. Asia/Seoul")
-    common.add_argument("--currency", help="ISO 4217 currency code, e.g. KRW")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     parser = argparse.ArgumentParser(prog="workbench")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    add_parser(sub, parents=[common])
+    add_parser(sub, parents=[common_parser()])
     words = ["audience", *(sys.argv[1:] if argv is None else argv)]
-    cli._early_language(words)
+    early_language(words)
     args = parser.parse_args(words)
-    return cli.run_command(args, run)
+    return run_command(args, run)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
 import pyarrow.compute as pc
 
 from workbench.audience.rules import (
@@ -39,8 +38,10 @@ from workbench.audience.rules import (
     Group,
     to_timedelta,
 )
+from workbench.data.snapshot import latest_snapshot, snapshot_for
 from workbench.dates import cutoff, local_day_number
 from workbench.errors import ParameterError, SchemaError
+from workbench.rfm.analysis import rfm_snapshot
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -69,7 +70,6 @@ class CompileContext:
     notes: list[str] = field(default_factory=list)
     cache: dict | None = None
     _tables: dict[str, ir.Table] = field(default_factory=dict)
-    _meta: Any = None
 
     def __post_init__(self) -> None:
         self.cutoff = cutoff(self.as_of, self.settings.timezone)
@@ -112,13 +112,6 @@ class CompileContext:
         return ev.filter(ev.type.isin(types), ev.customer_id.notnull(),
                          ev.ts < ibis.literal(self.cutoff))
 
-    def snapshot_meta(self) -> dict | None:
-        """Return the latest snapshot's metadata (read once)."""
-        if self._meta is None:
-            from workbench.snapshot import read_snapshot_meta
-
-            self._meta = read_snapshot_meta(self.con) or {}
-        return self._meta or None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -304,23 +297,21 @@ def _checkout_abandoned(ctx: CompileContext, cond: Condition) -> ir.BooleanValue
 
 def _snapshot_values(ctx: CompileContext, cond: Condition) -> ir.BooleanValue:
     column, producer = SNAPSHOT_COLUMNS[cond.type]
-    meta = ctx.snapshot_meta()
-    on_date = bool(meta) and pd.Timestamp(meta["as_of"]).date() == ctx.day
-    snap = ctx.table("snapshot_customers") if "snapshot_customers" in ctx.names else None
-    has_column = snap is not None and column in snap.columns
-    if cond.type in ("tier", "rfm_segment") and not (on_date and has_column):
+    snap = snapshot_for(ctx.con, ctx.day, [column])
+    if snap is None and cond.type in ("tier", "rfm_segment"):
         # RFM can be computed for any date; the snapshot is only a shortcut for its own date.
-        from workbench.rfm.analysis import rfm_snapshot
-
         snap = rfm_snapshot(ctx.con, as_of=ctx.day, settings=ctx.settings)
-    elif not has_column:
-        raise SchemaError(
-            f"audience condition {cond.type!r} needs the snapshot column {column!r}, which this "
-            f"store does not have yet. Fix: run {producer} and 'workbench refresh', or remove "
-            "the condition.")
-    elif not on_date:
-        ctx.notes.append(f"{cond.type}: {column} comes from the snapshot of "
-                         f"{meta['as_of'] if meta else 'an unknown date'}, not {ctx.day}.")
+    elif snap is None:
+        # A model's scores would take minutes to compute here: an older snapshot, said so.
+        found = latest_snapshot(ctx.con, [column])
+        if found is None:
+            raise SchemaError(
+                f"audience condition {cond.type!r} needs the snapshot column {column!r}, which "
+                f"this store does not have yet. Fix: run {producer} and 'workbench refresh', or "
+                "remove the condition.")
+        snap, day = found
+        ctx.notes.append(f"{cond.type}: {column} comes from the snapshot of {day}, not "
+                         f"{ctx.day}.")
     hit = snap.filter(snap[column].isin(_values(cond)))
     return _ids(ctx).isin(hit.customer_id)
 

@@ -33,9 +33,11 @@ from workbench.churn.model import (
     read_metadata,
     save_model,
 )
+from workbench.clv.analysis import clv_part
+from workbench.data.snapshot import SnapshotPart, snapshot_for
 from workbench.errors import ParameterError, WorkbenchWarning
 from workbench.i18n import format_money, format_number, format_percent, tr
-from workbench.reporting.params import NotebookParams
+from workbench.params import NotebookParams, param
 from workbench.results import ResultMixin, Status
 from workbench.settings import Settings, load_settings
 
@@ -80,30 +82,21 @@ class ChurnParams(NotebookParams):
         Customers in the high-risk high-value list.
     """
 
-    horizon_days: int = 90
-    definition: str = "fixed"
-    rhythm_k: float = 2.0
-    band_rule: str = "capacity"
-    band_high: float = 0.1
-    band_medium: float = 0.2
-    backtest_cutoffs: int = 3
-    step_days: int = 28
-    model: str = ""
-    top_n: int = 50
+    horizon_days: int = param(90)
+    definition: str = param("fixed")
+    rhythm_k: float = param(2.0)
+    band_rule: str = param("capacity")
+    band_high: float = param(0.1)
+    band_medium: float = param(0.2)
+    backtest_cutoffs: int = param(3, low=0, high=12)
+    step_days: int = param(28, low=1, high=365)
+    model: str = param("")
+    top_n: int = param(50, low=1, high=1000)
 
-    def __post_init__(self) -> None:
-        NotebookParams.__post_init__(self)
+    def check(self) -> None:
+        """Check the churn definition and the band rule (their own classes say what is wrong)."""
         self.churn_definition()  # validates horizon, mode and k
         self.band()  # validates the rule
-        if not 0 <= int(self.backtest_cutoffs) <= 12:
-            raise ParameterError("ChurnParams: 'backtest_cutoffs' must be between 0 and 12; "
-                                 f"got {self.backtest_cutoffs!r}.")
-        if not 1 <= int(self.step_days) <= 365:
-            raise ParameterError(f"ChurnParams: 'step_days' must be between 1 and 365; got "
-                                 f"{self.step_days!r}.")
-        if not 1 <= int(self.top_n) <= 1000:
-            raise ParameterError(f"ChurnParams: 'top_n' must be between 1 and 1000; got "
-                                 f"{self.top_n!r}.")
 
     def churn_definition(self) -> ChurnDefinition:
         """Return the :class:`ChurnDefinition` these parameters describe."""
@@ -502,25 +495,13 @@ def _values(con: Any, scored: pd.DataFrame, as_of: date,
     ``workbench.clv`` (BG/NBD + Gamma-Gamma, 12 months, margin); else, when the CLV models
     refuse the data, the net revenue of the last 365 days as a proxy.
     """
-    from workbench.snapshot import read_snapshot_meta
-
-    meta = read_snapshot_meta(con) if "snapshot_meta" in con.list_tables() else None
-    snap_as_of = meta.get("as_of") if meta else None
-    if hasattr(snap_as_of, "date"):
-        snap_as_of = snap_as_of.date()
-    if snap_as_of == as_of and "snapshot_customers" in con.list_tables():
-        table = con.table("snapshot_customers")
-        col = next((c for c in ("clv", "clv_365d", "predicted_clv") if c in table.columns), None)
-        if col is not None:
-            clv = table.select("customer_id", col).to_pyarrow().to_pandas().set_index(
-                "customer_id")[col]
-            return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
+    snap = snapshot_for(con, as_of, ["clv"])
+    if snap is not None:
+        clv = snap.select("customer_id", "clv").to_pyarrow().to_pandas().set_index(
+            "customer_id")["clv"]
+        return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
     settings = settings or load_settings()
-    try:
-        from workbench.clv.analysis import clv_part
-    except ImportError:  # pragma: no cover - workbench.clv ships with the package
-        clv_part = None
-    part = clv_part(con, as_of=as_of, settings=settings) if clv_part is not None else None
+    part = clv_part(con, as_of=as_of, settings=settings)
     if part is not None:
         clv = part.select("customer_id", "clv").to_pyarrow().to_pandas().set_index(
             "customer_id")["clv"]
@@ -661,3 +642,5 @@ def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
     return ibis.memtable(frame)
 
 
+#: The churn columns of the per-customer snapshot.
+SNAPSHOT_PART = SnapshotPart("churn", SNAPSHOT_COLUMNS[1:], churn_part)

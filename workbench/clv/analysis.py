@@ -38,9 +38,10 @@ from workbench.clv.validation import (
     tracking_data,
 )
 from workbench.clv.value import customer_value
+from workbench.data.snapshot import SnapshotPart
 from workbench.errors import ParameterError, WorkbenchWarning
 from workbench.i18n import format_date, format_money, format_number, tr
-from workbench.reporting.params import NotebookParams
+from workbench.params import NotebookParams, param
 from workbench.results import ResultMixin, Status
 from workbench.settings import Settings, load_settings
 
@@ -85,50 +86,12 @@ class ClvParams(NotebookParams):
         Customers in the top-value list (1-200).
     """
 
-    model: str = "bgnbd"
-    horizon_months: int = 12
-    monthly_discount_rate: float = 0.01
-    gross_margin: float = 0.0
-    holdout_weeks: int = 26
-    top_n: int = 20
-
-    def __post_init__(self) -> None:
-        NotebookParams.__post_init__(self)
-        if self.model not in MODELS:
-            raise ParameterError(f"ClvParams: 'model' must be one of {list(MODELS)}; "
-                                 f"got {self.model!r}.")
-        _int_in(self.horizon_months, "horizon_months", 1, 120)
-        _int_in(self.top_n, "top_n", 1, 200)
-        holdout = _int_in(self.holdout_weeks, "holdout_weeks", 0, 104)
-        if 0 < holdout < 4:
-            raise ParameterError("ClvParams: 'holdout_weeks' must be 0 (no check) or between 4 "
-                                 f"and 104; got {self.holdout_weeks!r}.")
-        rate = _float(self.monthly_discount_rate, "monthly_discount_rate")
-        if not 0 <= rate <= 0.2:
-            raise ParameterError("ClvParams: 'monthly_discount_rate' must be between 0 and 0.2 "
-                                 f"(per month); got {self.monthly_discount_rate!r}.")
-        margin = _float(self.gross_margin, "gross_margin")
-        if not 0 <= margin <= 1:
-            raise ParameterError("ClvParams: 'gross_margin' must be in (0, 1], or 0 for the "
-                                 f"setting; got {self.gross_margin!r}.")
-
-
-def _int_in(value: Any, name: str, lo: int, hi: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or isinstance(value, bool) or number != value or not lo <= number <= hi:
-        raise ParameterError(f"ClvParams: '{name}' must be an integer between {lo} and {hi}; "
-                             f"got {value!r}.")
-    return number
-
-
-def _float(value: Any, name: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"ClvParams: '{name}' must be a number; got {value!r}.") from None
+    model: str = param("bgnbd", choices=tuple(MODELS))
+    horizon_months: int = param(12, low=1, high=120)
+    monthly_discount_rate: float = param(0.01, low=0.0, high=0.2)
+    gross_margin: float = param(0.0, low=0.0, high=1.0)
+    holdout_weeks: int = param(26, low=0, high=104, gap=(0, 4))
+    top_n: int = param(20, low=1, high=200)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -338,6 +301,10 @@ def clv_part(con: Any, *, as_of: date, settings: Settings) -> ibis.Table | None:
                           "p_alive": "float64", "expected_spend": "float64", "clv": "float64",
                           "clv_band": "string"})
     return ibis.memtable(frame, schema=schema)
+
+
+#: The CLV columns of the per-customer snapshot.
+SNAPSHOT_PART = SnapshotPart("clv", PART_COLUMNS[1:], clv_part)
 
 
 # ---------------------------------------------------------------------------------- the report

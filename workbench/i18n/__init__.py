@@ -21,37 +21,50 @@ Examples
 
 from __future__ import annotations
 
+import os
 import tomllib
 from datetime import date
 from functools import cache
 from pathlib import Path
 
+from workbench.errors import ParameterError
+
 __all__ = ["format_date", "format_money", "format_number", "format_percent", "format_value",
-           "get_language", "set_language", "tr"]
+           "get_language", "set_default_language", "set_language", "tr"]
 
 _LOCALES = {"en": "en_US", "ko": "ko_KR"}
-_state = {"language": None}
+_state: dict[str, str | None] = {"language": None, "default": None}
 
 
 def set_language(language: str | None) -> None:
-    """Set the language of messages for this process (``None``: back to the settings)."""
+    """Set the language of messages for this process (``None``: back to the settings')."""
     if language is not None and language not in _LOCALES:
-        from workbench.errors import ParameterError
-
         raise ParameterError(f"language must be one of {sorted(_LOCALES)}; got {language!r}.")
     _state["language"] = language
 
 
+def set_default_language(language: str | None) -> None:
+    """Record the language of the settings last read (:func:`workbench.settings.load_settings`).
+
+    Settings call this rather than this module reading settings: i18n sits below them, so
+    settings can word their own errors in both languages.
+    """
+    if language in _LOCALES:
+        _state["default"] = language
+
+
 def get_language() -> str:
-    """Return the active language: the one set, else the settings', else English."""
+    """Return the active language: the one set, else ``$WORKBENCH_LANGUAGE``, else the settings'.
+
+    English when none of them says otherwise (the settings' language is known once a settings
+    file has been read).
+    """
     if _state["language"]:
         return _state["language"]
-    try:
-        from workbench.settings import load_settings
-
-        return load_settings().language
-    except Exception:  # a broken settings file must not hide the message being shown
-        return "en"
+    env = os.environ.get("WORKBENCH_LANGUAGE")
+    if env in _LOCALES:
+        return env
+    return _state["default"] or "en"
 
 
 @cache

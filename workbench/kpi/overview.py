@@ -22,6 +22,7 @@ from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_money, format_number, format_value, tr
 from workbench.kpi import queries as q
 from workbench.kpi.drivers import Decomposition, drivers_frame
+from workbench.kpi.params import OverviewParams
 from workbench.kpi.repurchase import (
     CURVE_COLUMNS,
     cohort_bounds,
@@ -31,7 +32,6 @@ from workbench.kpi.repurchase import (
     second_orders,
 )
 from workbench.queries import net_orders
-from workbench.reporting.params import OverviewParams
 from workbench.results import ResultMixin, Status
 from workbench.settings import Settings, load_settings
 

@@ -1,17 +1,14 @@
-"""Notebook parameters, papermill runs, the weekly report and its index pages."""
+"""Notebook parameters, papermill runs, the weekly report and its index pages.
+
+The parameter classes (``wb.reporting.OverviewParams`` ...) live with their analyses and are
+looked up in the notebook registry (:mod:`workbench.reporting.params`) on first use.
+"""
 
 import importlib
 from typing import Any
 
-from workbench.reporting.params import (
-    LAZY_PARAMS,
-    AudienceParams,
-    CohortParams,
-    NotebookParams,
-    OverviewParams,
-    RfmParams,
-    params_for,
-)
+from workbench.params import NotebookParams
+from workbench.reporting.params import NOTEBOOK_PARAMS, params_for
 from workbench.reporting.run import (
     ReportError,
     WeeklyRun,
@@ -37,8 +34,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Parameter classes that live with their analysis (see LAZY_PARAMS), e.g. AbTestParams.
-    for module, cls in LAZY_PARAMS.values():
+    for module, cls in NOTEBOOK_PARAMS.values():
         if cls == name:
             return getattr(importlib.import_module(module), cls)
     raise AttributeError(f"module 'workbench.reporting' has no attribute {name!r}")

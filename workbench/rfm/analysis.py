@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
+from workbench.data.snapshot import SnapshotPart, snapshot_for
 from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_number, format_percent, tr
-from workbench.reporting.params import RfmParams
 from workbench.results import ResultMixin, Status
 from workbench.rfm.migration import (
     NOT_YET_CUSTOMER,
@@ -30,6 +30,7 @@ from workbench.rfm.migration import (
     order_migration,
     segmented_facts,
 )
+from workbench.rfm.params import RfmParams
 from workbench.rfm.segments import (
     SegmentRules,
     customer_groups,
@@ -322,20 +323,19 @@ def rfm_snapshot(con: BaseBackend, *, as_of: date, settings: Settings) -> Any:
     return out.select(*SNAPSHOT_COLUMNS, "previous_segment")
 
 
+#: The RFM columns of the per-customer snapshot.
+SNAPSHOT_PART = SnapshotPart("rfm", (*SNAPSHOT_COLUMNS[1:], "previous_segment"), rfm_snapshot)
+
+
 def _from_snapshot(con: Any, params: RfmParams) -> pd.DataFrame | None:
     """Return the result's customers read from the snapshot, or ``None`` when it does not fit.
 
     It fits when the snapshot was taken for ``params.as_of`` with the default parameters.
     """
-    from workbench.snapshot import read_snapshot_meta
-
     if (int(params.bins), params.method, int(params.lookback_days)) != (5, "quantile", 0):
         return None
-    meta = read_snapshot_meta(con)
-    if not meta or pd.Timestamp(meta["as_of"]).date() != params.as_of:
-        return None
-    snap = con.table("snapshot_customers")
-    if "segment" not in snap.columns:
+    snap = snapshot_for(con, params.as_of, CUSTOMER_COLUMNS)
+    if snap is None:
         return None
     extra = ["previous_segment"] if "previous_segment" in snap.columns else []
     frame = _fetch(snap.filter(snap.segment.notnull()).select(*CUSTOMER_COLUMNS, *extra))

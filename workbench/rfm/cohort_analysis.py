@@ -18,7 +18,6 @@ import pandas as pd
 from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_number, tr
 from workbench.queries import net_orders
-from workbench.reporting.params import CohortParams
 from workbench.results import ResultMixin, Status
 from workbench.rfm.cohorts import TRIANGLE_COLUMNS, retention_triangle
 from workbench.rfm.cycles import (
@@ -29,6 +28,7 @@ from workbench.rfm.cycles import (
     replenishment_due,
     week_end,
 )
+from workbench.rfm.params import CohortParams
 from workbench.settings import Settings, load_settings
 from workbench.viz.cohorts import aggregate_channels, month_name
 

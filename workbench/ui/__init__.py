@@ -29,7 +29,7 @@ def __getattr__(name: str) -> Any:
     if name in _PAGES:
         return getattr(importlib.import_module(f"workbench.ui.{_PAGES[name]}"), name)
     if name == "AudienceParams":
-        from workbench.reporting.params import AudienceParams
+        from workbench.audience.params import AudienceParams
 
         return AudienceParams
     raise AttributeError(f"module 'workbench.ui' has no attribute {name!r}")

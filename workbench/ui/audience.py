@@ -35,11 +35,11 @@ from workbench.audience import (
     save_definition,
     saved_definitions,
 )
+from workbench.audience.params import AudienceParams
 from workbench.audience.rules import FieldSpec
 from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
-from workbench.reporting.params import AudienceParams
 from workbench.ui.common import message_html
 from workbench.ui.page import Page
 

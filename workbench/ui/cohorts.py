@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from workbench.i18n import format_number, tr
-from workbench.reporting.params import CohortParams
+from workbench.rfm.params import CohortParams
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["CohortPage", "show_cohorts"]

@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from workbench.i18n import tr
-from workbench.reporting.params import OverviewParams
+from workbench.kpi.params import OverviewParams
 from workbench.ui.common import tiles_html
 from workbench.ui.page import Page, show_figure
 

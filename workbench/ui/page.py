@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import ipywidgets as widgets
@@ -20,6 +20,7 @@ from IPython.display import HTML, display
 
 from workbench.clock import this_week
 from workbench.data import connect
+from workbench.data.snapshot import read_snapshot_meta, snapshot_as_of
 from workbench.errors import StoreError
 from workbench.i18n import get_language, tr
 from workbench.results import Status
@@ -77,8 +78,6 @@ class Page:
 
     def snapshot_meta(self) -> dict | None:
         """Return the latest snapshot's metadata, or ``None`` (no store or never refreshed)."""
-        from workbench.snapshot import read_snapshot_meta
-
         return None if self.con is None else read_snapshot_meta(self.con)
 
     def _default_as_of(self) -> date:
@@ -93,10 +92,9 @@ class Page:
         if self.mode == "report":
             return week
         if self.prefers_snapshot:
-            meta = self.snapshot_meta()
-            if meta and meta.get("as_of") is not None:
-                as_of = meta["as_of"]
-                return as_of.date() if isinstance(as_of, datetime) else as_of
+            as_of = None if self.con is None else snapshot_as_of(self.con)
+            if as_of is not None:
+                return as_of
         last = self._last_order_day()
         if last is None or last >= week - timedelta(days=7):
             return week

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from workbench.i18n import format_money, format_number, format_percent, tr
-from workbench.reporting.params import RfmParams
+from workbench.rfm.params import RfmParams
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["RfmPage", "segments_html", "show_rfm"]
