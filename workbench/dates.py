@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["EPOCH", "cutoff", "epoch_us", "last_complete_week", "local_day_number", "local_days",
            "midnight", "monday", "month_start", "offset_changes", "period_bounds",
@@ -66,7 +67,7 @@ def cutoff(as_of: date | datetime, timezone: str) -> pd.Timestamp:
         return ts.tz_localize(timezone) if ts.tzinfo is None else ts.tz_convert(timezone)
     if isinstance(as_of, date):
         return pd.Timestamp(as_of).tz_localize(timezone)
-    raise ParameterError(f"'as_of' must be a date or datetime; got {type(as_of).__name__}.")
+    raise ParameterError(tr("dates.bad_as_of", got=type(as_of).__name__))
 
 
 def midnight(day: date | datetime, timezone: str) -> ibis.Expr:
@@ -161,17 +162,13 @@ def period_bounds(as_of: date, period: str) -> tuple[date, date, date]:
     (datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2026, 3, 1))
     """
     if not isinstance(as_of, date):
-        raise ParameterError(
-            f"period_bounds: 'as_of' must be a datetime.date; got {type(as_of).__name__}."
-        )
+        raise ParameterError(tr("dates.period_as_of", got=type(as_of).__name__))
     if period == "W":
         end = monday(as_of)
         return end - timedelta(days=14), end - timedelta(days=7), end
     if period == "M":
         return month_start(as_of, 2), month_start(as_of, 1), month_start(as_of)
-    raise ParameterError(
-        f"period_bounds: 'period' must be 'W' (week) or 'M' (month); got {period!r}."
-    )
+    raise ParameterError(tr("dates.period", got=repr(period)))
 
 
 def shift_period(day: date, period: str) -> date:

@@ -174,7 +174,7 @@ def _find_file(path: str | os.PathLike[str] | None) -> Path | None:
     if path is not None:
         p = Path(path)
         if not p.is_file():
-            raise ParameterError(f"settings: file {str(p)!r} does not exist.")
+            raise ParameterError(tr("settings.file_missing", path=repr(str(p))))
         return p
     env = os.environ.get("WORKBENCH_CONFIG")
     if env:
@@ -193,14 +193,13 @@ def _read(path: Path | None) -> Settings:
     raw = read_toml(path, context="load.settings_invalid", language="en")
     table = raw.get("workbench", raw)
     if not isinstance(table, dict):
-        raise ParameterError(f"settings: [workbench] in {str(path)!r} must be a table of "
-                             f"settings (store = \"...\", timezone = \"...\"); got {table!r}.")
+        raise ParameterError(tr("settings.not_a_table", path=repr(str(path)), got=repr(table),
+                                language="en"))
     fields = {f.name for f in dataclasses.fields(Settings)} - {"source"}
     unknown = sorted(set(table) - fields)
     if unknown:
-        raise ParameterError(
-            f"settings: unknown key(s) {unknown} in {str(path)!r}; allowed: {sorted(fields)}."
-        )
+        raise ParameterError(tr("settings.unknown_keys", unknown=unknown, path=repr(str(path)),
+                                allowed=sorted(fields), language="en"))
     values = dict(table)
     store = values.get("store")
     if isinstance(store, str) and store and "://" not in store and not Path(store).is_absolute():

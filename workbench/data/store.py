@@ -341,17 +341,16 @@ class StoreWriter:
             whose key already exists and adds the others.
         """
         if table not in TABLES:
-            raise ParameterError(f"write: unknown table {table!r}; known: {sorted(TABLES)}.")
+            raise ParameterError(tr("store.write_unknown_table", table=repr(table),
+                                    known=sorted(TABLES)))
         if mode not in MODES:
-            raise ParameterError(f"write: 'mode' must be one of {list(MODES)}; got {mode!r}.")
+            raise ParameterError(tr("store.write_bad_mode", modes=list(MODES), got=repr(mode)))
         arrow = _to_arrow(data)
         spec = TABLES[table]
         extra = sorted(set(arrow.column_names) - set(spec.names))
         if extra:
-            raise ParameterError(
-                f"write: columns {extra} are not part of table {table!r}; "
-                f"allowed: {spec.names}."
-            )
+            raise ParameterError(tr("store.write_extra_columns", extra=extra, table=repr(table),
+                                    allowed=spec.names))
         self.con.register("_wb_staged", arrow)
         try:
             if mode == "replace":
@@ -408,10 +407,7 @@ def _to_arrow(data: Any) -> pa.Table:
 
     if isinstance(data, pd.DataFrame):
         return pa.Table.from_pandas(data, preserve_index=False)
-    raise ParameterError(
-        "write: expected a pandas DataFrame, pyarrow Table or Ibis table; "
-        f"got {type(data).__name__}."
-    )
+    raise ParameterError(tr("store.write_bad_data", got=type(data).__name__))
 
 
 #: Store files this process holds the write lock of: a nested write would wait for itself.
@@ -590,11 +586,7 @@ def write_store(
     settings = settings or load_settings()
     location = store_path(path_or_url, settings)
     if is_url(location):
-        raise StoreError(
-            f"write_store: loading into {location.split('://')[0]!r} backends is not supported; "
-            "load into the embedded DuckDB store, or use your warehouse's own loader for the "
-            "same tables."
-        )
+        raise StoreError(tr("store.write_url", scheme=repr(location.split("://")[0])))
     path = Path(location).expanduser().resolve()
     check_store_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)

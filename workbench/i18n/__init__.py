@@ -21,8 +21,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
+from collections.abc import Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -30,7 +32,7 @@ from pathlib import Path
 from workbench.errors import ParameterError
 
 __all__ = ["format_date", "format_money", "format_number", "format_percent", "format_value",
-           "get_language", "set_default_language", "set_language", "tr"]
+           "get_language", "set_default_language", "set_language", "tr", "using_language"]
 
 _LOCALES = {"en": "en_US", "ko": "ko_KR"}
 _state: dict[str, str | None] = {"language": None, "default": None}
@@ -51,6 +53,25 @@ def set_default_language(language: str | None) -> None:
     """
     if language in _LOCALES:
         _state["default"] = language
+
+
+@contextlib.contextmanager
+def using_language(language: str | None) -> Iterator[None]:
+    """Make ``language`` the active language inside a ``with`` block, then restore the old one.
+
+    A page in Korean runs its analysis inside ``using_language("ko")``, so an error the
+    library raises reaches the manager in Korean even when the process default is English.
+
+    >>> with using_language("ko"):
+    ...     get_language()
+    'ko'
+    """
+    previous = _state["language"]
+    set_language(language)
+    try:
+        yield
+    finally:
+        _state["language"] = previous
 
 
 def get_language() -> str:

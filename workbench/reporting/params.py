@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 from workbench.params import NotebookParams
 
 __all__ = ["NOTEBOOK_PARAMS", "params_for"]
@@ -32,6 +33,6 @@ def params_for(notebook: str) -> type[NotebookParams]:
     try:
         module, name = NOTEBOOK_PARAMS[notebook]
     except KeyError:
-        raise ParameterError(f"unknown notebook {notebook!r}; known: "
-                             f"{sorted(NOTEBOOK_PARAMS)}.") from None
+        raise ParameterError(tr("report.unknown_notebook", notebook=repr(notebook),
+                                known=sorted(NOTEBOOK_PARAMS))) from None
     return getattr(importlib.import_module(module), name)

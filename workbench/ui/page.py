@@ -21,13 +21,13 @@ from IPython.display import HTML, display
 from workbench.clock import this_week
 from workbench.data import connect
 from workbench.data.snapshot import read_snapshot_meta, snapshot_as_of
-from workbench.errors import StoreError
-from workbench.i18n import get_language, tr
+from workbench.errors import StoreError, WorkbenchError
+from workbench.i18n import get_language, tr, using_language
 from workbench.results import Status
 from workbench.settings import Settings, load_settings
 from workbench.ui.common import detect_mode, footer_html, message_html
 
-__all__ = ["Page", "show_figure"]
+__all__ = ["Page", "error_text", "show_figure"]
 
 
 def show_figure(out: widgets.Output, figure: Any) -> None:
@@ -113,14 +113,15 @@ class Page:
         if self.con is None:
             return
         try:
-            self.result = self.run()
+            # errors the library raises are worded in the page's language, not the process's
+            with using_language(self.language):
+                self.result = self.run()
             self.error = None
         except Exception as exc:  # the page shows a banner instead of Voila's blank cell
             if self.mode == "report":
                 raise
             self.result = None
-            self.error = tr("ui.failed", language=self.language, kind=type(exc).__name__,
-                            detail=str(exc))
+            self.error = error_text(exc, self.language)
 
     @property
     def ok(self) -> bool:
@@ -235,3 +236,14 @@ class Page:
             until = until.tz_convert(self.settings.timezone)
         return footer_html(data_until=until, snapshot=self.snapshot_meta(),
                            language=self.language)
+
+
+def error_text(exc: BaseException, language: str) -> str:
+    """Return what a page says about a failure, in the page's language.
+
+    An error the user can act on (the store, a parameter, a file) is its own sentence; an
+    unexpected one shows its kind and detail.
+    """
+    if isinstance(exc, WorkbenchError):
+        return tr("ui.failed_known", language=language, detail=str(exc))
+    return tr("ui.failed", language=language, kind=type(exc).__name__, detail=str(exc))
