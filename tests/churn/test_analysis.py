@@ -14,13 +14,17 @@ from workbench.churn import (
     SNAPSHOT_COLUMNS,
     ChurnParams,
     churn_part,
+    reasons_text,
     run_churn,
     save_model,
     score,
+    train,
 )
+from workbench.churn.analysis import WATCH_COLUMNS
+from workbench.churn.explain import REASON_FEATURES
 from workbench.churn.model import models_dir
 from workbench.data import connect
-from workbench.errors import ParameterError
+from workbench.errors import InputError, ParameterError, TooLittleDataError
 from workbench.results import Status
 from workbench.settings import Settings
 
@@ -58,6 +62,19 @@ def test_watchlist_is_masked_and_sorted_by_value_at_risk(result):
     assert w["name"].str.contains(r"\*").all()
     assert w["phone"].str.match(r"^010-\*\*\*\*-\d{4}$").all()
     assert w["reasons"].str.len().gt(0).all()
+
+
+def test_sentences_are_made_where_they_are_shown(result):
+    assert result.message == result.message_in("en")
+    assert "이탈 위험 높음" in result.message_in("ko")
+    watch = result.watch  # numbers and reason keys
+    assert "reasons" not in watch and set(REASON_FEATURES) <= set(watch.columns)
+    en, ko = result.watchlist, result.watchlist_in("ko")
+    assert list(en.columns) == list(ko.columns) == list(WATCH_COLUMNS)
+    pd.testing.assert_frame_equal(en.drop(columns="reasons"), ko.drop(columns="reasons"))
+    first = watch.iloc[0]
+    assert en["reasons"].iloc[0] == reasons_text(first["churn_reasons"], first.to_dict(), "en")
+    assert ko["reasons"].str.contains("[가-힣]").all()
 
 
 def test_value_is_the_clv_of_workbench_clv(result, sample_store):
@@ -102,6 +119,21 @@ def test_too_short_history_is_a_status_not_an_error(sample_store):
     con.disconnect()
     assert r.status == Status.TOO_LITTLE_DATA
     assert "is not after the store's first order" in r.message
+
+
+def test_too_short_a_history_is_one_error_type_and_the_result_words_it(sample_store):
+    s = Settings(store=str(sample_store))
+    con = connect(sample_store, settings=s)
+    with pytest.raises(TooLittleDataError, match="is not after the store's first order") as info:
+        train(con, date(2025, 3, 1), settings=s)
+    r = run_churn(con, ChurnParams(as_of=date(2025, 3, 1), backtest_cutoffs=0), s)
+    con.disconnect()
+    error = info.value
+    assert isinstance(error, InputError) and not isinstance(error, ParameterError)
+    assert error.key == r.condition == "churn.train.short_history"
+    assert error.facts == r.facts and r.facts["window"] == 90 and r.facts["days"] == 180
+    assert r.message == "Not enough history to train a churn model: " + str(error)
+    assert "학습 기준일" in r.message_in("ko") and r.facts["first"] in r.message_in("ko")
 
 
 def test_saved_model_is_used_with_its_stored_backtest(trained, store_copy):

@@ -15,6 +15,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 
 from workbench.churn import (
     ChurnDefinition,
+    backtest,
     backtest_cutoffs,
     expected_auc,
     expected_calibration_error,
@@ -22,6 +23,9 @@ from workbench.churn import (
     reliability_curve,
     score_metrics,
 )
+from workbench.data import connect
+from workbench.errors import TooLittleDataError
+from workbench.settings import Settings
 
 
 @pytest.fixture
@@ -109,3 +113,13 @@ def test_backtest_on_the_sample_reports_every_scorer(sample_backtest):
     assert list(gaps.columns[:3]) == ["cutoff", "model", "margin_days_since_last_order"]
     assert set(bt.reliability["cutoff"]) == set(bt.cutoffs)
     assert bt.importance["importance"].iloc[0] > 0
+
+
+def test_a_cutoff_before_enough_history_is_too_little_data(sample_store):
+    # Its training slice (180 days earlier) comes before the sample's first order.
+    s = Settings(store=str(sample_store))
+    con = connect(sample_store, settings=s)
+    with pytest.raises(TooLittleDataError, match="the slice at 2024-09-02 has 0 customers") as info:
+        backtest(con, cutoffs=[date(2025, 3, 1)], settings=s, importance=False)
+    con.disconnect()
+    assert info.value.key == "churn.train.one_class"

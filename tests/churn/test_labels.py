@@ -13,6 +13,7 @@ import pytest
 from workbench.churn import ChurnDefinition, churn_labels, data_end
 from workbench.data import connect
 from workbench.errors import ParameterError
+from workbench.i18n import using_language
 from workbench.settings import Settings
 
 TZ = "Asia/Seoul"
@@ -62,6 +63,16 @@ def test_labels_need_the_whole_window_in_the_data():
             "churn windows after 2026-04-01 run to 2026-06-30, but the store's orders end on "
             "2026-05-31; pick a cutoff on or before 2026-03-02")):
         churn_labels(con, date(2026, 4, 1), settings=Settings())
+
+
+def test_label_and_definition_errors_are_in_korean_too():
+    con = _store(ROWS)
+    with using_language("ko"), pytest.raises(ParameterError, match=re.escape(
+            "2026-05-31에 끝납니다. 2026-03-02 이전의 기준일을 고르세요")):
+        churn_labels(con, date(2026, 4, 1), settings=Settings())
+    with using_language("ko"), pytest.raises(ParameterError, match=re.escape(
+            "'horizon_days'는 7에서 730 사이의 정수여야 합니다. 받은 값: 3.")):
+        ChurnDefinition(horizon_days=3)
 
 
 def test_rhythm_window_uses_own_gap_then_category_cycle_then_horizon():

@@ -21,7 +21,9 @@ from workbench.churn import (
     save_model,
     training_cutoffs,
 )
-from workbench.errors import NotFittedError, ParameterError
+from workbench.churn.model import fit_slices
+from workbench.errors import InputError, NotFittedError, ParameterError, TooLittleDataError
+from workbench.i18n import using_language
 
 
 def test_training_uses_slices_whose_labels_end_by_as_of(trained):
@@ -78,8 +80,9 @@ def test_chunked_predictions_equal_one_call(trained, monkeypatch):
     whole = model.predict_proba(frame)
     monkeypatch.setattr(model_module, "CHUNK", 7)  # many blocks, the last one short
     pd.testing.assert_series_equal(model.predict_proba(frame), whole)
-    np.testing.assert_array_equal(model.decision_function(frame),
-                                  model.pipeline_.decision_function(model._matrix(frame, "t")))
+    np.testing.assert_array_equal(
+        model.decision_function(frame),
+        model.pipeline_.decision_function(model.feature_matrix(frame, "t")))
 
 
 def test_scoring_with_mismatched_features_is_refused(trained):
@@ -126,6 +129,29 @@ def test_fit_validates_its_inputs():
         ChurnModel(calibration="magic").fit(X, [0, 1, 0, 1], X_cal=X, y_cal=[0, 1, 0, 1])
     with pytest.raises(NotFittedError, match="not fitted yet"):
         ChurnModel().predict_proba(X)
+
+
+def test_slices_a_model_cannot_learn_from_are_too_little_data():
+    # The estimator refuses labels of one class as a bad argument (ParameterError, above);
+    # a time slice of the store that holds one outcome is a data condition.
+    slice_ = pd.DataFrame({"recency_days": [1.0, 5, 9, 12], "orders": [1.0, 2, 3, 1],
+                           "churned": [0, 0, 0, 0]})
+    mixed = slice_.assign(churned=[0, 1, 0, 1])
+    with pytest.raises(TooLittleDataError, match=re.escape(
+            "the slice at 2026-01-01 has 4 customers, 0 of whom churned")) as info:
+        fit_slices(slice_, mixed, cutoffs=("2026-01-01", "2026-02-01"))
+    assert info.value.key == "churn.train.one_class"
+    assert info.value.facts == {"cutoff": "2026-01-01", "customers": 4, "churned": 0}
+    assert isinstance(info.value, InputError) and not isinstance(info.value, ParameterError)
+    with pytest.raises(TooLittleDataError, match="the slice at 2026-02-01 has 0 customers"):
+        fit_slices(mixed, mixed.iloc[:0], cutoffs=("2026-01-01", "2026-02-01"))
+    flat = mixed.assign(recency_days=3.0, orders=1.0)
+    with using_language("ko"), pytest.raises(TooLittleDataError, match="모든 특성이 상수"):
+        fit_slices(flat, mixed, cutoffs=("2026-01-01", "2026-02-01"))
+    many = pd.DataFrame({"recency_days": np.arange(40.0), "orders": np.ones(40),
+                         "churned": np.arange(40) % 2})
+    model = fit_slices(many, many, cutoffs=("2026-01-01", "2026-02-01"))
+    assert model.used_features_ == ["recency_days"]  # orders is constant: not a tree input
 
 
 def test_calibration_uses_the_later_slice_only():

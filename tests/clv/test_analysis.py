@@ -90,6 +90,36 @@ def test_too_little_data(tmp_path):
     assert clv_part(connect(str(path)), as_of=AS_OF, settings=Settings()) is None
 
 
+def test_sentences_are_made_from_the_numbers_in_the_language_asked(result):
+    c = result.customers
+    assert result.message == result.message_in("en") == result.message_in()
+    assert result.message_in("ko").startswith(f"고객 {len(c):,}명이 앞으로 12개월 동안")
+    assert result.holdout_weeks == 26 and result.data_check.enough
+    assert result.data_check.customers == len(c)
+    row = result.comparison.set_index("model").loc["bgnbd"]
+    grade = result.quality_grade
+    assert grade == ("good" if abs(row["error_pct"]) <= 10
+                     else "fair" if abs(row["error_pct"]) <= 25 else "poor")
+    assert f"({abs(row['error_pct']):.1f}% too" in result.quality
+    assert result.quality_in("ko").startswith("모델 검증: ")
+    assert result.summary().endswith(result.quality)
+
+
+def test_too_little_data_keeps_the_numbers_and_words_them_in_either_language(tmp_path):
+    from workbench.data.sample import write_sample
+
+    path = tmp_path / "tiny.duckdb"
+    write_sample(path, 120, seed=3, end=AS_OF)
+    small = run_clv(connect(str(path)), ClvParams(as_of=AS_OF), settings=Settings())
+    check = small.data_check
+    assert small.status == Status.TOO_LITTLE_DATA and not check.enough
+    assert f"{check.customers} customers, {check.repeat_buyers} of them repeat buyers" in (
+        small.message)
+    assert f"재구매 고객 {check.repeat_buyers}명" in small.message_in("ko")
+    assert small.quality == "" and small.quality_grade == ""
+    assert small.summary() == small.message
+
+
 def test_clv_part_columns_and_values(con, result):
     part = clv_part(con, as_of=AS_OF, settings=Settings())
     assert tuple(part.columns) == PART_COLUMNS

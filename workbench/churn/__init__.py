@@ -8,6 +8,10 @@ scikit-learn ``Pipeline`` of gradient-boosted trees, calibrated on a later time 
     model = train(con, as_of, save="churn")          # saved in the store's models/ folder
     scored = score(con, as_of, model)                # churn_risk, risk_band, churn_reasons
     result = run_churn(con, ChurnParams(as_of=as_of))  # bands, reasons, actions, backtest
+
+Too short a history is a data condition: :func:`run_churn` returns it as the status
+``TOO_LITTLE_DATA`` with a message, while :func:`train` and :func:`backtest`, which have no
+result to carry it, raise :class:`workbench.errors.TooLittleDataError`.
 """
 
 from workbench.churn.analysis import (

@@ -8,6 +8,11 @@
 - :func:`run_churn` is the notebook's analysis: score, bands with the recommended action,
   the high-risk high-value list (masked), reasons, and the backtest.
 - :func:`churn_part` gives the snapshot columns (:data:`SNAPSHOT_COLUMNS`).
+
+The analysis returns numbers, keys and statuses; :class:`ChurnResult` words them (the message,
+the plain-words reasons of the watchlist) in the reader's language when they are shown, so the
+sentences always agree with the numbers beside them. Labels looked up by a key (band names,
+recommended actions, reason names) are stored in the result's language with the numbers.
 """
 
 from __future__ import annotations
@@ -16,41 +21,57 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import ibis
 import pandas as pd
+import plotly.graph_objects as go
 
-from workbench.churn.backtest import BACKTEST_COLUMNS, backtest, backtest_cutoffs
+from workbench.churn.backtest import BACKTEST_COLUMNS, backtest, backtest_cutoffs, score_metrics
 from workbench.churn.bands import BANDS, BandRule, assign_bands, band_summary
 from workbench.churn.definition import ChurnDefinition
-from workbench.churn.explain import REASONS, reasons_text, top_reasons
+from workbench.churn.explain import REASON_FEATURES, REASONS, reasons_text, top_reasons
 from workbench.churn.features import categories_for, feature_frame
 from workbench.churn.labels import data_end, labelled_frame
 from workbench.churn.model import (
     ChurnModel,
+    FeatureMismatchError,
+    OutdatedModelError,
+    fit_slices,
     load_model,
     models_dir,
     read_metadata,
     save_model,
+    too_little_data,
 )
 from workbench.clv.analysis import clv_part
 from workbench.data.snapshot import SnapshotPart, snapshot_for
-from workbench.errors import ParameterError, WorkbenchWarning
+from workbench.errors import ParameterError, TooLittleDataError, WorkbenchWarning
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.params import NotebookParams, param
+from workbench.privacy import mask_name, mask_phone
 from workbench.results import ResultMixin, Status
 from workbench.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
+from workbench.viz.churn import (
+    backtest_figure,
+    reasons_bar,
+    reliability_figure,
+    risk_distribution,
+    risk_value_scatter,
+)
 
 __all__ = ["SNAPSHOT_COLUMNS", "ChurnParams", "ChurnResult", "churn_part", "run_churn",
            "score", "train"]
 
 #: Columns :func:`churn_part` adds to the per-customer snapshot.
 SNAPSHOT_COLUMNS = ("customer_id", "churn_risk", "risk_band", "churn_reasons")
+#: Columns of :attr:`ChurnResult.watchlist` (``reasons`` in plain words).
 WATCH_COLUMNS = ("customer_id", "name", "phone", "churn_risk", "risk_band", "value",
                  "value_at_risk", "recency_days", "orders", "reasons")
+#: Columns of :attr:`ChurnResult.watch`: the list as numbers and reason keys, with the
+#: customers' values that the plain-words reasons quote.
+WATCH_FACT_COLUMNS = (*WATCH_COLUMNS[:-1], "churn_reasons",
+                      *(f for f in REASON_FEATURES if f not in WATCH_COLUMNS))
 
 
 # ------------------------------------------------------------------------------------ params
@@ -166,31 +187,31 @@ def train(con: Any, as_of: date, *, definition: ChurnDefinition | None = None,
 
     Raises
     ------
+    TooLittleDataError
+        The store has no orders, its first order is not before the training cutoff (too short
+        a history for the definition), or a slice has only one outcome.
     ParameterError
-        The store's orders end before ``as_of`` or start after the training cutoff.
+        ``slices`` is below 1, or the store's orders end before ``as_of`` (the calibration
+        labels would be incomplete: train for an earlier date).
     """
-    from workbench.churn.backtest import score_metrics
-
     settings = settings or load_settings()
     definition = definition or ChurnDefinition()
     if int(slices) < 1:
-        raise ParameterError(f"train: 'slices' must be at least 1; got {slices!r}.")
+        raise ParameterError(tr("churn.train.slices", got=repr(slices)))
     cuts, cal_at = training_cutoffs(as_of, definition, slices=int(slices),
                                     step_days=int(step_days))
     end, first = data_end(con, settings=settings), _first_order_day(con, settings)
     if end is None or first is None:
-        raise ParameterError("train: the store has no orders; load orders first.")
+        raise too_little_data("churn.train.no_orders")
     if end < as_of:
-        raise ParameterError(
-            f"train: the store's orders end on {end - timedelta(days=1)}, before as_of "
-            f"{as_of}, so the calibration labels (orders from {cal_at} to {as_of}) are "
-            f"incomplete; train with as_of={end} or earlier.")
+        raise ParameterError(tr("churn.train.after_data",
+                                last=(end - timedelta(days=1)).isoformat(),
+                                as_of=as_of.isoformat(), cal=cal_at.isoformat(),
+                                end=end.isoformat()))
     if min(cuts) <= first:
-        raise ParameterError(
-            f"train: the training cutoff {min(cuts)} is not after the store's first order "
-            f"({first}); a {definition.longest_window}-day definition needs about "
-            f"{2 * definition.longest_window} days of history before as_of. Use a later "
-            "as_of or a shorter horizon.")
+        w = definition.longest_window
+        raise too_little_data("churn.train.short_history", cutoff=min(cuts).isoformat(),
+                              first=first.isoformat(), window=w, days=2 * w)
     categories = categories_for(con, max(cuts), settings=settings)
 
     def frame(cutoff: date) -> pd.DataFrame:
@@ -199,9 +220,9 @@ def train(con: Any, as_of: date, *, definition: ChurnDefinition | None = None,
 
     train_frame = pd.concat([frame(c) for c in cuts])
     cal = frame(cal_at)
-    model = ChurnModel(**(model_params or {})).fit(
-        train_frame.drop(columns="churned"), train_frame["churned"],
-        X_cal=cal.drop(columns="churned"), y_cal=cal["churned"])
+    model = fit_slices(train_frame, cal,
+                       cutoffs=(", ".join(c.isoformat() for c in cuts), cal_at.isoformat()),
+                       model_params=model_params)
     cal_metrics = score_metrics(cal["churned"], model.predict_proba(cal.drop(columns="churned")))
     model.metadata_ = {
         "as_of": as_of.isoformat(), "training_cutoffs": [c.isoformat() for c in cuts],
@@ -284,6 +305,10 @@ def score(con: Any, as_of: date, model: ChurnModel, *, settings: Settings | None
 class ChurnResult(ResultMixin):
     """Churn risk of the customers as of a date, with bands, reasons and the backtest.
 
+    The fields are numbers, keys and labels; the sentences (:attr:`message`, the reasons of
+    :attr:`watchlist`) are made from them when they are shown, in :attr:`language` or in the
+    one asked for (:meth:`message_in`, :meth:`watchlist_in`).
+
     Parameters
     ----------
     as_of, currency, language
@@ -299,8 +324,9 @@ class ChurnResult(ResultMixin):
         ``value``, ``action`` (the recommended campaign).
     reasons
         Per reason key among the high band: ``reason``, ``label``, ``customers``, ``share``.
-    watchlist
-        The high-risk high-value list, masked: :data:`WATCH_COLUMNS`.
+    watch
+        The high-risk high-value list, masked, as numbers and reason keys
+        (:data:`WATCH_FACT_COLUMNS`); :attr:`watchlist` words the reasons.
     backtest, reliability, gaps, importance
         Backtest metrics per cutoff and scorer, the model's reliability curves, the AUC
         margins and gap closed, and the permutation importance (empty without a backtest).
@@ -309,6 +335,11 @@ class ChurnResult(ResultMixin):
     value_source
         ``clv`` (predicted 12-month value, workbench.clv) or ``net_revenue_365d`` (proxy when
         the CLV models refuse the data).
+    status
+        ``OK``, ``NO_DATA`` (no orders, or no customer before ``as_of``) or
+        ``TOO_LITTLE_DATA`` (too short a history to train).
+    condition, facts
+        Without a result: the message key saying why and its fields (dates, numbers).
     """
 
     as_of: date
@@ -318,7 +349,7 @@ class ChurnResult(ResultMixin):
     customers: pd.DataFrame
     bands: pd.DataFrame
     reasons: pd.DataFrame
-    watchlist: pd.DataFrame
+    watch: pd.DataFrame
     backtest: pd.DataFrame
     reliability: pd.DataFrame
     gaps: pd.DataFrame
@@ -326,12 +357,52 @@ class ChurnResult(ResultMixin):
     model_info: dict[str, Any] = field(default_factory=dict)
     value_source: str = "net_revenue_365d"
     status: Status = Status.OK
-    message: str = ""
+    condition: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def definition_text(self) -> str:
         """The churn definition in the result's language."""
         return self.definition.describe(self.language)
+
+    @property
+    def message(self) -> str:
+        """The takeaway (or why there is none) in the result's language."""
+        return self.message_in()
+
+    def message_in(self, language: str | None = None) -> str:
+        """Return the takeaway, or why there is none, in ``language`` (default the result's)."""
+        lang = language or self.language
+        if self.status == Status.TOO_LITTLE_DATA:
+            return tr("churn.message.too_little", language=lang,
+                      detail=tr(self.condition, language=lang, **self.facts))
+        if not self.ok:
+            return tr(self.condition, language=lang, **self.facts)
+        high = self.bands.set_index("band").loc["high"]
+        text = tr("churn.message.headline", language=lang,
+                  count=format_number(high["customers"], language=lang),
+                  share=format_percent(high["share"], language=lang),
+                  rate=format_percent(0 if pd.isna(high["mean_risk"]) else high["mean_risk"],
+                                      language=lang),
+                  value=format_money(float(high["value"]), self.currency, language=lang))
+        if len(self.reasons):
+            top = tr(f"churn.reason_label.{self.reasons['reason'].iloc[0]}", language=lang)
+            text += " " + tr("churn.message.top_reason", language=lang, reason=top)
+        return text
+
+    @property
+    def watchlist(self) -> pd.DataFrame:
+        """The high-risk high-value list with its reasons in plain words (:data:`WATCH_COLUMNS`)."""
+        return self.watchlist_in()
+
+    def watchlist_in(self, language: str | None = None) -> pd.DataFrame:
+        """Return :attr:`watchlist` with the reasons worded in ``language``."""
+        lang = language or self.language
+        out = self.watch.copy()
+        values = out.reindex(columns=list(REASON_FEATURES)).to_dict("records")
+        out["reasons"] = [reasons_text(keys, row, lang)
+                          for keys, row in zip(out["churn_reasons"], values, strict=True)]
+        return out.loc[:, list(WATCH_COLUMNS)]
 
     def to_frame(self) -> pd.DataFrame:
         """Return the band table (one row per band, with the recommended action)."""
@@ -366,37 +437,27 @@ class ChurnResult(ResultMixin):
 
     def figure_distribution(self) -> go.Figure:
         """Return a new histogram of churn risk coloured by band."""
-        from workbench.viz.churn import risk_distribution
-
         return risk_distribution(self.customers, definition=self.definition_text,
                                  language=self.language)
 
     def figure_watchlist(self) -> go.Figure:
         """Return a new risk x value scatter of the customers (high-risk high-value on top)."""
-        from workbench.viz.churn import risk_value_scatter
-
         return risk_value_scatter(self.customers, currency=self.currency,
                                   value_source=self.value_source,
                                   definition=self.definition_text, language=self.language)
 
     def figure_reasons(self) -> go.Figure:
         """Return a new bar chart of the most common reasons among at-risk customers."""
-        from workbench.viz.churn import reasons_bar
-
         return reasons_bar(self.reasons, definition=self.definition_text,
                            language=self.language)
 
     def figure_reliability(self) -> go.Figure:
         """Return a new reliability curve of the backtest cutoffs."""
-        from workbench.viz.churn import reliability_figure
-
         return reliability_figure(self.reliability, definition=self.definition_text,
                                   language=self.language)
 
     def figure_backtest(self) -> go.Figure:
         """Return a new chart of ROC AUC per backtest cutoff, model against baselines."""
-        from workbench.viz.churn import backtest_figure
-
         return backtest_figure(self.backtest, definition=self.definition_text,
                                language=self.language)
 
@@ -409,13 +470,13 @@ def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
-def _no_data(base: dict[str, Any], message: str, status: Status = Status.NO_DATA
+def _no_data(base: dict[str, Any], status: Status, condition: str, **facts: Any
              ) -> ChurnResult:
     empty = pd.DataFrame()
     return ChurnResult(**base, customers=empty, bands=empty, reasons=empty,
-                       watchlist=_empty(WATCH_COLUMNS), backtest=_empty(BACKTEST_COLUMNS),
+                       watch=_empty(WATCH_FACT_COLUMNS), backtest=_empty(BACKTEST_COLUMNS),
                        reliability=empty, gaps=empty, importance=empty, status=status,
-                       message=message)
+                       condition=condition, facts=facts)
 
 
 def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -> ChurnResult:
@@ -438,11 +499,9 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
         ``params`` is not a :class:`ChurnParams` or has no ``as_of``.
     """
     if not isinstance(params, ChurnParams):
-        raise ParameterError(f"run_churn: 'params' must be a ChurnParams; got "
-                             f"{type(params).__name__}.")
+        raise ParameterError(tr("churn.run.params", got=type(params).__name__))
     if params.as_of is None:
-        raise ParameterError("run_churn: 'params.as_of' is required (the library never reads "
-                             "the clock); pass e.g. ChurnParams(as_of='2026-11-16').")
+        raise ParameterError(tr("churn.run.as_of"))
     settings = settings or load_settings()
     language = params.language or settings.language
     definition = params.churn_definition()
@@ -452,20 +511,20 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
         definition = model.definition
     base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
             "definition": definition}
-    if "orders" not in con.list_tables() or data_end(con, settings=settings) is None:
-        return _no_data(base, tr("churn.message.no_data", language=language))
+    end = data_end(con, settings=settings)
+    if end is None:
+        return _no_data(base, Status.NO_DATA, "churn.message.no_data")
     stored_backtest = model.metadata_.get("backtest") if model is not None else None
     try:
         if model is None:
-            model = train(con, min(params.as_of, data_end(con, settings=settings)),
-                          definition=definition, settings=settings)
-    except ParameterError as exc:
-        return _no_data(base, tr("churn.message.too_little", language=language,
-                                 detail=str(exc)), Status.TOO_LITTLE_DATA)
+            model = train(con, min(params.as_of, end), definition=definition,
+                          settings=settings)
+    except TooLittleDataError as exc:  # a data condition: the result says what is missing
+        return _no_data(base, Status.TOO_LITTLE_DATA, exc.key, **exc.facts)
     scored = score(con, params.as_of, model, settings=settings, band_rule=params.band())
     if scored.empty:
-        return _no_data(base, tr("churn.message.no_customers", language=language,
-                                 as_of=params.as_of.isoformat()))
+        return _no_data(base, Status.NO_DATA, "churn.message.no_customers",
+                        as_of=params.as_of.isoformat())
     value, source = _values(con, scored, params.as_of, settings)
     customers = pd.DataFrame({
         "customer_id": scored.index, "churn_risk": scored["churn_risk"].to_numpy(),
@@ -476,15 +535,13 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
         "orders": scored["orders"].to_numpy()})
     bt, rel, gaps, imp = _backtest_frames(con, params, definition, settings, model,
                                           stored_backtest)
-    bands = _bands_frame(customers, language)
-    reasons = _reasons_frame(customers, language)
-    watch = _watchlist(con, customers, scored, int(params.top_n), language)
     info = {**{k: v for k, v in model.metadata_.items() if k != "backtest"},
             "features": list(model.features_), "model_name": params.model or ""}
-    return ChurnResult(**base, customers=customers, bands=bands, reasons=reasons,
-                       watchlist=watch, backtest=bt, reliability=rel, gaps=gaps, importance=imp,
-                       model_info=info, value_source=source,
-                       message=_message(bands, reasons, customers, language, settings))
+    return ChurnResult(**base, customers=customers, bands=_bands_frame(customers, language),
+                       reasons=_reasons_frame(customers, language),
+                       watch=_watch(con, customers, scored, int(params.top_n)), backtest=bt,
+                       reliability=rel, gaps=gaps, importance=imp, model_info=info,
+                       value_source=source)
 
 
 def _values(con: Any, scored: pd.DataFrame, as_of: date,
@@ -495,23 +552,24 @@ def _values(con: Any, scored: pd.DataFrame, as_of: date,
     ``workbench.clv`` (BG/NBD + Gamma-Gamma, 12 months, margin); else, when the CLV models
     refuse the data, the net revenue of the last 365 days as a proxy.
     """
-    snap = snapshot_for(con, as_of, ["clv"])
-    if snap is not None:
-        clv = snap.select("customer_id", "clv").to_pyarrow().to_pandas().set_index(
-            "customer_id")["clv"]
-        return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
-    settings = settings or load_settings()
-    part = clv_part(con, as_of=as_of, settings=settings)
-    if part is not None:
-        clv = part.select("customer_id", "clv").to_pyarrow().to_pandas().set_index(
-            "customer_id")["clv"]
-        return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
-    return scored["net_revenue_365d"].astype(float).fillna(0.0), "net_revenue_365d"
+    table = snapshot_for(con, as_of, ["clv"])
+    if table is None:
+        table = clv_part(con, as_of=as_of, settings=settings or load_settings())
+    if table is None:
+        return scored["net_revenue_365d"].astype(float).fillna(0.0), "net_revenue_365d"
+    clv = table.select("customer_id", "clv").to_pyarrow().to_pandas().set_index(
+        "customer_id")["clv"]
+    return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
 
 
 def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
                      settings: Settings, model: ChurnModel, stored: dict | None
                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the backtest tables: stored with the model, computed, or empty.
+
+    Empty without cutoffs, or when the history before the cutoffs is too short to train on
+    (the page then says there is no backtest).
+    """
     empty = pd.DataFrame()
     if int(params.backtest_cutoffs) == 0:
         return _empty(BACKTEST_COLUMNS), empty, empty, empty
@@ -525,7 +583,7 @@ def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
     try:
         bt = backtest(con, cutoffs=cutoffs, definition=definition, settings=settings,
                       p_alive=bool(model.metadata_.get("p_alive", True)))
-    except ParameterError:
+    except TooLittleDataError:
         return _empty(BACKTEST_COLUMNS), empty, empty, empty
     return bt.metrics, bt.reliability, bt.gaps(), bt.importance
 
@@ -554,11 +612,13 @@ def _reasons_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
     return out.reset_index(drop=True).loc[:, ["reason", "label", "customers", "share"]]
 
 
-def _watchlist(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, top_n: int,
-               language: str) -> pd.DataFrame:
-    """Return the high-band customers with the most value at risk, names and phones masked."""
-    from workbench.privacy import mask_name, mask_phone
+def _watch(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, top_n: int
+           ) -> pd.DataFrame:
+    """Return the high-band customers with the most value at risk, names and phones masked.
 
+    With their reason keys and the feature values the worded reasons quote
+    (:data:`WATCH_FACT_COLUMNS`); :meth:`ChurnResult.watchlist_in` words them.
+    """
     high = customers[customers["risk_band"] == "high"]
     top = high.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
                            kind="stable").head(top_n).reset_index(drop=True)
@@ -573,25 +633,9 @@ def _watchlist(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, top_n: i
                                                                        na_action="ignore")
     top["phone"] = top["customer_id"].map(contacts.get("phone", {})).map(mask_phone,
                                                                          na_action="ignore")
-    values = scored.loc[list(top["customer_id"])] if len(top) else scored.iloc[:0]
-    top["reasons"] = [reasons_text(k, values.loc[cid].to_dict(), language)
-                      for cid, k in zip(top["customer_id"], top["churn_reasons"], strict=True)]
-    return top.astype({"name": object, "phone": object}).loc[:, list(WATCH_COLUMNS)]
-
-
-def _message(bands: pd.DataFrame, reasons: pd.DataFrame, customers: pd.DataFrame,
-             language: str, settings: Settings) -> str:
-    high = bands.set_index("band").loc["high"]
-    text = tr("churn.message.headline", language=language,
-              count=format_number(high["customers"], language=language),
-              share=format_percent(high["share"], language=language),
-              rate=format_percent(0 if pd.isna(high["mean_risk"]) else high["mean_risk"],
-                                  language=language),
-              value=format_money(float(high["value"]), settings.currency, language=language))
-    if len(reasons):
-        text += " " + tr("churn.message.top_reason", language=language,
-                         reason=reasons["label"].iloc[0])
-    return text
+    quoted = [f for f in WATCH_FACT_COLUMNS if f not in top.columns]
+    top[quoted] = scored.reindex(index=top["customer_id"], columns=quoted).to_numpy(float)
+    return top.astype({"name": object, "phone": object}).loc[:, list(WATCH_FACT_COLUMNS)]
 
 
 # ------------------------------------------------------------------------------------ snapshot
@@ -610,10 +654,6 @@ def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
     would hide that someone or something replaced the file. The snapshot then stays as it
     was, and ``workbench churn train`` fixes it.
     """
-    import ibis
-
-    from workbench.churn.model import FeatureMismatchError, OutdatedModelError
-
     empty = ibis.memtable(pd.DataFrame({
         "customer_id": pd.Series(dtype="string"), "churn_risk": pd.Series(dtype="float64"),
         "risk_band": pd.Series(dtype="string"), "churn_reasons": pd.Series(dtype="string")}))
@@ -627,19 +667,30 @@ def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
         except OutdatedModelError as exc:
             warnings.warn(tr("churn.refresh.outdated", error=str(exc)), WorkbenchWarning,
                           stacklevel=2)
-    try:
-        if model is None:
+    scored = _score_saved(con, as_of, model, settings) if model is not None else None
+    if scored is None:
+        try:
             model = train(con, min(as_of, end), settings=settings)
+        except TooLittleDataError:
+            return empty
         scored = score(con, as_of, model, settings=settings, band_rule=BandRule())
-    except FeatureMismatchError:
-        model = train(con, min(as_of, end), settings=settings)
-        scored = score(con, as_of, model, settings=settings, band_rule=BandRule())
-    except ParameterError:
-        return empty
     frame = scored.loc[:, ["churn_risk", "risk_band", "churn_reasons"]].reset_index()
     frame["churn_risk"] = frame["churn_risk"].astype("float64")
     frame["customer_id"] = frame["customer_id"].astype(str)
     return ibis.memtable(frame)
+
+
+def _score_saved(con: Any, as_of: date, model: ChurnModel, settings: Settings
+                 ) -> pd.DataFrame | None:
+    """Score with a saved model, or return ``None`` when the store no longer gives its features.
+
+    The store's tables changed since the model was trained (a table added or dropped): the
+    refresh then trains a model for the store as it is.
+    """
+    try:
+        return score(con, as_of, model, settings=settings, band_rule=BandRule())
+    except FeatureMismatchError:
+        return None
 
 
 #: The churn columns of the per-customer snapshot.

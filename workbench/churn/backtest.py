@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,13 +25,14 @@ from scipy import special
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from workbench.churn.definition import ChurnDefinition
+from workbench.churn.explain import permutation_table
+from workbench.churn.features import categories_for
 from workbench.churn.labels import data_end, labelled_frame
-from workbench.churn.model import ChurnModel
+from workbench.churn.model import ChurnModel, fit_slices, too_little_data
 from workbench.dates import midnight
 from workbench.errors import ParameterError
-
-if TYPE_CHECKING:
-    from workbench.settings import Settings
+from workbench.i18n import tr
+from workbench.settings import Settings, load_settings
 
 __all__ = ["BACKTEST_COLUMNS", "Backtest", "backtest", "backtest_cutoffs",
            "expected_calibration_error", "lift_capture", "reliability_curve", "score_metrics",
@@ -122,8 +123,7 @@ def backtest_cutoffs(end: date, definition: ChurnDefinition, *, n: int = 3,
     [datetime.date(2026, 6, 23), datetime.date(2026, 7, 21), datetime.date(2026, 8, 18)]
     """
     if n < 1 or step_days < 1:
-        raise ParameterError(f"backtest_cutoffs: need n >= 1 and step_days >= 1; got n={n!r}, "
-                             f"step_days={step_days!r}.")
+        raise ParameterError(tr("churn.backtest.cutoffs", n=repr(n), step_days=repr(step_days)))
     last = end - timedelta(days=definition.longest_window)
     return [last - timedelta(days=step_days * k) for k in range(n - 1, -1, -1)]
 
@@ -140,8 +140,6 @@ def true_churn_probability(con: Any, cutoff: date, *, horizon_days: int = 90,
     ``a`` (days since their last order). This is what :func:`workbench.data.sample` computes at
     the sample's end (``churn_prob_90d``), moved to an earlier cutoff.
     """
-    from workbench.settings import load_settings
-
     settings = settings or load_settings()
     if "truth_customers" not in con.list_tables():
         return None
@@ -262,19 +260,18 @@ def backtest(con: Any, *, cutoffs: list[date] | None = None, n_cutoffs: int = 3,
 
     Raises
     ------
+    TooLittleDataError
+        The store has no orders, or a cutoff's training or calibration slice has too few
+        customers to learn from (it starts about when the store's orders do).
     ParameterError
-        A cutoff whose training slice starts before the store's first order, or whose labels
-        run past its end.
+        A cutoff whose labels run past the store's last order.
     """
-    from workbench.churn.explain import permutation_table
-    from workbench.settings import load_settings
-
     settings = settings or load_settings()
     definition = definition or ChurnDefinition()
     w = definition.longest_window
     end = data_end(con, settings=settings)
     if end is None:
-        raise ParameterError("backtest: the store has no orders.")
+        raise too_little_data("churn.backtest.no_orders")
     cutoffs = sorted(cutoffs or backtest_cutoffs(end, definition, n=n_cutoffs,
                                                  step_days=step_days))
     # Adjacent cutoffs share slices (e.g. one's calibration cutoff is another's training one)
@@ -288,17 +285,14 @@ def backtest(con: Any, *, cutoffs: list[date] | None = None, n_cutoffs: int = 3,
                 p_alive=p_alive)
         return cache[cutoff, categories]
 
-    from workbench.churn.features import categories_for
-
     rows, curves, models = [], [], []
     imp = pd.DataFrame()
     for e in cutoffs:
         train_at, cal_at = e - timedelta(days=2 * w), e - timedelta(days=w)
         cats = categories_for(con, train_at, settings=settings)
         train, cal, test = (frame_at(c, cats) for c in (train_at, cal_at, e))
-        model = ChurnModel(**(model_params or {})).fit(
-            train.drop(columns="churned"), train["churned"],
-            X_cal=cal.drop(columns="churned"), y_cal=cal["churned"])
+        model = fit_slices(train, cal, cutoffs=(train_at.isoformat(), cal_at.isoformat()),
+                           model_params=model_params)
         risk = model.predict_proba(test.drop(columns="churned"))
         y = test["churned"].to_numpy()
         scores = {"model": (risk.to_numpy(), True),

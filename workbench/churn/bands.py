@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["BANDS", "BAND_RULES", "BandRule", "assign_bands", "band_summary"]
 
@@ -52,19 +53,16 @@ class BandRule:
 
     def __post_init__(self) -> None:
         if self.kind not in BAND_RULES:
-            raise ParameterError(f"BandRule: 'kind' must be one of {list(BAND_RULES)}; got "
-                                 f"{self.kind!r}.")
+            raise ParameterError(tr("churn.bands.kind", choices=list(BAND_RULES),
+                                    got=repr(self.kind)))
         hi, mid = float(self.high), float(self.medium)
         if self.kind == "capacity":
             if hi <= 0 or mid < 0 or (hi >= 1 and hi != int(hi)) or (mid >= 1 and mid != int(mid)):
-                raise ParameterError(
-                    "BandRule: capacity 'high' must be a positive count or a share in (0, 1), "
-                    f"'medium' a count or share >= 0; got high={self.high!r}, "
-                    f"medium={self.medium!r}.")
+                raise ParameterError(tr("churn.bands.capacity", high=repr(self.high),
+                                        medium=repr(self.medium)))
         elif not 0 < mid <= hi <= 1:
-            raise ParameterError(
-                "BandRule: precision floors need 0 < medium <= high <= 1; got "
-                f"high={self.high!r}, medium={self.medium!r}.")
+            raise ParameterError(tr("churn.bands.precision", high=repr(self.high),
+                                    medium=repr(self.medium)))
 
 
 def _count(value: float, n: int) -> int:

@@ -64,21 +64,17 @@ class ChurnDefinition:
     def __post_init__(self) -> None:
         if isinstance(self.horizon_days, bool) or not isinstance(self.horizon_days, int) or not (
                 7 <= self.horizon_days <= 730):
-            raise ParameterError("ChurnDefinition: 'horizon_days' must be an integer between 7 "
-                                 f"and 730; got {self.horizon_days!r}.")
+            raise ParameterError(tr("churn.definition.bad_horizon", got=repr(self.horizon_days)))
         if self.mode not in MODES:
-            raise ParameterError(f"ChurnDefinition: 'mode' must be one of {list(MODES)}; "
-                                 f"got {self.mode!r}.")
+            raise ParameterError(tr("churn.definition.bad_mode", choices=list(MODES),
+                                    got=repr(self.mode)))
         if not 0.5 <= float(self.k) <= 10:
-            raise ParameterError(f"ChurnDefinition: 'k' must be between 0.5 and 10; got "
-                                 f"{self.k!r}.")
+            raise ParameterError(tr("churn.definition.bad_k", got=repr(self.k)))
         if int(self.min_gaps) < 1:
-            raise ParameterError(f"ChurnDefinition: 'min_gaps' must be at least 1; got "
-                                 f"{self.min_gaps!r}.")
+            raise ParameterError(tr("churn.definition.bad_gaps", got=repr(self.min_gaps)))
         if not 1 <= int(self.min_days) <= int(self.max_days) <= 730:
-            raise ParameterError(
-                "ChurnDefinition: need 1 <= 'min_days' <= 'max_days' <= 730; got "
-                f"min_days={self.min_days!r}, max_days={self.max_days!r}.")
+            raise ParameterError(tr("churn.definition.bad_bounds", min_days=repr(self.min_days),
+                                    max_days=repr(self.max_days)))
 
     def window_bounds(self) -> tuple[int, int]:
         """Return the shortest and longest label window in days."""

@@ -26,14 +26,20 @@ from sklearn.inspection import permutation_importance
 
 from workbench.churn.features import FEATURE_GROUPS, feature_group
 from workbench.churn.model import ChurnModel
-from workbench.i18n import format_number, tr
+from workbench.i18n import format_number, format_percent, tr
 
-__all__ = ["REASONS", "permutation_table", "reason_text", "reasons_text", "top_reasons"]
+__all__ = ["REASONS", "REASON_FEATURES", "permutation_table", "reason_text", "reasons_text",
+           "top_reasons"]
 
 #: Reason keys, one per feature group (``churn.reason_text.<key>`` in the locale catalog).
 REASONS = tuple(FEATURE_GROUPS)
 #: Smallest log-odds push that counts as a reason.
 MIN_PUSH = 0.05
+#: The feature values :func:`reason_text` quotes: what a list of at-risk customers keeps so
+#: that their reasons can be worded where they are shown.
+REASON_FEATURES = ("recency_days", "gap_overdue", "cycle_overdue", "orders_90d", "orders_180d",
+                   "orders", "days_since_visit", "days_since_view", "abandoned_carts_90d",
+                   "messages_sent", "messages_opened", "p_alive")
 
 
 def permutation_table(model: ChurnModel, X: pd.DataFrame, y: Any, *, rows: int = 5_000,
@@ -43,7 +49,7 @@ def permutation_table(model: ChurnModel, X: pd.DataFrame, y: Any, *, rows: int =
     if len(X) > rows:
         pick = np.sort(np.random.default_rng(seed).choice(len(X), rows, replace=False))
         X, y = X.iloc[pick], y[pick]
-    M = model._matrix(X, "permutation_table")
+    M = model.feature_matrix(X, "permutation_table")
     if len(np.unique(y)) < 2:
         return pd.DataFrame(columns=["feature", "group", "importance", "std"])
     result = permutation_importance(model.pipeline_, M, y, scoring="roc_auc",
@@ -57,7 +63,7 @@ def permutation_table(model: ChurnModel, X: pd.DataFrame, y: Any, *, rows: int =
 
 def group_pushes(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
     """Return per row and group the log-odds the group adds over a typical customer's values."""
-    M = model._matrix(X, "group_pushes")
+    M = model.feature_matrix(X, "group_pushes")
     base = model.decision_matrix(M)
     pushes = {}
     groups: dict[str, list[int]] = {}
@@ -131,7 +137,7 @@ def reason_text(key: str, values: dict[str, Any], language: str = "en") -> str:
     elif key == "low_p_alive":
         p = v.get("p_alive")
         fields = {"pct": None if p is None or (isinstance(p, float) and math.isnan(p))
-                  else format_number(100 * float(p), digits=0, language=language) + "%"}
+                  else format_percent(float(p), digits=0, language=language)}
     if any(value is None for value in fields.values()):
         return tr(f"churn.reason_generic.{key}", language=language)
     return tr(f"churn.reason_text.{key}", language=language, **fields)

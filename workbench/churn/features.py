@@ -28,20 +28,20 @@ from __future__ import annotations
 import logging
 import warnings
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from workbench.clv import BetaGeo
 from workbench.dates import epoch_us, midnight
 from workbench.errors import ParameterError, WorkbenchError, WorkbenchWarning
 from workbench.features import customer_facts
+from workbench.i18n import tr
 from workbench.queries import net_orders
-
-if TYPE_CHECKING:
-    from workbench.settings import Settings
+from workbench.settings import Settings, load_settings
 
 __all__ = ["BASE_FEATURES", "FEATURE_GROUPS", "categories_for", "churn_features",
            "feature_frame", "feature_group"]
@@ -107,7 +107,7 @@ def feature_group(feature: str) -> str:
     for group, members in FEATURE_GROUPS.items():
         if feature in members or any(m.endswith("_") and feature.startswith(m) for m in members):
             return group
-    raise ParameterError(f"feature_group: unknown churn feature {feature!r}.")
+    raise ParameterError(tr("churn.features.unknown", feature=repr(feature)))
 
 
 def _days_since(end_us: int, ts: ir.TimestampValue) -> ir.FloatingValue:
@@ -254,8 +254,6 @@ def categories_for(con: Any, as_of: date, *, settings: Settings | None = None,
 
     A model fixes this list when it is trained, so scoring builds the same columns.
     """
-    from workbench.settings import load_settings
-
     settings = settings or load_settings()
     if "order_items" not in con.list_tables():
         return ()
@@ -299,11 +297,8 @@ def churn_features(con: Any, as_of: date, *, settings: Settings | None = None,
     ParameterError
         ``as_of`` is not a date.
     """
-    from workbench.settings import load_settings
-
     if not isinstance(as_of, date):
-        raise ParameterError(f"churn_features: 'as_of' must be a datetime.date; got "
-                             f"{type(as_of).__name__}.")
+        raise ParameterError(tr("churn.features.as_of", got=type(as_of).__name__))
     settings = settings or load_settings()
     tz = settings.timezone
     tables = set(con.list_tables())
@@ -415,12 +410,6 @@ def bgnbd_columns(summary: pd.DataFrame, *, as_of: date, horizon_days: int = 90,
     ``summary`` has ``frequency``, ``recency`` and ``T`` in weeks, as
     ``workbench.clv.clv_summary(con, as_of, unit="W")`` gives them (the same customer facts).
     """
-    try:
-        from workbench.clv import BetaGeo
-    except ImportError:  # pragma: no cover - the CLV package ships with workbench
-        raise ParameterError("churn features: P(alive) needs workbench.clv (BG/NBD), which is "
-                             "not installed; pass p_alive=False to build features without it."
-                             ) from None
     fit_on = summary
     if len(summary) > max_customers:
         # The customers with the smallest hashes of their id, in hash order: the same sample
@@ -437,15 +426,14 @@ def bgnbd_columns(summary: pd.DataFrame, *, as_of: date, horizon_days: int = 90,
             # it is logged rather than shown on every dashboard load.
             warnings.simplefilter("ignore", WorkbenchWarning)
             model = BetaGeo(check_data=False).fit(fit_on)
-        if not getattr(model, "converged_", True):
-            _log.info("BG/NBD as of %s did not converge: %s", as_of,
-                      getattr(model, "convergence_message_", ""))
     except (WorkbenchError, ValueError, FloatingPointError) as exc:
-        warnings.warn(f"churn features: BG/NBD could not be fitted as of {as_of} ({exc}); "
-                      "p_alive is left empty.", WorkbenchWarning, stacklevel=2)
+        warnings.warn(tr("churn.features.no_p_alive", as_of=as_of.isoformat(), error=str(exc)),
+                      WorkbenchWarning, stacklevel=2)
         empty = np.full(len(summary), np.nan)
         return pd.DataFrame({"p_alive": empty, "bgnbd_p_no_order": empty},
                             index=summary.index.rename("customer_id"))
+    if not model.converged_:
+        _log.info("BG/NBD as of %s did not converge: %s", as_of, model.convergence_message_)
     alive = model.p_alive(summary).to_numpy(float)
     # P(X(T, T + t) = 0) of the BG/NBD model, t in weeks.
     none = model.prob_purchases(0, horizon_days / 7.0, summary).to_numpy(float)

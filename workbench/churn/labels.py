@@ -7,20 +7,20 @@ before), so a feature row and its label never share an order.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.churn.definition import ChurnDefinition
+from workbench.churn.features import feature_frame
 from workbench.dates import epoch_us, midnight
 from workbench.errors import ParameterError
 from workbench.features import facts_for
+from workbench.i18n import tr
 from workbench.queries import net_orders
-
-if TYPE_CHECKING:
-    from workbench.settings import Settings
+from workbench.settings import Settings, load_settings
 
 __all__ = ["churn_labels", "data_end", "label_ready"]
 
@@ -32,8 +32,6 @@ def data_end(con: Any, *, settings: Settings | None = None) -> date | None:
 
     Orders are known up to this date (exclusive): a label window must end on or before it.
     """
-    from workbench.settings import load_settings
-
     settings = settings or load_settings()
     if "orders" not in con.list_tables():
         return None
@@ -93,18 +91,12 @@ def churn_labels(con: Any, cutoff: date, *, definition: ChurnDefinition | None =
     0           a         30.0        0
     1           b         30.0        1
     """
-    from workbench.settings import load_settings
-
     definition = definition or ChurnDefinition()
     settings = settings or load_settings()
     if check_end:
         end = data_end(con, settings=settings)
         if not label_ready(cutoff, definition, end):
-            need = cutoff + timedelta(days=definition.longest_window)
-            raise ParameterError(
-                f"churn_labels: the churn windows after {cutoff} run to {need}, but the store's "
-                f"orders end on {end}; pick a cutoff on or before "
-                f"{(end or cutoff) - timedelta(days=definition.longest_window)}.")
+            raise _not_ready("churn_labels", cutoff, definition, end)
     tz = settings.timezone
     facts = facts_for(con, cutoff, settings=settings)
     people = _windows(con, facts, definition)
@@ -120,6 +112,19 @@ def churn_labels(con: Any, cutoff: date, *, definition: ChurnDefinition | None =
     out = people.left_join(bought, "customer_id").drop("customer_id_right")
     return out.select("customer_id", "window_days",
                       churned=(1 - out.bought.fill_null(0)).cast("int64"))
+
+
+def _not_ready(caller: str, cutoff: date, definition: ChurnDefinition, end: date | None
+               ) -> ParameterError:
+    """Return the error for labels asked at a cutoff whose windows run past the data's end.
+
+    A caller's choice of date, not a lack of data: the fix is an earlier cutoff.
+    """
+    window = timedelta(days=definition.longest_window)
+    return ParameterError(tr("churn.labels.not_ready", caller=caller, cutoff=cutoff.isoformat(),
+                             need=(cutoff + window).isoformat(),
+                             end=end.isoformat() if end else "-",
+                             latest=((end or cutoff) - window).isoformat()))
 
 
 def _windows(con: Any, facts: ir.Table, definition: ChurnDefinition) -> ir.Table:
@@ -151,17 +156,16 @@ def labelled_frame(con: Any, cutoff: date, *, definition: ChurnDefinition,
     Features come from data before the cutoff, labels from orders in the window after it. The
     labels equal :func:`churn_labels` (tested) but reuse the frame's facts (median gap, top
     category) instead of computing them again, which halves the work on a large store.
-    """
-    from workbench.churn.features import feature_frame
-    from workbench.settings import load_settings
 
+    Raises
+    ------
+    ParameterError
+        The windows are not yet over: orders after the store's end would be needed.
+    """
     settings = settings or load_settings()
     end = data_end(con, settings=settings)
     if not label_ready(cutoff, definition, end):
-        raise ParameterError(
-            f"labelled_frame: the churn windows after {cutoff} run past the store's orders "
-            f"(they end on {end}); pick a cutoff on or before "
-            f"{(end or cutoff) - timedelta(days=definition.longest_window)}.")
+        raise _not_ready("labelled_frame", cutoff, definition, end)
     frame = feature_frame(con, cutoff, settings=settings, categories=categories,
                           p_alive=p_alive, horizon_days=definition.horizon_days, seed=seed,
                           median=definition.mode != "fixed")

@@ -66,6 +66,7 @@ from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTY
 from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from workbench import __version__
 from workbench.churn.definition import ChurnDefinition
@@ -74,12 +75,15 @@ from workbench.errors import (
     NotFittedError,
     ParameterError,
     SchemaError,
+    TooLittleDataError,
     WorkbenchWarning,
 )
 from workbench.i18n import tr
+from workbench.settings import load_settings
 
 __all__ = ["ChurnModel", "FeatureMismatchError", "OutdatedModelError", "UntrustedModelError",
-           "load_model", "models_dir", "read_metadata", "save_model"]
+           "fit_slices", "load_model", "models_dir", "read_metadata", "save_model",
+           "too_little_data"]
 
 #: Columns of a feature frame that are not model inputs.
 NON_FEATURES = ("customer_id", "top_category", "days_since_last_order", "bg_recency", "bg_T",
@@ -131,14 +135,45 @@ TRUSTED_TYPES = (
 
 
 def _threads(rows: int) -> Any:
-    from threadpoolctl import threadpool_limits
-
     return threadpool_limits(limits=1, user_api="openmp") if rows < SMALL else nullcontext()
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:
     """Return the model-input columns of a feature frame (all but ids and labels)."""
     return [c for c in frame.columns if c not in NON_FEATURES and c != "churned"]
+
+
+def too_little_data(key: str, **facts: object) -> TooLittleDataError:
+    """Return the error for a data condition worded by ``key`` with ``facts`` (numbers, dates).
+
+    The error keeps the key and the facts, so :func:`workbench.churn.run_churn` can word the
+    condition again in its reader's language.
+    """
+    return TooLittleDataError(tr(key, **facts), key=key, facts=facts)
+
+
+def fit_slices(training: pd.DataFrame, calibration: pd.DataFrame, *, cutoffs: tuple[str, str],
+               model_params: dict[str, Any] | None = None) -> ChurnModel:
+    """Fit a :class:`ChurnModel` on a labelled training slice, calibrated on a later one.
+
+    The slices are feature frames with their ``churned`` label
+    (:func:`workbench.churn.labelled_frame`); ``cutoffs`` names their dates for messages.
+    :func:`workbench.churn.train` and :func:`workbench.churn.backtest` both fit this way.
+
+    Raises
+    ------
+    TooLittleDataError
+        A slice has no customers or only one outcome (everyone churned or nobody did): the
+        store's history before its cutoff is too short or too small to learn from.
+    """
+    for frame, cutoff in zip((training, calibration), cutoffs, strict=True):
+        churned = int(frame["churned"].sum())
+        if churned in (0, len(frame)):
+            raise too_little_data("churn.train.one_class", cutoff=cutoff, customers=len(frame),
+                                  churned=churned)
+    return ChurnModel(**(model_params or {})).fit(
+        training.drop(columns="churned"), training["churned"],
+        X_cal=calibration.drop(columns="churned"), y_cal=calibration["churned"])
 
 
 class ChurnModel(BaseEstimator):
@@ -179,7 +214,7 @@ class ChurnModel(BaseEstimator):
         Per-feature median on the training slice: the "typical customer" of explanations.
     pipeline_
         The fitted ``Pipeline`` (uncalibrated); it takes the column-major float64 matrix of
-        ``used_features_`` that ``_matrix`` builds from a feature frame.
+        ``used_features_`` that :meth:`feature_matrix` builds from a feature frame.
     format_
         :data:`MODEL_FORMAT` of the fitted objects.
     calibrator_
@@ -209,6 +244,8 @@ class ChurnModel(BaseEstimator):
         ------
         ParameterError
             Unknown ``calibration``, a slice with one class only, or labels not aligned.
+        TooLittleDataError
+            No feature varies on the training slice: there is nothing to learn from.
         """
         if self.calibration not in ("auto", "isotonic", "sigmoid"):
             raise ParameterError(tr("churn.model.bad_calibration",
@@ -229,7 +266,7 @@ class ChurnModel(BaseEstimator):
         varying = Xf.nunique(dropna=True) > 1
         self.used_features_ = [f for f in features if varying[f]]
         if not self.used_features_:
-            raise ParameterError(tr("churn.model.constant"))
+            raise too_little_data("churn.model.constant")
         self.reference_ = {f: _finite(Xf[f].median()) for f in features}
         gbm = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate,
@@ -239,14 +276,15 @@ class ChurnModel(BaseEstimator):
         self.format_ = MODEL_FORMAT
         self.pipeline_ = Pipeline([("gbm", gbm)])
         with _threads(len(Xf)):
-            self.pipeline_.fit(self._matrix(Xf, "fit"), np.asarray(y, dtype=int))
+            self.pipeline_.fit(self.feature_matrix(Xf, "fit"), np.asarray(y, dtype=int))
         method = self.calibration
         if method == "auto":
             method = "isotonic" if len(X_cal) >= 2_000 else "sigmoid"
         self.calibration_method_ = method
         self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.pipeline_), method=method)
         with _threads(len(X_cal)):
-            self.calibrator_.fit(self._matrix(X_cal, "fit"), np.asarray(y_cal, dtype=int))
+            self.calibrator_.fit(self.feature_matrix(X_cal, "fit"),
+                                 np.asarray(y_cal, dtype=int))
         self.metadata_: dict[str, Any] = {}
         return self
 
@@ -272,11 +310,12 @@ class ChurnModel(BaseEstimator):
                                           count=len(self.features_), missing=missing,
                                           extra=extra))
 
-    def _matrix(self, X: pd.DataFrame, caller: str) -> np.ndarray:
+    def feature_matrix(self, X: pd.DataFrame, caller: str) -> np.ndarray:
         """Return the used features of ``X`` as a column-major float64 matrix.
 
-        Column-major because each tree reads a few columns for every row: the trees predict
-        twice as fast as on a row-major matrix.
+        ``caller`` names the calling function in a feature-mismatch error. Column-major because
+        each tree reads a few columns for every row: the trees predict twice as fast as on a
+        row-major matrix.
         """
         self._check_features(X, caller)
         _check_format(self, f"ChurnModel.{caller}")
@@ -300,7 +339,7 @@ class ChurnModel(BaseEstimator):
             ``X`` lacks a training feature or has one the model does not know.
         """
         self._check_fitted()
-        M = self._matrix(X, "predict_proba")
+        M = self.feature_matrix(X, "predict_proba")
         p = (self._chunked(lambda m: self.calibrator_.predict_proba(m)[:, 1], M) if len(M)
              else np.empty(0))
         return pd.Series(p, index=X.index, name="churn_risk")
@@ -308,10 +347,10 @@ class ChurnModel(BaseEstimator):
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """Return the uncalibrated log-odds of churn (explanations compare these)."""
         self._check_fitted()
-        return self.decision_matrix(self._matrix(X, "decision_function"))
+        return self.decision_matrix(self.feature_matrix(X, "decision_function"))
 
     def decision_matrix(self, M: np.ndarray) -> np.ndarray:
-        """Return the uncalibrated log-odds of the rows of a :meth:`_matrix` (no checks)."""
+        """Return the uncalibrated log-odds of the rows of a :meth:`feature_matrix` (no checks)."""
         return self._chunked(self.pipeline_.decision_function, M) if len(M) else np.empty(0)
 
     @property
@@ -338,8 +377,6 @@ def models_dir(settings: Any = None, store: str | None = None) -> Path:
     Each model is two files there: ``<name>.skops`` and its sidecar ``<name>.json``. For a
     store given as a URL (Postgres, ...) the folder is ``models/`` in the current directory.
     """
-    from workbench.settings import load_settings
-
     location = str(store or (settings or load_settings()).store)
     if "://" in location:
         return Path("models").resolve()
@@ -402,6 +439,9 @@ def save_model(model: ChurnModel, name: str = "churn", *, folder: Path | None = 
         A bad name, a file of that name that is not a churn model, or a model holding objects
         that :func:`load_model` would refuse (``metadata_`` must be plain data).
     """
+    # Imported here: skops.io takes 0.59 s to import after workbench.churn and a page (median of
+    # five, python -X importtime), which scoring, refresh without a saved model and every
+    # dashboard that trains in memory never need.
     import skops.io as sio
 
     model._check_fitted()
@@ -532,7 +572,7 @@ def load_model(name: str = "churn", *, folder: Path | None = None,
 
 def _unpack(data: bytes, file: str) -> ChurnModel:
     """Build the model from a file's bytes with skops, then check what was built."""
-    import skops.io as sio
+    import skops.io as sio  # 0.59 s to import: only when a saved model is read (save_model)
 
     try:
         unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))

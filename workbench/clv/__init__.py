@@ -11,9 +11,10 @@ Fit a purchase model on a customer summary, then predict per customer::
     customer_value(model, summary, spend, margin=0.3)   # 12-month discounted margin
 
 The report (:func:`run_clv`) adds value bands, value by RFM segment and a holdout check.
+Predictions a model refuses for thin data raise :class:`TooLittleDataError` (one type for the
+condition across the package; ``run_clv`` returns it as a status instead).
 """
 
-from workbench.clv._base import TooLittleDataError
 from workbench.clv.analysis import (
     PART_COLUMNS,
     ClvParams,
@@ -33,6 +34,7 @@ from workbench.clv.validation import (
     tracking_data,
 )
 from workbench.clv.value import customer_value
+from workbench.errors import TooLittleDataError
 
 __all__ = [
     "PART_COLUMNS",

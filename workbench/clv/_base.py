@@ -25,33 +25,38 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import optimize, special
 from sklearn.base import BaseEstimator
+from threadpoolctl import ThreadpoolController
 
 from workbench.data.schema import require_columns
 from workbench.errors import (
     NotFittedError,
     ParameterError,
     SchemaError,
-    WorkbenchError,
+    TooLittleDataError,
     WorkbenchWarning,
 )
+from workbench.i18n import tr
 
 __all__ = [
     "MIN_HISTORY_DAYS",
     "MIN_REPEATERS_3",
     "MIN_REPEAT_BUYERS",
+    "DataCheck",
     "FitReport",
     "Patterns",
-    "TooLittleDataError",
+    "PurchaseEstimator",
     "check_summary",
     "collapse",
+    "data_check",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,9 +68,9 @@ MIN_REPEATERS_3 = 20
 #: Minimum history (days from the earliest first purchase to the end of the period).
 MIN_HISTORY_DAYS = 180
 
-
-
-_controller: list = []
+#: The BLAS controller, built on first use: building it lists the loaded native libraries
+#: (12 ms), which importing this module need not pay.
+_controller: list[ThreadpoolController] = []
 
 
 def one_blas_thread() -> object:
@@ -77,8 +82,6 @@ def one_blas_thread() -> object:
     customers, and 0.36 s instead of 0.01 s for L-BFGS-B on Rosenbrock).
     """
     if not _controller:
-        from threadpoolctl import ThreadpoolController
-
         _controller.append(ThreadpoolController())
     return _controller[0].limit(limits=1, user_api="blas")
 
@@ -92,10 +95,6 @@ def single_blas(method: Callable) -> Callable:
             return method(*args, **kwargs)
 
     return wrapper
-
-
-class TooLittleDataError(WorkbenchError, ValueError):
-    """A model was asked for predictions it refused because the data were too thin."""
 
 
 NegLogLik = Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -116,14 +115,86 @@ class Patterns:
 
 @dataclass(frozen=True, slots=True)
 class FitReport:
-    """Outcome of one maximum-likelihood fit (kept on the estimator as ``fit_report_``)."""
+    """Outcome of one maximum-likelihood fit (kept on the estimator as ``fit_report_``).
 
-    converged: bool
-    message: str
+    ``status`` is ``converged``; ``at_bound`` when a parameter ran to the edge of its range
+    (``at_bound`` then holds those log-parameters: the data cannot identify them); or
+    ``stopped`` when the optimiser gave up (``optimiser`` is scipy's reason). The numbers say
+    how far it got; :meth:`message` words them.
+    """
+
+    status: str
     iterations: int
     evaluations: int
     n_customers: int
     n_patterns: int
+    max_gradient: float
+    at_bound: tuple[float, ...] = ()
+    optimiser: str = ""
+
+    @property
+    def converged(self) -> bool:
+        """Whether the optimiser reached an optimum inside the parameter range."""
+        return self.status == "converged"
+
+    def message(self, where: str, language: str | None = None) -> str:
+        """Return the outcome in one sentence; ``where`` names the fit (``BetaGeo.fit``).
+
+        >>> FitReport("converged", 12, 15, 100, 40, 3e-7).message("BetaGeo.fit", "en")
+        'converged after 12 iterations (max |gradient| 3.0e-07)'
+        """
+        return tr(f"clv.fit.{self.status}", language=language, where=where,
+                  iterations=self.iterations, gradient=f"{self.max_gradient:.1e}",
+                  values=[round(v, 3) for v in self.at_bound], reason=self.optimiser)
+
+
+@dataclass(frozen=True, slots=True)
+class DataCheck:
+    """How much a customer summary holds, against what a purchase model needs to predict.
+
+    Like the commercial tools (Klaviyo shows predictions only with at least 500 buyers, 180
+    days of history and some customers with three or more orders) the models refuse to predict
+    when the parameters are not identified: fewer than :data:`MIN_REPEAT_BUYERS` repeat buyers,
+    fewer than :data:`MIN_REPEATERS_3` customers with three or more purchase days, or less
+    than :data:`MIN_HISTORY_DAYS` days between the first purchase and the end of the period.
+
+    Examples
+    --------
+    >>> check = DataCheck(customers=150, repeat_buyers=60, repeaters_3=25, history_days=273.0)
+    >>> check.enough, check.shortfalls()
+    (False, ('repeat_buyers',))
+    """
+
+    customers: int
+    repeat_buyers: int
+    repeaters_3: int
+    history_days: float
+
+    def shortfalls(self) -> tuple[str, ...]:
+        """Return the minimums not met: ``repeat_buyers``, ``repeaters_3``, ``history_days``."""
+        needs = {"repeat_buyers": (self.repeat_buyers, MIN_REPEAT_BUYERS),
+                 "repeaters_3": (self.repeaters_3, MIN_REPEATERS_3),
+                 "history_days": (self.history_days, MIN_HISTORY_DAYS)}
+        return tuple(name for name, (have, need) in needs.items() if have < need)
+
+    @property
+    def enough(self) -> bool:
+        """Whether every minimum is met."""
+        return not self.shortfalls()
+
+    def message(self, where: str, language: str | None = None) -> str:
+        """Return what is missing, for an estimator's warning and refusal ("" when enough)."""
+        missing = self.shortfalls()
+        if not missing:
+            return ""
+        have = {"repeat_buyers": self.repeat_buyers, "repeaters_3": self.repeaters_3,
+                "history_days": f"{self.history_days:.0f}"}
+        need = {"repeat_buyers": MIN_REPEAT_BUYERS, "repeaters_3": MIN_REPEATERS_3,
+                "history_days": MIN_HISTORY_DAYS}
+        problems = [tr(f"clv.check.{name}", language=language, have=have[name],
+                       need=need[name]) for name in missing]
+        return tr("clv.check.too_little", language=language, where=where,
+                  problems=", ".join(problems))
 
 
 def collapse(*columns: np.ndarray, weights: np.ndarray | None = None) -> Patterns:
@@ -189,40 +260,36 @@ def check_summary(summary: pd.DataFrame, columns: Sequence[str], where: str) -> 
         values, fractional ``frequency`` or ``recency > T``.
     """
     if not isinstance(summary, pd.DataFrame):
-        raise SchemaError(f"{where}: expected a pandas DataFrame with columns {list(columns)}; "
-                          f"got {type(summary).__name__}. Build one with clv_summary(con, as_of).")
+        raise SchemaError(tr("clv.summary.not_frame", where=where, columns=list(columns),
+                             got=type(summary).__name__))
     missing = [c for c in columns if c not in summary.columns]
     if missing:
-        hint = ""
         lower = {c.lower(): c for c in summary.columns}
-        for c in missing:
-            if c.lower() in lower:
-                hint = f" Did you mean {lower[c.lower()]!r} for {c!r}? (names are case-sensitive)"
-                break
+        close = next(((lower[c.lower()], c) for c in missing if c.lower() in lower), None)
+        hint = tr("clv.summary.case_hint", found=repr(close[0]), name=repr(close[1])) \
+            if close else ""
         require_columns(summary.columns, columns, owner=where, hint=hint)
     if len(summary) == 0:
-        raise SchemaError(f"{where}: the summary has no customers; fit needs at least one row.")
+        raise SchemaError(tr("clv.summary.empty", where=where))
     out = summary.loc[:, list(columns)].astype(float)
     values = out.to_numpy()
     if not np.isfinite(values).all():
         bad = [c for c in columns if not np.isfinite(out[c].to_numpy()).all()]
-        raise SchemaError(f"{where}: columns {bad} contain missing or infinite values; "
-                          "drop or fill those customers first.")
+        raise SchemaError(tr("clv.summary.not_finite", where=where, columns=bad))
     if (values < 0).any():
         bad = [c for c in columns if (out[c] < 0).any()]
-        raise SchemaError(f"{where}: columns {bad} contain negative values; they must be >= 0.")
+        raise SchemaError(tr("clv.summary.negative", where=where, columns=bad))
     if "frequency" in out and (np.floor(f := out["frequency"].to_numpy()) != f).any():
-        raise SchemaError(f"{where}: 'frequency' must hold whole numbers (repeat purchase "
-                          "periods); got fractional values.")
+        raise SchemaError(tr("clv.summary.fractional", where=where))
     if "recency" in out and "T" in out:
         over = out["recency"] > out["T"] * (1 + 1e-12) + 1e-12
         if over.any():
-            raise SchemaError(f"{where}: 'recency' must not exceed 'T'; {int(over.sum())} "
-                              "customers have recency > T (was T measured to the same end?).")
+            raise SchemaError(tr("clv.summary.recency_over_t", where=where,
+                                 count=int(over.sum())))
         zero_f = (out["frequency"] == 0) & (out["recency"] != 0)
         if zero_f.any():
-            raise SchemaError(f"{where}: customers with frequency 0 must have recency 0; "
-                              f"{int(zero_f.sum())} do not.")
+            raise SchemaError(tr("clv.summary.zero_frequency", where=where,
+                                 count=int(zero_f.sum())))
     return out
 
 
@@ -230,22 +297,35 @@ def check_penalizer(value: object, where: str) -> float:
     """Return ``value`` as a non-negative float or raise ``ParameterError``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 \
             or not np.isfinite(value):
-        raise ParameterError(f"{where}: 'penalizer' must be a finite number >= 0; got {value!r}.")
+        raise ParameterError(tr("clv.fit.penalizer", where=where, got=repr(value)))
     return float(value)
 
 
+def check_horizon(t: object, where: str) -> float:
+    """Return a number of periods ``t >= 0`` as a float or raise ``ParameterError``."""
+    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(t) or t < 0:
+        raise ParameterError(tr("clv.predict.horizon", where=where, got=repr(t)))
+    return float(t)
+
+
+def check_count(n: object, where: str) -> int:
+    """Return a number of purchases ``n >= 0`` or raise ``ParameterError``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ParameterError(tr("clv.predict.count", where=where, got=repr(n)))
+    return int(n)
+
+
 def minimise(neg_loglik: NegLogLik, x0: np.ndarray, *, n_customers: int, n_patterns: int,
-             where: str, tol: float = 1e-10, max_iter: int = 1000
-             ) -> tuple[np.ndarray, FitReport]:
+             tol: float = 1e-10, max_iter: int = 1000) -> tuple[np.ndarray, FitReport]:
     """Minimise ``neg_loglik`` (value and gradient on the log scale) with L-BFGS-B.
 
     The objective is the *mean* negative log-likelihood so that tolerances do not depend on
     the number of customers. Log-parameters are bounded to [-30, 30] so that a diverging
     parameter (for example the dropout ``b`` of a data set without churn) stops at a finite
-    value and is reported instead of overflowing.
+    value and is reported (status ``at_bound``) instead of overflowing. Non-convergence is a
+    status of the report, never an exception: the last iterate is still the best estimate.
     """
-    from scipy import optimize  # imported when fitting only: dashboards start faster
-
     bounds = [(-30.0, 30.0)] * len(x0)
     with one_blas_thread():
         res = optimize.minimize(neg_loglik, x0, jac=True, method="L-BFGS-B", bounds=bounds,
@@ -255,19 +335,10 @@ def minimise(neg_loglik: NegLogLik, x0: np.ndarray, *, n_customers: int, n_patte
     grad = np.asarray(res.jac, dtype=float)
     at_bound = np.abs(np.abs(x) - 30.0) < 1e-6
     ok = bool(np.all(np.isfinite(x))) and (res.success or np.max(np.abs(grad)) < 1e-5)
-    if at_bound.any():
-        ok = False
-        msg = (f"{where}: a parameter ran to the edge of its range (log value {x[at_bound]}); "
-               "the data cannot identify it (e.g. no customer ever churns). Use more history "
-               "or a penalizer.")
-    elif ok:
-        msg = f"converged after {res.nit} iterations (max |gradient| {np.max(np.abs(grad)):.1e})"
-    else:
-        msg = (f"{where}: the optimiser did not converge after {res.nit} iterations: "
-               f"{res.message}. Try a small penalizer (e.g. 0.001) or more data.")
-    if not ok:
-        warnings.warn(msg, WorkbenchWarning, stacklevel=4)
-    report = FitReport(ok, msg, int(res.nit), int(res.nfev), n_customers, n_patterns)
+    status = "at_bound" if at_bound.any() else "converged" if ok else "stopped"
+    report = FitReport(status, int(res.nit), int(res.nfev), n_customers, n_patterns,
+                       float(np.max(np.abs(grad))), tuple(float(v) for v in x[at_bound]),
+                       str(res.message))
     return x, report
 
 
@@ -336,8 +407,7 @@ class FittedModel(BaseEstimator):
 
     def _check_fitted(self, where: str) -> None:
         if not hasattr(self, "params_"):
-            raise NotFittedError(f"{type(self).__name__}.{where}: the model is not fitted yet; "
-                                 "call fit(summary) first.")
+            raise NotFittedError(tr("clv.fit.not_fitted", where=f"{type(self).__name__}.{where}"))
 
     @property
     def summary_(self) -> pd.DataFrame:
@@ -357,38 +427,71 @@ class FittedModel(BaseEstimator):
         self.covariance_ = cov
         self.converged_ = report.converged
         self.fit_report_ = report
-        self.convergence_message_ = report.message
+        self.convergence_message_ = report.message(f"{type(self).__name__}.fit")
         self.n_customers_ = n
+        if not report.converged:
+            # stacklevel 4: past this method, fit and the single_blas wrapper, to the caller
+            warnings.warn(self.convergence_message_, WorkbenchWarning, stacklevel=4)
         logger.info("%s fitted on %d customers (%d patterns): %s", type(self).__name__, n,
-                    report.n_patterns, report.message)
+                    report.n_patterns, self.convergence_message_)
 
 
-def guard(summary: pd.DataFrame, *, where: str, unit: str | None = None) -> str:
-    """Return an empty string when the data are enough to predict, else what is missing.
+class PurchaseEstimator(FittedModel):
+    """What BG/NBD and Pareto/NBD share: their two settings and the check of the data.
 
-    Like the commercial tools (Klaviyo shows predictions only with at least 500 buyers, 180
-    days of history and some customers with three or more orders) the models refuse to
-    predict when the parameters are not identified: fewer than :data:`MIN_REPEAT_BUYERS`
-    repeat buyers, fewer than :data:`MIN_REPEATERS_3` customers with three or more purchase
-    days, or less than :data:`MIN_HISTORY_DAYS` days between the first purchase and the end of
-    the period. ``unit`` (``"D"`` or ``"W"``; default ``summary.attrs["unit"]``, else weeks)
-    converts ``T`` to days.
+    The constructor stores ``penalizer`` and ``check_data`` unchanged (each model documents
+    them); ``fit`` ends with :meth:`_check_data` and predictions start with
+    :meth:`_refuse_thin_data`. Each model gives ``expected_purchases_matrix``.
+    """
+
+    def __init__(self, *, penalizer: float = 0.0, check_data: bool = True) -> None:
+        self.penalizer = penalizer
+        self.check_data = check_data
+
+    def _check_data(self, summary: pd.DataFrame) -> None:
+        """Record :func:`data_check` of the fitted summary and warn when it is too thin."""
+        self.data_check_ = data_check(summary)
+        self.data_message_ = (self.data_check_.message(type(self).__name__)
+                              if self.check_data else "")
+        if self.data_message_:
+            # stacklevel 4: past this method, fit and the single_blas wrapper, to the caller
+            warnings.warn(self.data_message_, WorkbenchWarning, stacklevel=4)
+
+    @single_blas
+    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
+        """Return the expected number of repeat purchases in the next ``t`` periods per customer.
+
+        One column of the model's ``expected_purchases_matrix`` (eq. (10) of Fader, Hardie &
+        Lee 2005 for BG/NBD; eq. (18) of Fader & Hardie 2005 for Pareto/NBD).
+        """
+        t = check_horizon(t, f"{type(self).__name__}.expected_purchases")
+        values = self.expected_purchases_matrix(np.array([t]), summary)[:, 0]
+        return pd.Series(values, index=summary.index, name="expected_purchases")
+
+    def _refuse_thin_data(self, where: str) -> None:
+        """Raise ``TooLittleDataError`` when the fit found the data too thin to predict."""
+        self._check_fitted(where)
+        if self.data_message_:
+            raise TooLittleDataError(tr("clv.check.refused", where=f"{type(self).__name__}."
+                                        f"{where}", detail=self.data_message_))
+
+
+def data_check(summary: pd.DataFrame, *, unit: str | None = None) -> DataCheck:
+    """Return how many repeat buyers, three-time buyers and days of history ``summary`` holds.
+
+    ``unit`` (``"D"`` or ``"W"``; default ``summary.attrs["unit"]``, else weeks) converts
+    ``T`` to days. Compare with the minimums with :attr:`DataCheck.enough`.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"frequency": [0.0, 1, 3], "T": [10.0, 30, 20]})
+    >>> data_check(summary)
+    DataCheck(customers=3, repeat_buyers=2, repeaters_3=1, history_days=210.0)
     """
     unit = unit or summary.attrs.get("unit", "W")
     days = {"D": 1.0, "W": 7.0}.get(unit, 7.0)
-    repeat = int((summary["frequency"] > 0).sum())
-    three = int((summary["frequency"] >= 2).sum())
     span = float(summary["T"].max()) * days if len(summary) else 0.0
-    problems = []
-    if repeat < MIN_REPEAT_BUYERS:
-        problems.append(f"{repeat} repeat buyers (need at least {MIN_REPEAT_BUYERS})")
-    if three < MIN_REPEATERS_3:
-        problems.append(f"{three} customers with 3 or more purchase days (need at least "
-                        f"{MIN_REPEATERS_3})")
-    if span < MIN_HISTORY_DAYS:
-        problems.append(f"{span:.0f} days of history (need at least {MIN_HISTORY_DAYS})")
-    if not problems:
-        return ""
-    return (f"{where}: too little data for a purchase model: " + ", ".join(problems)
-            + ". Wait for more purchases, use a longer history, or pass check_data=False to "
-            "accept unreliable predictions.")
+    return DataCheck(customers=len(summary),
+                     repeat_buyers=int((summary["frequency"] > 0).sum()),
+                     repeaters_3=int((summary["frequency"] >= 2).sum()),
+                     history_days=0.0 if math.isnan(span) else span)

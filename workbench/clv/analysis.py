@@ -8,6 +8,10 @@ follow (totals, error per customer, the tracking chart), which is what the plain
 quality summary reports. Data problems (no orders, too little history) come back as a status
 and a message; only caller mistakes raise.
 
+The analysis returns numbers and statuses: :class:`ClvResult` words them (its ``message``, the
+model-quality ``quality`` and :meth:`ClvResult.summary`) in the reader's language when they are
+shown, so the sentences always agree with the numbers beside them.
+
 Value bands (``clv_band``)
     ``high``: the customer's CLV is above that of 80% of the customers (top 20%);
     ``medium``: above 50% (the next 30%); ``low``: the rest. The share is ``cume_dist`` (the
@@ -20,18 +24,27 @@ import math
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
-from workbench.clv._base import guard
+from workbench.clv._base import (
+    MIN_HISTORY_DAYS,
+    MIN_REPEAT_BUYERS,
+    MIN_REPEATERS_3,
+    DataCheck,
+    data_check,
+)
 from workbench.clv.bgnbd import BetaGeo
 from workbench.clv.gamma_gamma import GammaGamma
 from workbench.clv.pareto_nbd import ParetoNBD
 from workbench.clv.summary import clv_summary
 from workbench.clv.validation import (
+    COMPARISON_COLUMNS,
+    TRACKING_COLUMNS,
     by_frequency,
     calibration_holdout,
     compare_models,
@@ -40,13 +53,21 @@ from workbench.clv.validation import (
 from workbench.clv.value import customer_value
 from workbench.data.snapshot import SnapshotPart
 from workbench.errors import ParameterError, WorkbenchWarning
-from workbench.i18n import format_date, format_money, format_number, tr
+from workbench.features import UNITS, facts_for
+from workbench.i18n import format_date, format_money, format_number, format_percent, tr
 from workbench.params import NotebookParams, param
+from workbench.privacy import mask_frame
 from workbench.results import ResultMixin, Status
+from workbench.rfm.migration import segmented_facts
+from workbench.rfm.segments import load_segment_rules
 from workbench.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
+from workbench.viz.clv import (
+    clv_by_segment,
+    clv_distribution,
+    frequency_recency_matrix,
+    holdout_by_frequency,
+    tracking_figure,
+)
 
 __all__ = ["BANDS", "CUSTOMER_COLUMNS", "MODELS", "PART_COLUMNS", "ClvParams", "ClvResult",
            "clv_part", "clv_predictions", "run_clv"]
@@ -98,6 +119,10 @@ class ClvParams(NotebookParams):
 class ClvResult(ResultMixin):
     """Customer lifetime value as of a date, with the models behind it and their holdout check.
 
+    The fields are numbers, statuses and labels; the sentences (:attr:`message`,
+    :attr:`quality`, :meth:`summary`) are made from them when they are shown, in
+    :attr:`language` or in the one asked for (:meth:`message_in`, :meth:`quality_in`).
+
     Parameters
     ----------
     as_of, currency, language, model, horizon_months, monthly_discount_rate, gross_margin
@@ -126,10 +151,13 @@ class ClvResult(ResultMixin):
         purchases by calibration frequency, and the weekly tracking data.
     calibration_end
         End of the calibration period (``None`` without a holdout check).
-    quality
-        Plain-language summary of the holdout check.
-    status, message
-        Outcome and the takeaway (or what is missing).
+    holdout_weeks
+        Weeks before ``as_of`` asked for the holdout check (0: none).
+    data_check
+        Repeat buyers, three-time buyers and days of history the models were given (``None``
+        without orders); with ``TOO_LITTLE_DATA`` it says what is missing.
+    status
+        ``OK``, ``NO_DATA`` (no net orders before ``as_of``) or ``TOO_LITTLE_DATA``.
     """
 
     as_of: date
@@ -149,13 +177,92 @@ class ClvResult(ResultMixin):
     by_frequency: pd.DataFrame
     tracking: pd.DataFrame
     calibration_end: date | None = None
-    quality: str = ""
+    holdout_weeks: int = 0
+    data_check: DataCheck | None = None
     status: Status = Status.OK
-    message: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """Return CLV by RFM segment (one row per segment)."""
         return self.by_segment.copy()
+
+    @property
+    def message(self) -> str:
+        """The takeaway (or what is missing) in the result's language."""
+        return self.message_in()
+
+    def message_in(self, language: str | None = None) -> str:
+        """Return the takeaway, or what is missing, in ``language`` (default the result's)."""
+        lang = language or self.language
+        if self.status == Status.NO_DATA:
+            return tr("clv.message.no_data", language=lang,
+                      as_of=format_date(self.as_of, language=lang))
+        if self.status == Status.TOO_LITTLE_DATA:
+            check = self.data_check
+            return tr("clv.message.too_little", language=lang,
+                      customers=format_number(check.customers, language=lang),
+                      repeat=format_number(check.repeat_buyers, language=lang),
+                      three=format_number(check.repeaters_3, language=lang),
+                      days=format_number(check.history_days, language=lang),
+                      need_repeat=MIN_REPEAT_BUYERS, need_three=MIN_REPEATERS_3,
+                      need_days=MIN_HISTORY_DAYS)
+        c = self.customers
+        total = float(c["clv"].sum())
+        high = c[c["clv_band"] == "high"]
+        share = float(high["clv"].sum()) / total if total else 0.0
+        return tr("clv.message.headline", language=lang, months=self.horizon_months,
+                  total=format_money(total, self.currency, language=lang),
+                  customers=format_number(len(c), language=lang),
+                  share=format_percent(share, digits=0, language=lang),
+                  high=format_number(len(high), language=lang))
+
+    @property
+    def quality_grade(self) -> str:
+        """How well the purchase model predicted the holdout weeks it did not see.
+
+        ``good`` (total within 10% of what happened), ``fair`` (within 25%) or ``poor``;
+        ``unchecked`` without a holdout (``holdout_weeks`` 0) and ``too_little`` when the data
+        before the holdout were too few to fit; ``""`` when there is no result.
+        """
+        if not self.ok:
+            return ""
+        if not self.holdout_weeks:
+            return "unchecked"
+        if self.comparison.empty:
+            return "too_little"
+        error = abs(float(self.comparison.set_index("model").loc[self.model, "error_pct"]))
+        return "good" if error <= 10 else ("fair" if error <= 25 else "poor")
+
+    @property
+    def quality(self) -> str:
+        """Plain-language summary of the holdout check, in the result's language."""
+        return self.quality_in()
+
+    def quality_in(self, language: str | None = None) -> str:
+        """Return the summary of the holdout check in ``language`` (default the result's)."""
+        lang = language or self.language
+        grade = self.quality_grade
+        if grade in ("", "unchecked", "too_little"):
+            return tr(f"clv.quality.{grade}", language=lang,
+                      weeks=self.holdout_weeks) if grade else ""
+        comp = self.comparison.set_index("model")
+        row = comp.loc[self.model]
+        error = float(row["error_pct"])
+        other = next(m for m in MODELS if m != self.model)
+        better = other if comp.loc[other, "mae"] < row["mae"] else self.model
+        return tr(f"clv.quality.{grade}", language=lang,
+                  model=tr(f"clv.model.{self.model}", language=lang),
+                  weeks=self.holdout_weeks,
+                  cal_end=format_date(self.calibration_end, language=lang),
+                  predicted=format_number(row["predicted_total"], language=lang),
+                  actual=format_number(row["actual_total"], language=lang),
+                  error=format_number(abs(error), digits=1, language=lang),
+                  direction=tr("clv.quality.over" if error > 0 else "clv.quality.under",
+                               language=lang),
+                  mae=format_number(row["mae"], digits=2, language=lang),
+                  better=tr(f"clv.model.{better}", language=lang),
+                  other_error=format_number(abs(float(comp.loc[other, "error_pct"])),
+                                            digits=1, language=lang),
+                  other=tr(f"clv.model.{other}", language=lang))
 
     def headline(self) -> list[dict[str, Any]]:
         """Return the total and mean CLV and the share of customers likely alive, formatted."""
@@ -168,8 +275,7 @@ class ClvResult(ResultMixin):
             ("clv.mean", "clv.headline.mean", format_money(c["clv"].mean(), self.currency,
                                                           language=lang)),
             ("clv.alive", "clv.headline.alive",
-             format_number(100 * float((c["p_alive"] >= 0.5).mean()), digits=1,
-                           language=lang) + "%"),
+             format_percent(float((c["p_alive"] >= 0.5).mean()), language=lang)),
         ]
         return [{"metric": m, "label": tr(k, language=lang), "value": v, "change": "",
                  "change_pct": math.nan, "direction": "flat"} for m, k, v in items]
@@ -189,33 +295,23 @@ class ClvResult(ResultMixin):
 
     def figure_distribution(self) -> go.Figure:
         """Return a new histogram of CLV per customer with the band cut points."""
-        from workbench.viz.clv import clv_distribution
-
         return clv_distribution(self.customers, self.bands, currency=self.currency,
                                 language=self.language)
 
     def figure_segments(self) -> go.Figure:
         """Return a new bar chart of total and mean CLV by RFM segment."""
-        from workbench.viz.clv import clv_by_segment
-
         return clv_by_segment(self.by_segment, currency=self.currency, language=self.language)
 
     def figure_matrix(self, value: str = "expected_purchases_90d") -> go.Figure:
         """Return a new frequency/recency heat map of ``value`` (or ``p_alive``)."""
-        from workbench.viz.clv import frequency_recency_matrix
-
         return frequency_recency_matrix(self.matrix, value=value, language=self.language)
 
     def figure_tracking(self) -> go.Figure:
         """Return a new tracking chart (weekly and cumulative, actual vs models)."""
-        from workbench.viz.clv import tracking_figure
-
         return tracking_figure(self.tracking, language=self.language)
 
     def figure_by_frequency(self) -> go.Figure:
         """Return a new chart of predicted vs actual holdout purchases by frequency."""
-        from workbench.viz.clv import holdout_by_frequency
-
         return holdout_by_frequency(self.by_frequency, language=self.language)
 
     def figure(self) -> go.Figure:
@@ -238,8 +334,9 @@ def clv_predictions(summary: pd.DataFrame, *, as_of: date, model: str = "bgnbd",
 
     Raises
     ------
-    workbench.clv.TooLittleDataError
-        The data are too thin for the purchase model (see :func:`workbench.clv._base.guard`).
+    workbench.errors.TooLittleDataError
+        The data are too thin for the purchase model (see
+        :class:`workbench.clv._base.DataCheck`).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WorkbenchWarning)  # the refusal below says it all
@@ -289,7 +386,7 @@ def clv_part(con: Any, *, as_of: date, settings: Settings) -> ibis.Table | None:
         return None
     params = ClvParams(as_of=as_of)
     summary = clv_summary(con, as_of, settings=settings, unit=_UNIT)
-    if summary.empty or guard(summary, where="clv_part"):
+    if summary.empty or not data_check(summary).enough:
         return None
     frame, _, _ = clv_predictions(summary, as_of=as_of, model=params.model,
                                   horizon_months=params.horizon_months,
@@ -333,26 +430,23 @@ def run_clv(con: Any, params: ClvParams, settings: Settings | None = None) -> Cl
         ``params`` is not a :class:`ClvParams` or has no ``as_of``.
     """
     if not isinstance(params, ClvParams):
-        raise ParameterError(f"run_clv: 'params' must be ClvParams; got {type(params).__name__}.")
+        raise ParameterError(tr("clv.run.params", got=type(params).__name__))
     if params.as_of is None:
-        raise ParameterError("run_clv: 'params.as_of' is required, e.g. "
-                             "ClvParams(as_of=date(2026, 11, 16)).")
+        raise ParameterError(tr("clv.run.as_of"))
     settings = settings or load_settings()
-    language = params.language or settings.language
     margin = float(params.gross_margin) or float(settings.gross_margin)
-    base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
-            "model": params.model, "horizon_months": int(params.horizon_months),
+    base = {"as_of": params.as_of, "currency": settings.currency,
+            "language": params.language or settings.language, "model": params.model,
+            "horizon_months": int(params.horizon_months),
             "monthly_discount_rate": float(params.monthly_discount_rate),
-            "gross_margin": margin}
+            "gross_margin": margin, "holdout_weeks": int(params.holdout_weeks)}
     summary, segments = (_summary_and_segments(con, params.as_of, settings)
                          if "orders" in con.list_tables() else (pd.DataFrame(), None))
     if summary.empty:
-        return _empty_result(base, Status.NO_DATA,
-                             tr("clv.message.no_data", language=language,
-                                as_of=format_date(params.as_of, language=language)))
-    missing = guard(summary, where="run_clv")
-    if missing:
-        return _empty_result(base, Status.TOO_LITTLE_DATA, _too_little(summary, language))
+        return _empty_result(base, Status.NO_DATA)
+    check = data_check(summary)
+    if not check.enough:
+        return _empty_result(base, Status.TOO_LITTLE_DATA, check)
     predictions, purchase, spend_model = clv_predictions(
         summary, as_of=params.as_of, model=params.model,
         horizon_months=int(params.horizon_months),
@@ -362,34 +456,29 @@ def run_clv(con: Any, params: ClvParams, settings: Settings | None = None) -> Cl
     customers = customers.reset_index().loc[:, list(CUSTOMER_COLUMNS)]
     parameters = pd.concat([_parameters(params.model, purchase),
                             _parameters("gamma_gamma", spend_model)], ignore_index=True)
-    check = _holdout(con, params, settings) if params.holdout_weeks else None
-    if check is not None:
-        parameters = pd.concat([parameters, check["parameters"]], ignore_index=True)
-    quality = _quality(check, params, language)
+    holdout = _holdout(con, params, settings) if params.holdout_weeks else None
+    if holdout is not None:
+        parameters = pd.concat([parameters, holdout["parameters"]], ignore_index=True)
     return ClvResult(
         **base, customers=customers, parameters=parameters,
-        bands=_bands(customers), by_segment=_by_segment(customers, language),
+        bands=_bands(customers), by_segment=_by_segment(customers, base["language"]),
         top_customers=_top(con, customers, int(params.top_n)),
         matrix=frequency_recency_grid(purchase, summary),
-        comparison=check["comparison"] if check else _frame(COMPARISON),
-        by_frequency=check["by_frequency"] if check else _frame(BY_FREQUENCY),
-        tracking=check["tracking"] if check else _frame(TRACKING),
-        calibration_end=check["calibration_end"] if check else None, quality=quality,
-        message=_message(customers, settings.currency, params, language))
+        comparison=holdout["comparison"] if holdout else _frame(COMPARISON_COLUMNS),
+        by_frequency=holdout["by_frequency"] if holdout else _frame(BY_FREQUENCY),
+        tracking=holdout["tracking"] if holdout else _frame(TRACKING_COLUMNS),
+        calibration_end=holdout["calibration_end"] if holdout else None, data_check=check)
 
 
-COMPARISON = ("model", "customers", "predicted_total", "actual_total", "error_pct", "mae",
-              "rmse", "log_likelihood", "converged")
 BY_FREQUENCY = ("frequency", "customers", "predicted", "actual")
-TRACKING = ("week", "week_start", "holdout", "actual", "actual_cumulative", "model", "expected",
-            "expected_cumulative")
 
 
 def _frame(columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
-def _empty_result(base: dict[str, Any], status: Status, message: str) -> ClvResult:
+def _empty_result(base: dict[str, Any], status: Status, check: DataCheck | None = None
+                  ) -> ClvResult:
     return ClvResult(**base, customers=_frame(CUSTOMER_COLUMNS),
                      parameters=_frame(("model", "parameter", "estimate", "standard_error",
                                         "lower", "upper")),
@@ -401,20 +490,8 @@ def _empty_result(base: dict[str, Any], status: Status, message: str) -> ClvResu
                      top_customers=_frame(("customer_id", "name", "phone", "clv")),
                      matrix=_frame(("frequency", "recency", "T", "expected_purchases_90d",
                                     "p_alive")),
-                     comparison=_frame(COMPARISON), by_frequency=_frame(BY_FREQUENCY),
-                     tracking=_frame(TRACKING), status=status, message=message)
-
-
-def _too_little(summary: pd.DataFrame, language: str) -> str:
-    from workbench.clv._base import MIN_HISTORY_DAYS, MIN_REPEAT_BUYERS, MIN_REPEATERS_3
-
-    return tr("clv.message.too_little", language=language,
-              customers=format_number(len(summary), language=language),
-              repeat=format_number(int((summary["frequency"] > 0).sum()), language=language),
-              three=format_number(int((summary["frequency"] >= 2).sum()), language=language),
-              days=format_number(float(summary["T"].max()) * 7, language=language),
-              need_repeat=MIN_REPEAT_BUYERS, need_three=MIN_REPEATERS_3,
-              need_days=MIN_HISTORY_DAYS)
+                     comparison=_frame(COMPARISON_COLUMNS), by_frequency=_frame(BY_FREQUENCY),
+                     tracking=_frame(TRACKING_COLUMNS), data_check=check, status=status)
 
 
 def _parameters(name: str, model: Any) -> pd.DataFrame:
@@ -426,10 +503,6 @@ def _parameters(name: str, model: Any) -> pd.DataFrame:
 def _summary_and_segments(con: Any, as_of: date, settings: Settings
                           ) -> tuple[pd.DataFrame, pd.Series]:
     """Return :func:`clv_summary` and the RFM segment per customer from one query."""
-    from workbench.features import UNITS, facts_for
-    from workbench.rfm.migration import segmented_facts
-    from workbench.rfm.segments import load_segment_rules
-
     # RFM scores use recency_days, orders and net_revenue, which do not depend on the unit.
     facts = segmented_facts(facts_for(con, as_of, settings=settings, unit=_UNIT),
                             load_segment_rules())
@@ -456,8 +529,6 @@ def _bands(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def _by_segment(customers: pd.DataFrame, language: str) -> pd.DataFrame:
-    from workbench.rfm.segments import load_segment_rules
-
     rules = load_segment_rules()
     total = float(customers["clv"].sum())
     grouped = customers.groupby("segment", dropna=False).agg(
@@ -474,8 +545,6 @@ def _by_segment(customers: pd.DataFrame, language: str) -> pd.DataFrame:
 
 
 def _top(con: Any, customers: pd.DataFrame, n: int) -> pd.DataFrame:
-    from workbench.privacy import mask_frame
-
     top = customers.nlargest(n, "clv").loc[:, ["customer_id", "segment", "frequency",
                                                 "p_alive", "expected_purchases_90d",
                                                 "expected_spend", "clv", "clv_band"]]
@@ -518,7 +587,7 @@ def _holdout(con: Any, params: ClvParams, settings: Settings) -> dict[str, Any] 
     cal_end = params.as_of - timedelta(days=7 * weeks)
     data = calibration_holdout(con, calibration_end=cal_end, holdout_end=params.as_of,
                                settings=settings, unit=_UNIT)
-    if data.empty or guard(data, where="holdout"):
+    if data.empty or not data_check(data).enough:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WorkbenchWarning)
@@ -531,45 +600,4 @@ def _holdout(con: Any, params: ClvParams, settings: Settings) -> dict[str, Any] 
             "comparison": compare_models(models, data),
             "by_frequency": by_frequency(models[params.model], data),
             "tracking": tracking_data(con, models, calibration_end=cal_end,
-                                      holdout_end=params.as_of, settings=settings, unit=_UNIT),
-            "weeks": weeks}
-
-
-def _quality(check: dict[str, Any] | None, params: ClvParams, language: str) -> str:
-    """Return the plain-language summary of the holdout check."""
-    if not params.holdout_weeks:
-        return tr("clv.quality.none", language=language)
-    if check is None:
-        return tr("clv.quality.too_little", language=language, weeks=params.holdout_weeks)
-    comp = check["comparison"].set_index("model")
-    row = comp.loc[params.model]
-    error = float(row["error_pct"])
-    grade = "good" if abs(error) <= 10 else ("fair" if abs(error) <= 25 else "poor")
-    other = next(m for m in MODELS if m != params.model)
-    better = other if comp.loc[other, "mae"] < row["mae"] else params.model
-    return tr(f"clv.quality.{grade}", language=language,
-              model=tr(f"clv.model.{params.model}", language=language),
-              weeks=check["weeks"],
-              cal_end=format_date(check["calibration_end"], language=language),
-              predicted=format_number(row["predicted_total"], language=language),
-              actual=format_number(row["actual_total"], language=language),
-              error=format_number(abs(error), digits=1, language=language),
-              direction=tr("clv.quality.over" if error > 0 else "clv.quality.under",
-                           language=language),
-              mae=format_number(row["mae"], digits=2, language=language),
-              better=tr(f"clv.model.{better}", language=language),
-              other_error=format_number(abs(float(comp.loc[other, "error_pct"])), digits=1,
-                                        language=language),
-              other=tr(f"clv.model.{other}", language=language))
-
-
-def _message(customers: pd.DataFrame, currency: str, params: ClvParams, language: str) -> str:
-    total = float(customers["clv"].sum())
-    high = customers[customers["clv_band"] == "high"]
-    share = float(high["clv"].sum()) / total if total else 0.0
-    return tr("clv.message.headline", language=language,
-              months=params.horizon_months,
-              total=format_money(total, currency, language=language),
-              customers=format_number(len(customers), language=language),
-              share=format_number(100 * share, digits=0, language=language) + "%",
-              high=format_number(len(high), language=language))
+                                      holdout_end=params.as_of, settings=settings, unit=_UNIT)}

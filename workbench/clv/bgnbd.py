@@ -47,7 +47,6 @@ References
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,16 +54,17 @@ import pandas as pd
 from scipy import special
 
 from workbench.clv._base import (
-    FittedModel,
-    TooLittleDataError,
+    PurchaseEstimator,
+    check_count,
+    check_horizon,
     check_penalizer,
     check_summary,
     collapse,
-    guard,
     minimise,
     single_blas,
 )
-from workbench.errors import ParameterError, WorkbenchWarning
+from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["BetaGeo"]
 
@@ -184,7 +184,7 @@ def _negloglik(theta: np.ndarray, d: _Data, want_grad: bool = True
     return -ll, -grad
 
 
-class BetaGeo(FittedModel):
+class BetaGeo(PurchaseEstimator):
     """BG/NBD model (Fader, Hardie & Lee 2005) fitted by maximum likelihood.
 
     Parameters
@@ -194,7 +194,7 @@ class BetaGeo(FittedModel):
         (the convention of lifetimes); 0 gives the plain MLE.
     check_data
         Refuse predictions (with a warning at fit time) when there are too few repeat buyers
-        or too short a history; see :func:`workbench.clv._base.guard`.
+        or too short a history; see :class:`workbench.clv._base.DataCheck`.
 
     Attributes
     ----------
@@ -206,8 +206,11 @@ class BetaGeo(FittedModel):
         Total log-likelihood at the optimum (weights included).
     converged_, convergence_message_, fit_report_
         Status of the optimiser.
+    data_check_ : DataCheck
+        Repeat buyers, three-time buyers and days of history in the fitted summary.
     data_message_ : str
-        Empty when the data were enough; else what is missing (predictions then raise).
+        Empty when the data were enough (or ``check_data=False``); else what is missing
+        (predictions then raise ``TooLittleDataError``).
 
     Examples
     --------
@@ -224,10 +227,6 @@ class BetaGeo(FittedModel):
     """
 
     _param_names = ("r", "alpha", "a", "b")
-
-    def __init__(self, *, penalizer: float = 0.0, check_data: bool = True) -> None:
-        self.penalizer = penalizer
-        self.check_data = check_data
 
     @single_blas
     def fit(self, summary: pd.DataFrame, *, weights: pd.Series | np.ndarray | None = None
@@ -255,11 +254,9 @@ class BetaGeo(FittedModel):
         w = pat.weight
         n = float(w.sum())
         if not (x > 0).any():
-            raise ParameterError("BetaGeo.fit: no customer has a repeat purchase (frequency > "
-                                 "0), so purchase rates cannot be estimated.")
+            raise ParameterError(tr("clv.fit.no_repeat", where="BetaGeo.fit"))
         if (T <= 0).all():
-            raise ParameterError("BetaGeo.fit: every customer has T == 0; the calibration "
-                                 "period must end after the first purchases.")
+            raise ParameterError(tr("clv.fit.no_time", where="BetaGeo.fit"))
         data_ = _Data.build(x, tx, T, w)
 
         def total(logp: np.ndarray) -> tuple[float, np.ndarray]:
@@ -272,30 +269,21 @@ class BetaGeo(FittedModel):
             return value / n, grad / n
 
         x0 = np.log(_start(x, T, w))
-        logp, report = minimise(mean, x0, n_customers=int(round(n)), n_patterns=len(x),
-                                where="BetaGeo.fit")
+        logp, report = minimise(mean, x0, n_customers=int(round(n)), n_patterns=len(x))
         self._set_fit(logp, report, total, int(round(n)))
         self.log_likelihood_ = -_negloglik(np.exp(logp), data_, want_grad=False)[0]
         a, b = self.params_["a"], self.params_["b"]
         if a + b > 1e6:
             # The likelihood keeps rising as a and b grow together: the Beta mixing of the
             # dropout probability collapses to one value, a limit the predictions handle.
-            self.convergence_message_ += (
-                f"; a and b grew without bound together: every customer has the same dropout "
-                f"probability p = a/(a+b) = {a / (a + b):.4g} (their standard errors are "
-                "meaningless)")
-        self.data_message_ = guard(summary, where="BetaGeo") if self.check_data else ""
-        if self.data_message_:
-            warnings.warn(self.data_message_, WorkbenchWarning, stacklevel=3)
+            self.convergence_message_ += tr("clv.fit.fixed_dropout", p=f"{a / (a + b):.4g}")
+        self._check_data(summary)
         return self
 
     # -- predictions -----------------------------------------------------------------------
 
     def _prepare(self, summary: pd.DataFrame, where: str) -> tuple[pd.DataFrame, tuple]:
-        self._check_fitted(where)
-        if self.data_message_:
-            raise TooLittleDataError(f"BetaGeo.{where}: predictions refused. "
-                                     + self.data_message_)
+        self._refuse_thin_data(where)
         data = check_summary(summary, _COLUMNS, f"BetaGeo.{where}")
         p = self.params_
         return data, (p["r"], p["alpha"], p["a"], p["b"])
@@ -314,13 +302,6 @@ class BetaGeo(FittedModel):
         x, tx, T = (data[c].to_numpy() for c in _COLUMNS)
         odds = self._log_odds_dead(x, tx, T, r, alpha, a, b)
         return pd.Series(special.expit(-odds), index=summary.index, name="p_alive")
-
-    @single_blas
-    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
-        """Return the expected number of repeat purchases in the next ``t`` periods, eq. (10)."""
-        t = _check_t(t, "BetaGeo.expected_purchases")
-        values = self.expected_purchases_matrix(np.array([t]), summary)[:, 0]
-        return pd.Series(values, index=summary.index, name="expected_purchases")
 
     @single_blas
     def expected_purchases_matrix(self, times: np.ndarray, summary: pd.DataFrame,
@@ -355,10 +336,8 @@ class BetaGeo(FittedModel):
     @single_blas
     def prob_purchases(self, n: int, t: float, summary: pd.DataFrame) -> pd.Series:
         """Return P(exactly ``n`` repeat purchases in the next ``t`` periods) per customer."""
-        t = _check_t(t, "BetaGeo.prob_purchases")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ParameterError(f"BetaGeo.prob_purchases: 'n' must be an integer >= 0; "
-                                 f"got {n!r}.")
+        t = check_horizon(t, "BetaGeo.prob_purchases")
+        n = check_count(n, "BetaGeo.prob_purchases")
         data, (r, alpha, a, b) = self._prepare(summary, "prob_purchases")
         x, tx, T = (data[c].to_numpy() for c in _COLUMNS)
         alive = special.expit(-self._log_odds_dead(x, tx, T, r, alpha, a, b))
@@ -435,13 +414,6 @@ def _conditional_by_quadrature(t: np.ndarray, x: np.ndarray, T: np.ndarray, r: f
     c = (t / (alpha + T))[:, None]
     g = -np.expm1(-(r + x)[:, None] * np.log1p(p * c)) / p
     return (weight * g).sum(axis=1) / weight.sum(axis=1)
-
-
-def _check_t(t: object, where: str) -> float:
-    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(t) or t < 0:
-        raise ParameterError(f"{where}: 't' must be a finite number of periods >= 0; got {t!r}.")
-    return float(t)
 
 
 def _start(x: np.ndarray, T: np.ndarray, w: np.ndarray) -> np.ndarray:

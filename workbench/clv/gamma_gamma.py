@@ -41,6 +41,7 @@ from workbench.clv._base import (
     single_blas,
 )
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["GammaGamma"]
 
@@ -138,8 +139,7 @@ class GammaGamma(FittedModel):
         data = check_summary(summary, _COLUMNS, "GammaGamma.fit")
         keep = (data["frequency"] > 0) & (data["monetary_value"] > 0)
         if int(keep.sum()) < 3:
-            raise ParameterError(f"GammaGamma.fit: needs at least 3 repeat buyers with a "
-                                 f"positive monetary_value; got {int(keep.sum())}.")
+            raise ParameterError(tr("clv.fit.few_spenders", got=int(keep.sum())))
         used = data[keep]
         pat = collapse(used["frequency"].to_numpy(), used["monetary_value"].to_numpy())
         x, m = pat.columns
@@ -163,8 +163,7 @@ class GammaGamma(FittedModel):
 
         # Deterministic start: p = 2, q = 3 and gamma matching the mean spend p gamma/(q-1).
         x0 = np.log([2.0, 3.0, scale])
-        logp, report = minimise(mean, x0, n_customers=int(round(n)), n_patterns=len(x),
-                                where="GammaGamma.fit")
+        logp, report = minimise(mean, x0, n_customers=int(round(n)), n_patterns=len(x))
         self._set_fit(logp, report, total, int(round(n)))
         self.log_likelihood_ = -_negloglik(np.exp(logp), data_, want_grad=False)[0]
         self.correlation_ = float(np.corrcoef(used["frequency"], used["monetary_value"])[0, 1]) \

@@ -45,24 +45,22 @@ References
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from workbench.clv._base import (
-    FittedModel,
-    TooLittleDataError,
+    PurchaseEstimator,
+    check_count,
+    check_horizon,
     check_penalizer,
     check_summary,
     collapse,
-    guard,
     minimise,
     single_blas,
 )
-from workbench.clv.bgnbd import _check_t
-from workbench.errors import ParameterError, WorkbenchWarning
+from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["ParetoNBD", "log_integral"]
 
@@ -179,7 +177,7 @@ def _loglik_parts(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarra
     return ll, grad, alive
 
 
-class ParetoNBD(FittedModel):
+class ParetoNBD(PurchaseEstimator):
     """Pareto/NBD model fitted by maximum likelihood with a stable likelihood.
 
     Parameters
@@ -194,7 +192,7 @@ class ParetoNBD(FittedModel):
     params_ : dict
         ``r, alpha, s, beta``.
     standard_errors_, confidence_intervals_, covariance_, log_likelihood_, converged_,
-    convergence_message_, fit_report_, data_message_
+    convergence_message_, fit_report_, data_check_, data_message_
         As for :class:`~workbench.clv.BetaGeo`.
 
     Examples
@@ -216,10 +214,6 @@ class ParetoNBD(FittedModel):
 
     _param_names = ("r", "alpha", "s", "beta")
 
-    def __init__(self, *, penalizer: float = 0.0, check_data: bool = True) -> None:
-        self.penalizer = penalizer
-        self.check_data = check_data
-
     @single_blas
     def fit(self, summary: pd.DataFrame, *, weights: pd.Series | np.ndarray | None = None
             ) -> ParetoNBD:
@@ -238,8 +232,7 @@ class ParetoNBD(FittedModel):
         w = pat.weight
         n = float(w.sum())
         if not (x > 0).any():
-            raise ParameterError("ParetoNBD.fit: no customer has a repeat purchase (frequency "
-                                 "> 0), so purchase rates cannot be estimated.")
+            raise ParameterError(tr("clv.fit.no_repeat", where="ParetoNBD.fit"))
 
         def total(logp: np.ndarray) -> tuple[float, np.ndarray]:
             theta = np.exp(logp)
@@ -253,21 +246,15 @@ class ParetoNBD(FittedModel):
 
         rate = float(w @ x) / max(float(w @ T), 1e-12)
         x0 = np.log([1.0, 1.0 / max(rate, 1e-6), 1.0, max(float(w @ T) / n, 1.0)])
-        logp, report = minimise(mean, x0, n_customers=int(round(n)), n_patterns=len(x),
-                                where="ParetoNBD.fit")
+        logp, report = minimise(mean, x0, n_customers=int(round(n)), n_patterns=len(x))
         self._set_fit(logp, report, total, int(round(n)))
         ll, _, _ = _loglik_parts(np.exp(logp), x, tx, T, want_grad=False)
         self.log_likelihood_ = float(w @ ll)
-        self.data_message_ = guard(summary, where="ParetoNBD") if self.check_data else ""
-        if self.data_message_:
-            warnings.warn(self.data_message_, WorkbenchWarning, stacklevel=3)
+        self._check_data(summary)
         return self
 
     def _prepare(self, summary: pd.DataFrame, where: str):
-        self._check_fitted(where)
-        if self.data_message_:
-            raise TooLittleDataError(f"ParetoNBD.{where}: predictions refused. "
-                                     + self.data_message_)
+        self._refuse_thin_data(where)
         data = check_summary(summary, _COLUMNS, f"ParetoNBD.{where}")
         pat = collapse(*(data[c].to_numpy() for c in _COLUMNS))
         return pat, np.array([self.params_[k] for k in self._param_names])
@@ -278,13 +265,6 @@ class ParetoNBD(FittedModel):
         pat, theta = self._prepare(summary, "p_alive")
         _, _, alive = _loglik_parts(theta, *pat.columns, want_grad=False)
         return pd.Series(alive[pat.inverse], index=summary.index, name="p_alive")
-
-    @single_blas
-    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
-        """Return the expected number of repeat purchases in the next ``t`` periods."""
-        t = _check_t(t, "ParetoNBD.expected_purchases")
-        values = self.expected_purchases_matrix(np.array([t]), summary)[:, 0]
-        return pd.Series(values, index=summary.index, name="expected_purchases")
 
     @single_blas
     def expected_purchases_matrix(self, times: np.ndarray, summary: pd.DataFrame,
@@ -318,10 +298,8 @@ class ParetoNBD(FittedModel):
         with ``NB(n; tau)`` of size ``r+x`` and success probability ``(alpha+T)/(alpha+T+tau)``;
         the integral uses 64 Gauss-Legendre nodes. ``P(Y=0)`` adds ``1 - P(alive)``.
         """
-        t = _check_t(t, "ParetoNBD.prob_purchases")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ParameterError(f"ParetoNBD.prob_purchases: 'n' must be an integer >= 0; "
-                                 f"got {n!r}.")
+        t = check_horizon(t, "ParetoNBD.prob_purchases")
+        n = check_count(n, "ParetoNBD.prob_purchases")
         pat, theta = self._prepare(summary, "prob_purchases")
         x, tx, T = pat.columns
         _, _, alive = _loglik_parts(theta, x, tx, T, want_grad=False)

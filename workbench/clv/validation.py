@@ -21,7 +21,7 @@ References
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import numpy as np
@@ -30,10 +30,9 @@ import pandas as pd
 from workbench.dates import local_days
 from workbench.errors import ParameterError
 from workbench.features import UNITS, facts_for
+from workbench.i18n import tr
 from workbench.queries import net_orders
-
-if TYPE_CHECKING:
-    from workbench.settings import Settings
+from workbench.settings import Settings, load_settings
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -77,8 +76,8 @@ def calibration_holdout(con: Any, *, calibration_end: date, holdout_end: date,
         them are repeat purchases) and ``duration_holdout`` (holdout length in ``unit``).
     """
     if holdout_end <= calibration_end:
-        raise ParameterError(f"calibration_holdout: 'holdout_end' ({holdout_end}) must be after "
-                             f"'calibration_end' ({calibration_end}).")
+        raise ParameterError(tr("clv.holdout.order", holdout_end=holdout_end.isoformat(),
+                                calibration_end=calibration_end.isoformat()))
     cal = facts_for(con, calibration_end, settings=settings, unit=unit)
     end = facts_for(con, holdout_end, settings=settings, unit=unit)
     cal = cal.select("customer_id", "frequency", "recency", "T", "monetary_value",
@@ -184,8 +183,6 @@ def tracking_data(con: Any, models: dict[str, Any], *, calibration_end: date,
         Long format, :data:`TRACKING_COLUMNS`: one row per week and model (``expected``) with
         the actual counts repeated on every model's rows.
     """
-    from workbench.settings import load_settings
-
     settings = settings or load_settings()
     tz = settings.timezone
     orders = con.table("orders")

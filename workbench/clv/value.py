@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["customer_value", "month_ends"]
 
@@ -90,22 +91,19 @@ def customer_value(model: PurchaseModel, summary: pd.DataFrame, spend: pd.Series
     """
     unit = unit or summary.attrs.get("unit", "W")
     if unit not in _UNIT_DAYS:
-        raise ParameterError(f"customer_value: 'unit' must be 'D' or 'W'; got {unit!r}.")
+        raise ParameterError(tr("clv.value.unit", got=repr(unit)))
     if as_of is None:
         stamp = summary.attrs.get("as_of")
         if stamp is None:
-            raise ParameterError("customer_value: pass 'as_of' (the start of the horizon); the "
-                                 "summary does not record it (build it with clv_summary).")
+            raise ParameterError(tr("clv.value.as_of"))
         as_of = date.fromisoformat(stamp)
     if isinstance(horizon_months, bool) or not isinstance(horizon_months, int) \
             or not 1 <= horizon_months <= 120:
-        raise ParameterError(f"customer_value: 'horizon_months' must be an integer in 1..120; "
-                             f"got {horizon_months!r}.")
+        raise ParameterError(tr("clv.value.horizon", got=repr(horizon_months)))
     if not 0 < margin <= 1:
-        raise ParameterError(f"customer_value: 'margin' must be in (0, 1]; got {margin!r}.")
+        raise ParameterError(tr("clv.value.margin", got=repr(margin)))
     if not 0 <= monthly_discount_rate < 1:
-        raise ParameterError("customer_value: 'monthly_discount_rate' must be in [0, 1); got "
-                             f"{monthly_discount_rate!r}.")
+        raise ParameterError(tr("clv.value.discount", got=repr(monthly_discount_rate)))
     ends = month_ends(as_of, horizon_months, unit)
     discount = (1 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
     # sum_k d_k (E_k - E_{k-1}) = sum_k E_k (d_k - d_{k+1}) with d_{H+1} = 0.

@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from workbench.churn import models_dir, read_metadata, run_churn
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.ui.common import table_html
 from workbench.ui.page import Page, show_figure
@@ -86,8 +87,6 @@ class ChurnPage(Page):
 
     def run(self) -> Any:
         """Run :func:`workbench.churn.run_churn` (the saved ``churn`` model when there is one)."""
-        from workbench.churn import models_dir, read_metadata, run_churn
-
         params = self.params
         folder = models_dir(self.settings, store=params.store)
         saved = read_metadata("churn", folder=folder) if not params.model else None
@@ -120,8 +119,8 @@ class ChurnPage(Page):
                                                       language=self.language)]
         figures = self._figures()
         parts += [figures[n]() for n in ("distribution", "watchlist", "reasons")]
-        parts.append(watchlist_html(r.watchlist.head(20), currency=r.currency,
-                                    language=self.language))
+        parts.append(watchlist_html(r.watchlist_in(self.language).head(20),
+                                    currency=r.currency, language=self.language))
         parts += [figures[n]() for n in ("reliability", "backtest") if n in figures]
         parts.append(metrics_html(r.backtest, language=self.language))
         return parts
@@ -167,7 +166,7 @@ class ChurnPage(Page):
         r = self.result
         self.w_intro.value = self._intro()
         self.w_bands.value = bands_html(r.bands, currency=r.currency, language=self.language)
-        self.w_watch.value = watchlist_html(r.watchlist, currency=r.currency,
+        self.w_watch.value = watchlist_html(r.watchlist_in(self.language), currency=r.currency,
                                             language=self.language)
         self.w_metrics.value = metrics_html(r.backtest, language=self.language)
         figures = self._figures()

@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from workbench.clv import run_clv
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.ui.common import message_html, table_html
 from workbench.ui.page import Page, show_figure
@@ -92,8 +93,6 @@ class ClvPage(Page):
 
     def run(self) -> Any:
         """Run :func:`workbench.clv.run_clv` for the page's parameters."""
-        from workbench.clv import run_clv
-
         return run_clv(self.con, self.params, settings=self.settings)
 
     def _figures(self) -> dict[str, Any]:
@@ -110,7 +109,7 @@ class ClvPage(Page):
         """Return the quality summary, tables and charts shown in a report."""
         r, lang = self.result, self.language
         figures = self._figures()
-        parts: list[Any] = [_quality_html(r.quality),
+        parts: list[Any] = [_quality_html(r.quality_in(lang)),
                             bands_html(r.bands, currency=r.currency, language=lang),
                             figures["distribution"](), figures["segments"](),
                             self._heading("clv.ui.top"),
@@ -165,7 +164,8 @@ class ClvPage(Page):
     def render(self) -> None:
         """Fill the summary, tables and charts from the result."""
         r, lang = self.result, self.language
-        self.w_quality.value = message_html(r.quality, level="info") if r.quality else ""
+        quality = r.quality_in(lang)
+        self.w_quality.value = message_html(quality, level="info") if quality else ""
         self.w_bands.value = bands_html(r.bands, currency=r.currency, language=lang)
         self.w_top.value = self._heading("clv.ui.top") + top_customers_html(
             r.top_customers, currency=r.currency, language=lang)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.i18n import format_number, tr
+from workbench.i18n import format_number, format_percent, tr
 from workbench.viz.kpi import _finish, money_tickformat, money_unit
 
 __all__ = ["backtest_figure", "reasons_bar", "reliability_figure", "risk_distribution",
@@ -88,7 +88,7 @@ def reasons_bar(reasons: pd.DataFrame, *, definition: str = "",
     data = reasons.sort_values("share", kind="stable")
     fig = go.Figure(go.Bar(x=data["share"].tolist(), y=data["label"].tolist(), orientation="h",
                            marker_color="#c62828", meta=data["reason"].tolist(),
-                           text=[format_number(100 * s, digits=0, language=language) + "%"
+                           text=[format_percent(s, digits=0, language=language)
                                  for s in data["share"]], textposition="auto"))
     fig.update_xaxes(title=tr("churn.viz.share_at_risk", language=language), tickformat=".0%")
     return _titled(fig, tr("churn.viz.reasons_title", language=language), definition)

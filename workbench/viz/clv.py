@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workbench.errors import ParameterError
 from workbench.i18n import format_number, format_percent, tr
 from workbench.viz.kpi import _finish, money_tickformat, money_unit
 
@@ -123,10 +124,7 @@ def frequency_recency_matrix(matrix: pd.DataFrame, *, value: str = "expected_pur
         One ``Heatmap`` with frequency on y and recency on x.
     """
     if value not in ("expected_purchases_90d", "p_alive"):
-        from workbench.errors import ParameterError
-
-        raise ParameterError(f"frequency_recency_matrix: 'value' must be "
-                             f"'expected_purchases_90d' or 'p_alive'; got {value!r}.")
+        raise ParameterError(tr("clv.viz.matrix.bad_value", got=repr(value)))
     grid = matrix.pivot_table(index="frequency", columns="recency", values=value,
                               aggfunc="mean")
     T = float(matrix["T"].max()) if len(matrix) else 0.0
@@ -197,8 +195,7 @@ def tracking_figure(tracking: pd.DataFrame, *, language: str = "en") -> go.Figur
     main = str(tracking["model"].iloc[0])  # the report's purchase model comes first
     title = tr("clv.viz.tracking.title", language=language,
                model=tr(f"clv.model.{main}", language=language),
-               error=format_number(100 * abs(errors[main]), digits=1, language=language)
-               if not np.isnan(errors[main]) else "–")
+               error=format_percent(abs(errors[main]), language=language))
     fig = _finish(fig, title)
     fig.update_layout(height=560)
     return fig
