@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from workbench.abtest import CRM_ARM, in_global_holdout, run_global_holdout
 from workbench.abtest.aggregate import SUM_COLUMNS, arm_sums, customer_outcomes
 from workbench.abtest.analysis import (
     FRAME_COLUMNS,
@@ -21,8 +22,9 @@ from workbench.abtest.analysis import (
     run_abtest,
 )
 from workbench.abtest.frequentist import compare_proportions
+from workbench.abtest.holdout import global_holdout_part
 from workbench.abtest.stats import AbStatus, ProportionStats
-from workbench.data import connect
+from workbench.data import connect, write_store
 from workbench.errors import ParameterError
 from workbench.settings import Settings
 
@@ -100,8 +102,6 @@ def test_unknown_campaign_suggests_a_name(con) -> None:
 
 
 def test_store_without_assignments(tmp_path) -> None:
-    from workbench.data import write_store
-
     path = tmp_path / "empty.duckdb"
     with write_store(path) as w:
         w.write("products", ibis.memtable({"product_id": ["P1"], "price": [1.0]}))
@@ -274,8 +274,6 @@ def test_customer_outcomes_against_pandas() -> None:
 
 
 def test_global_holdout_readout(con) -> None:
-    from workbench.abtest import CRM_ARM, in_global_holdout, run_global_holdout
-
     r = run_global_holdout(con, AS_OF, days=90, share=0.05)
     assert r.baseline == "holdout" and r.variants == ("holdout", CRM_ARM)
     assert not r.srm.mismatch and r.ok
@@ -289,9 +287,6 @@ def test_global_holdout_readout(con) -> None:
 
 
 def test_global_holdout_snapshot_part(con) -> None:
-    from workbench.abtest import in_global_holdout
-    from workbench.abtest.holdout import global_holdout_part
-
     part = global_holdout_part(con, as_of=AS_OF)
     assert list(part.columns) == ["customer_id", "global_holdout"]
     assert len(part) == con.table("customers").count().execute()

@@ -31,6 +31,9 @@ def test_key_exists(key: str) -> None:
     ("abtest.ui.state_", ("running", "finished", "planned")),
     ("abtest.verdict.corrected_", ("holm", "bh")),
     ("abtest.viz.", ("better", "worse", "unclear")),
+    ("abtest.status.", ("empty_arm", "too_few", "small_denominator", "zero_conversions",
+                        "zero_denominator", "all_converted", "zero_variance")),
+    ("abtest.error.", ("mde", "mde_abs")),
 ])
 def test_dynamic_keys_exist(prefix: str, names: tuple[str, ...]) -> None:
     for name in names:

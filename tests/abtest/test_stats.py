@@ -75,9 +75,13 @@ def test_ratio_with_zero_denominator() -> None:
     assert r.status == AbStatus.ZERO_CONVERSIONS and math.isnan(r.p_value)
 
 
-def test_korean_status_message() -> None:
-    r = compare_proportions(ProportionStats(0, 0), ProportionStats(10, 1), language="ko")
-    assert "고객이 없어" in r.message
+def test_status_is_worded_when_read_in_either_language() -> None:
+    r = compare_proportions(ProportionStats(0, 0), ProportionStats(10, 1))
+    assert "고객이 없어" in r.summary("ko") and "전환율" in r.summary("ko")
+    assert r.summary("en").startswith("Arm 'control' has no customers, so conversion cannot")
+    assert r.reason == "empty_arm" and r.reason_arm == "control"
+    ok = compare_proportions(ProportionStats(100, 10), ProportionStats(100, 12))
+    assert ok.reason == "" and ok.summary("ko") == ok.message == ""
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from workbench.abtest import AbTestParams, sample_size_per_arm
+from workbench.abtest import AbTestParams, minimum_detectable_effect, sample_size_per_arm
 from workbench.ui.abtest import AbTestPage, planner_html
 
 
@@ -36,3 +36,15 @@ def test_report_parts_in_korean(sample_store) -> None:
 def test_planner_reports_bad_input_readably() -> None:
     assert "must stay in (0, 1)" in planner_html(0.6, 1.0)
     assert "data-n=" in planner_html(0.05, 0.1, daily_customers=1000, audience=20_000)
+
+
+def test_planner_speaks_the_page_language() -> None:
+    assert "(0, 1) 범위" in planner_html(0.6, 1.0, language="ko")
+    assert "그룹당" in planner_html(0.05, 0.1, language="ko")
+    assert "받은 값" in planner_html(0.0, 0.1, language="ko")  # a caller's mistake, in Korean
+
+
+def test_planner_measures_an_audience_against_its_holdout() -> None:
+    text = planner_html(0.05, 0.1, audience=20_000, arms=1, holdout_share=0.1)
+    expected = minimum_detectable_effect(2_000, 0.05, ratio=9.0)
+    assert f"the smallest detectable lift is {100 * expected:.1f}%" in text

@@ -37,7 +37,6 @@ import pandas as pd
 
 from workbench.abtest.stats import CupedStats, MeanStats, ProportionStats, RatioStats
 from workbench.data.schema import NET_STATUSES, require_columns
-from workbench.errors import SchemaError
 
 __all__ = [
     "CUSTOMER_OUTCOME_COLUMNS",
@@ -216,10 +215,7 @@ def arm_sums(customers: ir.Table) -> ir.Table:
     >>> out[["variant", "n", "sum_revenue_sq"]].values.tolist()
     [['A', 2, 100.0], ['B', 1, 25.0]]
     """
-    if "variant" not in customers.columns:
-        raise SchemaError(
-            f"arm_sums: the customer table needs a 'variant' column; got {list(customers.columns)}."
-        )
+    require_columns(customers.columns, ("variant",), owner="arm_sums")
     cols = {}
     for name in ("converted", "orders", "revenue", "coupon", "pre_revenue", "sent", "opened",
                  "clicked", "unsubscribed"):
@@ -258,49 +254,51 @@ class ArmStatistics:
         self.variant = str(row["variant"])
         self.row = row
 
-    def _f(self, name: str) -> float:
+    def total(self, name: str) -> float:
+        """Return the arm's sum ``name`` (a column of :data:`SUM_COLUMNS`; 0 when missing)."""
         value = self.row.get(name, 0.0)
         return 0.0 if pd.isna(value) else float(value)
 
     @property
     def n(self) -> int:
         """Customers in the arm."""
-        return int(self._f("n"))
+        return int(self.total("n"))
 
     def conversion(self) -> ProportionStats:
         """Return customers and converters."""
-        return ProportionStats(self.n, int(round(self._f("conversions"))))
+        return ProportionStats(self.n, int(round(self.total("conversions"))))
 
     def opt_out(self) -> ProportionStats:
         """Return customers and those who opted out after the message."""
-        return ProportionStats(self.n, int(round(self._f("unsubscribed"))))
+        return ProportionStats(self.n, int(round(self.total("unsubscribed"))))
 
     def revenue(self) -> MeanStats:
         """Net revenue per customer."""
-        return MeanStats(self.n, self._f("sum_revenue"), self._f("sum_revenue_sq"))
+        return MeanStats(self.n, self.total("sum_revenue"), self.total("sum_revenue_sq"))
 
     def gross(self) -> MeanStats:
         """Revenue before the campaign's coupons, per customer."""
-        return MeanStats(self.n, self._f("sum_gross"), self._f("sum_gross_sq"))
+        return MeanStats(self.n, self.total("sum_gross"), self.total("sum_gross_sq"))
 
     def orders(self) -> MeanStats:
         """Net orders per customer."""
-        return MeanStats(self.n, self._f("sum_orders"), self._f("sum_orders_sq"))
+        return MeanStats(self.n, self.total("sum_orders"), self.total("sum_orders_sq"))
 
     def revenue_cuped(self) -> CupedStats:
         """Revenue with pre-period revenue as covariate."""
-        return CupedStats(self.n, self._f("sum_revenue"), self._f("sum_revenue_sq"),
-                          self._f("sum_pre"), self._f("sum_pre_sq"), self._f("sum_revenue_pre"))
+        return CupedStats(self.n, self.total("sum_revenue"), self.total("sum_revenue_sq"),
+                          self.total("sum_pre"), self.total("sum_pre_sq"),
+                          self.total("sum_revenue_pre"))
 
     def aov(self) -> RatioStats:
         """Revenue over orders (average order value)."""
-        return RatioStats(self.n, self._f("sum_revenue"), self._f("sum_orders"),
-                          self._f("sum_revenue_sq"), self._f("sum_orders_sq"),
-                          self._f("sum_revenue_orders"))
+        return RatioStats(self.n, self.total("sum_revenue"), self.total("sum_orders"),
+                          self.total("sum_revenue_sq"), self.total("sum_orders_sq"),
+                          self.total("sum_revenue_orders"))
 
     def _binary_ratio(self, num: str, den: str) -> RatioStats:
         # Per customer both are 0/1 and num implies den, so x^2 = x, y^2 = y and xy = x.
-        x, y = self._f(num), self._f(den)
+        x, y = self.total(num), self.total(den)
         return RatioStats(self.n, x, y, x, y, x)
 
     def open_rate(self) -> RatioStats:

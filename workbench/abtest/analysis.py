@@ -5,13 +5,14 @@ backend (:mod:`workbench.abtest.aggregate`), then runs, in this order: the sampl
 (shown first: when it fails, nothing below is trustworthy), the comparisons of every arm with
 the baseline on conversion, revenue per customer (with CUPED), AOV and the message metrics,
 a multiple-testing correction, the Bayesian and always-valid readouts, the opt-out guardrail
-and, against a holdout, the campaign's ROI. It returns an :class:`AbTestResult` whose
-``message`` is the plain-language verdict.
+and, against a holdout, the campaign's ROI. It returns an :class:`AbTestResult` of numbers
+and statuses; its ``message`` (and ``summary(language)``) words the verdict when it is read.
 """
 
 from __future__ import annotations
 
 import difflib
+import html
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
-from workbench.abtest.aggregate import SUM_COLUMNS, arm_statistics, arm_sums, customer_outcomes
+from workbench.abtest.aggregate import (
+    SUM_COLUMNS,
+    ArmStatistics,
+    arm_statistics,
+    arm_sums,
+    customer_outcomes,
+)
 from workbench.abtest.bayesian import BayesComparison, beta_binomial, normal_means
 from workbench.abtest.frequentist import (
     compare_proportions,
@@ -33,13 +40,16 @@ from workbench.abtest.multiple import CORRECTIONS, adjust_p_values, guardrail_ve
 from workbench.abtest.roi import RoiResult, campaign_roi
 from workbench.abtest.sequential import DEFAULT_N_STAR, sequential_interval
 from workbench.abtest.srm import SrmResult, srm_check
-from workbench.abtest.stats import AbStatus, Comparison
+from workbench.abtest.stats import AbStatus, Comparison, metric_label
 from workbench.abtest.verdict import build_verdict
+from workbench.data.schema import require_columns
+from workbench.dates import cutoff
 from workbench.errors import ParameterError
-from workbench.i18n import tr
+from workbench.i18n import format_percent, tr
 from workbench.params import NotebookParams, param
 from workbench.results import ResultMixin
 from workbench.settings import Settings, load_settings
+from workbench.viz.abtest import arms_figure, forest_plot
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -64,7 +74,13 @@ def _split_list(text: str) -> tuple[str, ...]:
 
 
 def parse_shares(text: str, owner: str = "AbTestParams") -> dict[str, float]:
-    """Parse ``"holdout=0.1, A=0.45, B=0.45"`` into a dict (empty text: empty dict)."""
+    """Parse ``"holdout=0.1, A=0.45, B=0.45"`` into a dict (empty text: empty dict).
+
+    Examples
+    --------
+    >>> parse_shares("holdout=0.1, B=0.9")
+    {'holdout': 0.1, 'B': 0.9}
+    """
     out: dict[str, float] = {}
     for part in _split_list(text):
         name, sep, value = part.partition("=")
@@ -73,9 +89,8 @@ def parse_shares(text: str, owner: str = "AbTestParams") -> dict[str, float]:
         except ValueError:
             share = math.nan
         if not sep or not name.strip() or not share >= 0:
-            raise ParameterError(
-                f"{owner}: 'planned_shares' must look like 'holdout=0.1, A=0.45, B=0.45'; "
-                f"got {text!r}.")
+            raise ParameterError(tr("abtest.error.planned_shares_text", owner=owner,
+                                    got=repr(text)))
         out[name.strip()] = share
     return out
 
@@ -138,10 +153,12 @@ class AbTestParams(NotebookParams):
         """Check that one source is given and that the planned shares parse."""
         owner = "AbTestParams"
         if self.campaign_id and self.data_file:
-            raise ParameterError(f"{owner}: give either 'campaign_id' or 'data_file', not both; "
-                                 f"got {self.campaign_id!r} and {self.data_file!r}.")
+            raise ParameterError(tr("abtest.error.two_sources", owner=owner,
+                                    campaign_id=repr(self.campaign_id),
+                                    data_file=repr(self.data_file)))
         if not 0 < self.alpha < 0.5:
-            raise ParameterError(f"{owner}: 'alpha' must be in (0, 0.5); got {self.alpha!r}.")
+            raise ParameterError(tr("abtest.error.below_half", owner=owner, name="alpha",
+                                    got=repr(self.alpha)))
         parse_shares(self.planned_shares, owner)
 
 
@@ -174,8 +191,11 @@ class AbTestResult(ResultMixin):
         One per treated arm when the baseline is an untreated holdout.
     vetoes
         ``(variant, metric)`` pairs where a guardrail got significantly worse.
-    status, message
-        Outcome and the plain-language verdict (SRM first).
+    language
+        The language :attr:`message` and the figures are worded in.
+    status
+        Outcome: ``NO_DATA``, ``SAMPLE_RATIO_MISMATCH``, the first problem of the primary
+        comparisons or ``OK``. :attr:`message` is the plain-language verdict (SRM first).
     """
 
     campaign_id: str
@@ -202,7 +222,15 @@ class AbTestResult(ResultMixin):
     vetoes: tuple[tuple[str, str], ...]
     n_star: int = DEFAULT_N_STAR
     status: AbStatus = AbStatus.OK
-    message: str = ""
+
+    @property
+    def message(self) -> str:
+        """The verdict in the result's language (the same as :meth:`summary`)."""
+        return self.summary()
+
+    def summary(self, language: str | None = None) -> str:
+        """Return the verdict paragraph in ``language`` (default: the result's)."""
+        return build_verdict(self, language)
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per (variant, metric) comparison: :data:`FRAME_COLUMNS`."""
@@ -212,7 +240,7 @@ class AbTestResult(ResultMixin):
         rows = []
         for c, p_adj, (low, high) in zip(self.comparisons, self.p_adjusted, self.sequential,
                                          strict=True):
-            row = c.to_dict()
+            row = c.to_dict(self.language)
             b = bayes.get((c.variant, c.metric))
             row.update(p_adjusted=p_adj, seq_ci_low=low, seq_ci_high=high,
                        significant=bool(p_adj < c.alpha) if not math.isnan(p_adj)
@@ -234,25 +262,17 @@ class AbTestResult(ResultMixin):
         for c in self.comparisons:
             if c.variant == variant and c.metric == metric:
                 return c
-        raise KeyError(f"no comparison for variant {variant!r} and metric {metric!r}; "
-                       f"variants: {list(self.variants)}")
+        raise KeyError(tr("abtest.error.no_comparison", variant=repr(variant),
+                          metric=repr(metric), variants=list(self.variants)))
 
     def figure(self) -> go.Figure:
         """Return a new forest plot of relative lifts with their intervals."""
-        from workbench.viz.abtest import forest_plot
-
         return forest_plot(self.to_frame(), srm_ok=not self.srm.mismatch,
                            language=self.language)
 
     def figure_arms(self) -> go.Figure:
         """Return a new bar chart of each arm's conversion rate with its interval."""
-        from workbench.viz.abtest import arms_figure
-
         return arms_figure(self.arms, language=self.language)
-
-    def summary(self) -> str:
-        """Return the verdict (the same text as ``message``)."""
-        return self.message
 
     def headline(self) -> list[dict[str, Any]]:
         """Return the primary metric's relative lift per variant, formatted for report tiles.
@@ -260,13 +280,13 @@ class AbTestResult(ResultMixin):
         Each item has ``metric`` (``abtest.<variant>.<metric>``), ``label``, ``value`` (the
         lift), ``change`` (the interval), ``change_pct`` (the lift) and ``direction``.
         """
-        from workbench.abtest.verdict import metric_label
+        def pct(x: float) -> str:
+            return format_percent(x, signed=True, language=self.language)
 
         items = []
         for c, p_adj in zip(self.comparisons, self.p_adjusted, strict=True):
             if c.metric != self.primary_metric or math.isnan(c.lift):
                 continue
-            pct = lambda x: f"{100 * x:+.1f}%"  # noqa: E731
             significant = (p_adj if not math.isnan(p_adj) else c.p_value) < c.alpha
             items.append({
                 "metric": f"abtest.{c.variant}.{c.metric}",
@@ -277,8 +297,6 @@ class AbTestResult(ResultMixin):
         return items
 
     def _repr_html_(self) -> str:
-        import html
-
         banner = f"<p class='wb-message'>{html.escape(self.message)}</p>"
         if self.status == AbStatus.NO_DATA:
             return banner
@@ -291,13 +309,11 @@ class AbTestResult(ResultMixin):
 
 def _check(params: Any) -> None:
     if not isinstance(params, AbTestParams):
-        raise ParameterError(
-            f"run_abtest: 'params' must be an AbTestParams; got {type(params).__name__}. "
-            "Build one with AbTestParams(campaign_id='CMP001').")
+        raise ParameterError(tr("abtest.error.params_type", got=type(params).__name__))
 
 
 def _as_of_instant(as_of: date | None, timezone: str) -> pd.Timestamp | None:
-    return None if as_of is None else pd.Timestamp(as_of).tz_localize(timezone)
+    return None if as_of is None else cutoff(as_of, timezone)
 
 
 def list_campaigns(con: BaseBackend, as_of: date | None = None, *,
@@ -350,10 +366,8 @@ def _campaign_row(con: BaseBackend, params: AbTestParams, as_of: date | None,
     match = listing[listing["campaign_id"] == params.campaign_id]
     if match.empty:
         known = listing["campaign_id"].astype(str).tolist()
-        hint = difflib.get_close_matches(params.campaign_id, known, n=1)
-        raise ParameterError(
-            f"run_abtest: campaign {params.campaign_id!r} is not in the store; campaigns: "
-            f"{known[:20]}." + (f" Did you mean {hint[0]!r}?" if hint else ""))
+        raise ParameterError(tr("abtest.error.unknown_campaign", got=repr(params.campaign_id),
+                                known=known[:20], hint=_did_you_mean(params.campaign_id, known)))
     return dict(match.iloc[0])
 
 
@@ -407,21 +421,16 @@ def _sums_from_store(con: BaseBackend, params: AbTestParams, row: dict[str, Any]
 def _sums_from_file(path: str) -> pd.DataFrame:
     file = Path(path)
     if not file.exists():
-        raise ParameterError(f"run_abtest: data file {path!r} does not exist; give the path of a "
-                             "CSV or Parquet file with a 'variant' column.")
+        raise ParameterError(tr("abtest.error.no_file", got=repr(path)))
     frame = (pd.read_parquet(file) if file.suffix.lower() in (".parquet", ".pq")
              else pd.read_csv(file, dtype={"variant": str}))
-    if "variant" not in frame.columns:
-        raise ParameterError(f"run_abtest: data file {path!r} needs a 'variant' column; got "
-                             f"{list(frame.columns)}.")
-    if "n" in frame.columns:  # already one row per arm
-        if "conversions" not in frame.columns:
-            raise ParameterError(f"run_abtest: the arm-level file {path!r} needs 'n' and "
-                                 f"'conversions' columns; got {list(frame.columns)}.")
+    # One row per arm when the file has the arm sizes, else one row per customer.
+    arm_level = "n" in frame.columns
+    require_columns(frame.columns, ("variant", "n", "conversions") if arm_level
+                    else ("variant", "converted"), owner="run_abtest", table=path,
+                    hint=tr("abtest.error.file_columns"))
+    if arm_level:
         return frame.reindex(columns=["variant", *SUM_COLUMNS]).fillna(0.0)
-    if "converted" not in frame.columns:
-        raise ParameterError(f"run_abtest: data file {path!r} needs a 'converted' column (1 if "
-                             f"the customer converted); got {list(frame.columns)}.")
     return arm_sums(ibis.memtable(frame)).to_pyarrow().to_pandas()
 
 
@@ -448,7 +457,9 @@ def run_abtest(con: BaseBackend | None, params: AbTestParams, settings: Settings
     Raises
     ------
     ParameterError
-        Wrong parameter type, an unknown campaign or an unreadable data file.
+        Wrong parameter type, an unknown campaign or a missing data file.
+    SchemaError
+        A data file without the columns of one row per customer or one row per arm.
     """
     _check(params)
     settings = settings or load_settings()
@@ -483,7 +494,7 @@ def run_abtest(con: BaseBackend | None, params: AbTestParams, settings: Settings
 
 def _empty_result(params: AbTestParams, settings: Settings, language: str,
                   meta: dict[str, Any]) -> AbTestResult:
-    srm = srm_check({}, {"control": 1.0}, language=language)
+    srm = srm_check({}, {"control": 1.0})
     return AbTestResult(
         campaign_id=meta["campaign_id"], name=meta["name"], channel=meta["channel"],
         start=meta["start"], window_days=int(params.window_days), as_of=params.as_of,
@@ -491,7 +502,7 @@ def _empty_result(params: AbTestParams, settings: Settings, language: str,
         alpha=float(params.alpha), correction=params.correction, language=language,
         currency=settings.currency, coupon_codes=(), arms=pd.DataFrame(columns=["variant"]),
         srm=srm, comparisons=(), p_adjusted=(), sequential=(), bayes=(), roi=(), vetoes=(),
-        status=AbStatus.NO_DATA, message=tr("abtest.verdict.no_data", language=language))
+        status=AbStatus.NO_DATA)
 
 
 # ---------------------------------------------------------------------------- the statistics
@@ -502,13 +513,16 @@ def _order_variants(variants: list[str]) -> list[str]:
     return sorted(variants, key=lambda v: (rank.get(v, 2), v))
 
 
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1)
+    return tr("params.did_you_mean", suggestion=close[0]) if close else ""
+
+
 def _baseline(variants: list[str], requested: str) -> str:
     if requested:
         if requested not in variants:
-            hint = difflib.get_close_matches(requested, variants, n=1)
-            raise ParameterError(
-                f"run_abtest: 'control' {requested!r} is not an arm of this test; arms: "
-                f"{variants}." + (f" Did you mean {hint[0]!r}?" if hint else ""))
+            raise ParameterError(tr("abtest.error.unknown_arm", got=repr(requested),
+                                    arms=variants, hint=_did_you_mean(requested, variants)))
         return requested
     return variants[0]
 
@@ -526,9 +540,9 @@ def _planned(variants: list[str], params: AbTestParams, holdout_share: float
     return {v: 1.0 / len(variants) for v in variants}
 
 
-def _compare_arms(base: Any, arm: Any, names: tuple[str, str], alpha: float,
-                  language: str, use_cuped: bool) -> list[Comparison]:
-    kw = {"alpha": alpha, "names": names, "language": language}
+def _compare_arms(base: ArmStatistics, arm: ArmStatistics, names: tuple[str, str],
+                  alpha: float, use_cuped: bool) -> list[Comparison]:
+    kw = {"alpha": alpha, "names": names}
     out = [compare_proportions(base.conversion(), arm.conversion(), metric="conversion", **kw)]
     if use_cuped:
         out.append(cuped_ttest(base.revenue_cuped(), arm.revenue_cuped(),
@@ -536,8 +550,8 @@ def _compare_arms(base: Any, arm: Any, names: tuple[str, str], alpha: float,
     else:
         out.append(welch_ttest(base.revenue(), arm.revenue(), metric="revenue_per_user", **kw))
     out.append(compare_ratios(base.aov(), arm.aov(), metric="aov", **kw))
-    if base._f("sent") > 0 and arm._f("sent") > 0:
-        if base._f("opened") + arm._f("opened") > 0:
+    if base.total("sent") > 0 and arm.total("sent") > 0:
+        if base.total("opened") + arm.total("opened") > 0:
             out.append(compare_ratios(base.open_rate(), arm.open_rate(), metric="open_rate", **kw))
         out.append(compare_ratios(base.click_rate(), arm.click_rate(), metric="click_rate", **kw))
         out.append(compare_proportions(base.opt_out(), arm.opt_out(), metric=GUARDRAIL, **kw))
@@ -580,15 +594,14 @@ def readout_from_sums(
     order = _order_variants(sums["variant"].tolist())
     stats = arm_statistics(sums)
     baseline = _baseline(order, params.control)
-    srm = srm_check({v: stats[v].n for v in order}, _planned(order, params, meta["holdout_share"]),
-                    language=language)
+    srm = srm_check({v: stats[v].n for v in order}, _planned(order, params, meta["holdout_share"]))
     alpha = float(params.alpha)
     use_cuped = int(params.pre_days) > 0 and float(sums["sum_pre_sq"].sum()) > 0
     comparisons: list[Comparison] = []
     for v in order:
         if v != baseline:
             comparisons += _compare_arms(stats[baseline], stats[v], (baseline, v), alpha,
-                                         language, use_cuped)
+                                         use_cuped)
     family = [i for i, c in enumerate(comparisons) if c.metric in DECISION_METRICS]
     adjusted = adjust_p_values([comparisons[i].p_value for i in family], params.correction)
     p_adj = [math.nan] * len(comparisons)
@@ -608,7 +621,7 @@ def readout_from_sums(
     primary = [c for c in comparisons if c.metric == params.primary_metric]
     status = AbStatus.SAMPLE_RATIO_MISMATCH if srm.mismatch else next(
         (c.status for c in primary if c.status != AbStatus.OK), AbStatus.OK)
-    result = AbTestResult(
+    return AbTestResult(
         campaign_id=meta["campaign_id"], name=meta["name"], channel=meta["channel"],
         start=meta["start"], window_days=int(params.window_days), as_of=params.as_of,
         baseline=baseline, variants=tuple(order), primary_metric=params.primary_metric,
@@ -618,25 +631,23 @@ def readout_from_sums(
         p_adjusted=tuple(p_adj), sequential=sequential, bayes=tuple(bayes), roi=tuple(roi),
         vetoes=tuple((v, m) for v, ms in vetoes.items() for m in ms), n_star=n_star,
         status=status)
-    object.__setattr__(result, "message", build_verdict(result))
-    return result
 
 
-def _roi(stats: dict[str, Any], baseline: str, order: list[str], meta: dict[str, Any],
-         settings: Settings, alpha: float) -> list[RoiResult]:
+def _roi(stats: dict[str, ArmStatistics], baseline: str, order: list[str],
+         meta: dict[str, Any], settings: Settings, alpha: float) -> list[RoiResult]:
     base = stats[baseline]
-    if base._f("sent") > 0 or base.n == 0:  # ROI needs an untreated holdout as the baseline
+    if base.total("sent") > 0 or base.n == 0:  # ROI needs an untreated holdout as the baseline
         return []
     out = []
     for v in order:
         arm = stats[v]
-        if v == baseline or arm._f("sent") == 0 or arm.n == 0:
+        if v == baseline or arm.total("sent") == 0 or arm.n == 0:
             continue
         out.append(campaign_roi(
             arm.conversion(), base.conversion(), arm.revenue(), base.revenue(), arm.gross(),
-            base.gross(), messages_sent=int(arm._f("sent")),
+            base.gross(), messages_sent=int(arm.total("sent")),
             cost_per_message=float(meta["cost_per_message"] or 0.0),
-            coupon_cost=arm._f("sum_coupon"), margin_rate=float(settings.gross_margin),
+            coupon_cost=arm.total("sum_coupon"), margin_rate=float(settings.gross_margin),
             alpha=alpha, names=(baseline, v)))
     return out
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = [
     "GLOBAL_HOLDOUT",
@@ -75,25 +76,20 @@ def _buckets(customer_ids: Iterable[object], salt: str) -> tuple[pd.Index, np.nd
 
 def _check_shares(shares: Mapping[str, float], func: str) -> dict[str, float]:
     if not isinstance(shares, Mapping) or not shares:
-        raise ParameterError(
-            f"{func}: 'shares' must be a non-empty dict of variant -> share, e.g. "
-            f"{{'control': 0.5, 'B': 0.5}}; got {shares!r}."
-        )
+        raise ParameterError(tr("abtest.error.shares_empty", func=func, got=repr(shares)))
     bad = {k: v for k, v in shares.items()
            if not isinstance(v, int | float) or not math.isfinite(v) or v < 0}
     if bad:
-        raise ParameterError(f"{func}: shares must be non-negative numbers; got {bad!r}.")
+        raise ParameterError(tr("abtest.error.shares_negative", func=func, got=repr(bad)))
     total = float(sum(shares.values()))
     if total <= 0:
-        raise ParameterError(f"{func}: shares must not all be zero; got {dict(shares)!r}.")
+        raise ParameterError(tr("abtest.error.shares_zero", func=func, got=repr(dict(shares))))
     return {str(k): float(v) / total for k, v in shares.items()}
 
 
 def _check_salt(salt: object, func: str) -> None:
     if not isinstance(salt, str) or not salt:
-        raise ParameterError(
-            f"{func}: 'salt' must be a non-empty string such as the campaign id; got {salt!r}."
-        )
+        raise ParameterError(tr("abtest.error.salt", func=func, got=repr(salt)))
 
 
 def assign_variants(
@@ -153,7 +149,7 @@ def in_global_holdout(
     func = "in_global_holdout"
     _check_salt(salt, func)
     if not isinstance(share, int | float) or not 0.0 <= share < 1.0:
-        raise ParameterError(f"{func}: 'share' must be in [0, 1); got {share!r}.")
+        raise ParameterError(tr("abtest.error.share", func=func, name="share", got=repr(share)))
     index, u = _buckets(customer_ids, salt)
     return pd.Series(u < share, index=index, name="global_holdout")
 

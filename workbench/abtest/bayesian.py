@@ -30,6 +30,7 @@ from scipy import integrate, stats
 
 from workbench.abtest.stats import AbStatus, Comparison, ProportionStats
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["BayesComparison", "beta_binomial", "normal_means"]
 
@@ -96,7 +97,7 @@ def beta_binomial(
     """
     a0, b0 = prior
     if not (a0 > 0 and b0 > 0):
-        raise ParameterError(f"beta_binomial: 'prior' must be two positive numbers; got {prior!r}.")
+        raise ParameterError(tr("abtest.error.prior", func="beta_binomial", got=repr(prior)))
     if control.n == 0 or variant.n == 0:
         return BayesComparison(metric, names[1], names[0], math.nan, math.nan, math.nan,
                                "beta-binomial", AbStatus.EMPTY_ARM)

@@ -47,6 +47,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from workbench.abtest._checks import check_probability
 from workbench.abtest.stats import (
     MIN_USERS,
     AbStatus,
@@ -57,7 +58,7 @@ from workbench.abtest.stats import (
     RatioStats,
 )
 from workbench.errors import ParameterError
-from workbench.i18n import format_number, tr
+from workbench.i18n import tr
 from workbench.stats import wilson_interval
 
 __all__ = [
@@ -73,10 +74,8 @@ __all__ = [
 
 _NAN = math.nan
 
-
-def _check_alpha(alpha: float, func: str) -> None:
-    if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
-        raise ParameterError(f"{func}: 'alpha' must be in (0, 1); got {alpha!r}.")
+#: Why a comparison is not OK: ``(status, reason, arm, count)`` (see :class:`Comparison`).
+_Problem = tuple[AbStatus, str, str, float]
 
 
 def relative_lift(c: float, v: float, var_c: float, var_v: float,
@@ -97,30 +96,38 @@ def relative_lift(c: float, v: float, var_c: float, var_v: float,
 
 
 def _empty(metric: str, kind: str, names: tuple[str, str], n: tuple[int, int],
-           values: tuple[float, float], status: AbStatus, message: str, alpha: float,
+           values: tuple[float, float], problem: _Problem, alpha: float,
            effect: float = _NAN) -> Comparison:
+    status, reason, arm, count = problem
     return Comparison(
         metric=metric, variant=names[1], control=names[0], kind=kind, test="none",
         n_control=int(n[0]), n_variant=int(n[1]), value_control=values[0],
         value_variant=values[1], effect=effect, ci_low=_NAN, ci_high=_NAN, lift=_NAN,
         lift_ci_low=_NAN, lift_ci_high=_NAN, p_value=_NAN, alpha=alpha, status=status,
-        message=message,
+        reason=reason, reason_arm=arm, reason_count=count,
     )
 
 
-def _arm_status(metric: str, names: tuple[str, str], n: tuple[int, int],
-                language: str | None = None) -> tuple[AbStatus, str] | None:
-    """Return (EMPTY_ARM, message) or (TOO_LITTLE_DATA, message), else None."""
+def _too_few(names: tuple[str, str], n: tuple[int, int]) -> _Problem:
+    return AbStatus.TOO_LITTLE_DATA, "too_few", names[int(n[1] < n[0])], min(n)
+
+
+def _arm_status(names: tuple[str, str], n: tuple[int, int]) -> _Problem | None:
+    """Return the EMPTY_ARM or TOO_LITTLE_DATA problem of the arms' sizes, else None."""
     for name, size in zip(names, n, strict=True):
         if size == 0:
-            return AbStatus.EMPTY_ARM, tr("abtest.status.empty_arm", language=language,
-                                          arm=name, metric=metric)
+            return AbStatus.EMPTY_ARM, "empty_arm", name, _NAN
     if min(n) < MIN_USERS:
-        small = names[0] if n[0] <= n[1] else names[1]
-        return AbStatus.TOO_LITTLE_DATA, tr("abtest.status.too_few", language=language,
-                                            arm=small, n=min(n),
-                                            minimum=MIN_USERS, metric=metric)
+        return _too_few(names, n)
     return None
+
+
+def _outcome(problem: _Problem | None) -> dict[str, object]:
+    """Return the status fields of a comparison that was computed despite ``problem``."""
+    if problem is None:
+        return {}
+    status, reason, arm, count = problem
+    return {"status": status, "reason": reason, "reason_arm": arm, "reason_count": count}
 
 
 def newcombe_interval(c: ProportionStats, v: ProportionStats,
@@ -148,7 +155,6 @@ def compare_proportions(
     metric: str = "conversion",
     names: tuple[str, str] = ("control", "B"),
     exact: bool | None = None,
-    language: str | None = None,
 ) -> Comparison:
     """Compare conversion rates: z test (or Fisher's exact test for small counts).
 
@@ -169,7 +175,7 @@ def compare_proportions(
     -------
     Comparison
         ``effect`` in proportion points (0.012 = 1.2 points). Empty arms and zero conversions
-        in both arms give a status and a message instead of a test.
+        in both arms give a status (and a reason) instead of a test.
 
     Examples
     --------
@@ -177,18 +183,17 @@ def compare_proportions(
     >>> round(r.effect, 3), round(r.p_value, 4), r.test
     (0.03, 0.0355, 'z')
     """
-    _check_alpha(alpha, "compare_proportions")
+    check_probability(alpha, "alpha", "compare_proportions")
     n = (control.n, variant.n)
     values = (control.rate, variant.rate)
-    bad = _arm_status(metric, names, n, language)
+    bad = _arm_status(names, n)
     if bad and bad[0] == AbStatus.EMPTY_ARM:
-        return _empty(metric, "proportion", names, n, values, bad[0], bad[1], alpha)
+        return _empty(metric, "proportion", names, n, values, bad, alpha)
     total = control.successes + variant.successes
     if total == 0 or total == control.n + variant.n:
-        key = "abtest.status.zero_conversions" if total == 0 else "abtest.status.all_converted"
-        return _empty(metric, "proportion", names, n, values,
-                      AbStatus.ZERO_CONVERSIONS if total == 0 else AbStatus.ZERO_VARIANCE,
-                      tr(key, language=language, metric=metric), alpha,
+        problem = ((AbStatus.ZERO_CONVERSIONS, "zero_conversions", "", _NAN) if total == 0
+                   else (AbStatus.ZERO_VARIANCE, "all_converted", "", _NAN))
+        return _empty(metric, "proportion", names, n, values, problem, alpha,
                       effect=values[1] - values[0])
     pooled = total / (control.n + variant.n)
     if exact is None:
@@ -210,13 +215,12 @@ def compare_proportions(
         low, high = effect - z * se, effect + z * se
         test = "z"
     lift, lift_low, lift_high = relative_lift(values[0], values[1], var_c, var_v, alpha)
-    status, message = bad if bad else (AbStatus.OK, "")
     return Comparison(
         metric=metric, variant=names[1], control=names[0], kind="proportion", test=test,
         n_control=control.n, n_variant=variant.n, value_control=values[0],
         value_variant=values[1], effect=effect, ci_low=low, ci_high=high, lift=lift,
         lift_ci_low=lift_low, lift_ci_high=lift_high, p_value=min(p_value, 1.0), alpha=alpha,
-        std_error=math.sqrt(var_c + var_v), status=status, message=message,
+        std_error=math.sqrt(var_c + var_v), **_outcome(bad),
     )
 
 
@@ -239,7 +243,6 @@ def welch_ttest(
     alpha: float = 0.05,
     metric: str = "revenue_per_user",
     names: tuple[str, str] = ("control", "B"),
-    language: str | None = None,
 ) -> Comparison:
     """Compare means with Welch's t test (unequal variances).
 
@@ -251,31 +254,27 @@ def welch_ttest(
     >>> round(r.effect, 3), round(r.p_value, 4)
     (1.0, 0.3153)
     """
-    _check_alpha(alpha, "welch_ttest")
+    check_probability(alpha, "alpha", "welch_ttest")
     n = (control.n, variant.n)
     values = (control.mean, variant.mean)
-    bad = _arm_status(metric, names, n, language)
+    bad = _arm_status(names, n)
     if bad and bad[0] == AbStatus.EMPTY_ARM:
-        return _empty(metric, "mean", names, n, values, bad[0], bad[1], alpha)
+        return _empty(metric, "mean", names, n, values, bad, alpha)
     if min(n) < 2:
-        return _empty(metric, "mean", names, n, values, AbStatus.TOO_LITTLE_DATA,
-                      tr("abtest.status.too_few", language=language,
-                         arm=names[int(n[1] < n[0])], n=min(n),
-                         minimum=MIN_USERS, metric=metric), alpha)
+        return _empty(metric, "mean", names, n, values, _too_few(names, n), alpha)
     vc, vv = control.variance, variant.variance
     if vc + vv == 0:
-        return _empty(metric, "mean", names, n, values, AbStatus.ZERO_VARIANCE,
-                      tr("abtest.status.zero_variance", language=language, metric=metric), alpha,
+        return _empty(metric, "mean", names, n, values,
+                      (AbStatus.ZERO_VARIANCE, "zero_variance", "", _NAN), alpha,
                       effect=values[1] - values[0])
     p, low, high, se = _welch(values[0], values[1], vc, vv, n[0], n[1], alpha)
     lift, lift_low, lift_high = relative_lift(values[0], values[1], vc / n[0], vv / n[1], alpha)
-    status, message = bad if bad else (AbStatus.OK, "")
     return Comparison(
         metric=metric, variant=names[1], control=names[0], kind="mean", test="welch",
         n_control=n[0], n_variant=n[1], value_control=values[0], value_variant=values[1],
         effect=values[1] - values[0], ci_low=low, ci_high=high, lift=lift,
         lift_ci_low=lift_low, lift_ci_high=lift_high, p_value=p, alpha=alpha, std_error=se,
-        status=status, message=message,
+        **_outcome(bad),
     )
 
 
@@ -286,7 +285,6 @@ def compare_ratios(
     alpha: float = 0.05,
     metric: str = "aov",
     names: tuple[str, str] = ("control", "B"),
-    language: str | None = None,
 ) -> Comparison:
     """Compare ratio metrics (sum of x over sum of y) with delta-method variances.
 
@@ -298,42 +296,38 @@ def compare_ratios(
     >>> round(r.value_control, 2), round(r.value_variant, 2), round(r.effect, 2)
     (10.0, 11.0, 1.0)
     """
-    _check_alpha(alpha, "compare_ratios")
+    check_probability(alpha, "alpha", "compare_ratios")
     n = (control.n, variant.n)
     values = (control.ratio, variant.ratio)
-    bad = _arm_status(metric, names, n, language)
+    bad = _arm_status(names, n)
     if bad and bad[0] == AbStatus.EMPTY_ARM:
-        return _empty(metric, "ratio", names, n, values, bad[0], bad[1], alpha)
+        return _empty(metric, "ratio", names, n, values, bad, alpha)
     if control.sum_y == 0 or variant.sum_y == 0:
         arm = names[0] if control.sum_y == 0 else names[1]
-        return _empty(metric, "ratio", names, n, values, AbStatus.ZERO_CONVERSIONS,
-                      tr("abtest.status.zero_denominator", language=language, arm=arm,
-                         metric=metric), alpha)
+        return _empty(metric, "ratio", names, n, values,
+                      (AbStatus.ZERO_CONVERSIONS, "zero_denominator", arm, _NAN), alpha)
     vc, vv = control.variance(), variant.variance()
     if not (vc + vv > 0):
-        return _empty(metric, "ratio", names, n, values, AbStatus.ZERO_VARIANCE,
-                      tr("abtest.status.zero_variance", language=language, metric=metric), alpha,
+        return _empty(metric, "ratio", names, n, values,
+                      (AbStatus.ZERO_VARIANCE, "zero_variance", "", _NAN), alpha,
                       effect=values[1] - values[0])
     effect = values[1] - values[0]
     se = math.sqrt(vc + vv)
     z = float(stats.norm.isf(alpha / 2))
     p = float(2 * stats.norm.sf(abs(effect) / se))
     lift, lift_low, lift_high = relative_lift(values[0], values[1], vc, vv, alpha)
-    status, message = bad if bad else (AbStatus.OK, "")
     small = min(control.sum_y, variant.sum_y)
-    if status == AbStatus.OK and small < MIN_USERS:
+    if bad is None and small < MIN_USERS:
         # The delta method needs many units in the denominator (orders, opens), not only many
         # customers: with a handful of orders its variance is far too small.
         arm = names[0] if control.sum_y <= variant.sum_y else names[1]
-        status, message = AbStatus.TOO_LITTLE_DATA, tr(
-            "abtest.status.small_denominator", language=language, arm=arm,
-            n=format_number(small, language=language), minimum=MIN_USERS, metric=metric)
+        bad = AbStatus.TOO_LITTLE_DATA, "small_denominator", arm, float(small)
     return Comparison(
         metric=metric, variant=names[1], control=names[0], kind="ratio", test="delta",
         n_control=n[0], n_variant=n[1], value_control=values[0], value_variant=values[1],
         effect=effect, ci_low=effect - z * se, ci_high=effect + z * se, lift=lift,
         lift_ci_low=lift_low, lift_ci_high=lift_high, p_value=p, alpha=alpha, std_error=se,
-        status=status, message=message,
+        **_outcome(bad),
     )
 
 
@@ -345,7 +339,6 @@ def cuped_ttest(
     metric: str = "revenue_per_user",
     names: tuple[str, str] = ("control", "B"),
     theta: float | None = None,
-    language: str | None = None,
 ) -> Comparison:
     """Compare means after CUPED adjustment by a pre-period covariate.
 
@@ -360,9 +353,8 @@ def cuped_ttest(
     >>> round(r.effect, 3), round(r.variance_reduction, 3)
     (1.0, 0.64)
     """
-    _check_alpha(alpha, "cuped_ttest")
-    plain = welch_ttest(control.y, variant.y, alpha=alpha, metric=metric, names=names,
-                        language=language)
+    check_probability(alpha, "alpha", "cuped_ttest")
+    plain = welch_ttest(control.y, variant.y, alpha=alpha, metric=metric, names=names)
     if plain.status not in (AbStatus.OK, AbStatus.TOO_LITTLE_DATA) or min(plain.n_control,
                                                                           plain.n_variant) < 2:
         return plain
@@ -389,7 +381,8 @@ def cuped_ttest(
         n_control=nc, n_variant=nv, value_control=mc, value_variant=mv, effect=mv - mc,
         ci_low=low, ci_high=high, lift=lift, lift_ci_low=lift_low, lift_ci_high=lift_high,
         p_value=p, alpha=alpha, std_error=se, variance_reduction=reduction,
-        status=plain.status, message=plain.message,
+        status=plain.status, reason=plain.reason, reason_arm=plain.reason_arm,
+        reason_count=plain.reason_count,
     )
 
 
@@ -414,17 +407,16 @@ def bootstrap_mean_diff_ci(
     >>> bool(low < 0.75 < high)
     True
     """
+    func = "bootstrap_mean_diff_ci"
     if not (isinstance(resamples, int) and resamples >= 100):
-        raise ParameterError(
-            f"bootstrap_mean_diff_ci: 'resamples' must be an integer >= 100; got {resamples!r}."
-        )
-    _check_alpha(alpha, "bootstrap_mean_diff_ci")
+        raise ParameterError(tr("abtest.error.resamples", func=func, got=repr(resamples)))
+    check_probability(alpha, "alpha", func)
     gen = np.random.default_rng(rng)
 
     def means(values: Sequence[float] | np.ndarray) -> np.ndarray:
         arr = np.asarray(values, dtype=float)
         if arr.size == 0:
-            raise ParameterError("bootstrap_mean_diff_ci: both arms need at least one value.")
+            raise ParameterError(tr("abtest.error.empty_values", func=func))
         uniq, counts = np.unique(arr, return_counts=True)
         draws = gen.multinomial(arr.size, counts / arr.size, size=resamples)
         return draws @ uniq / arr.size

@@ -22,6 +22,7 @@ import pandas as pd
 from workbench.abtest.aggregate import arm_sums, customer_outcomes
 from workbench.abtest.analysis import AbTestParams, AbTestResult, readout_from_sums
 from workbench.abtest.assignment import GLOBAL_HOLDOUT_SALT, in_global_holdout
+from workbench.dates import cutoff
 from workbench.errors import ParameterError
 from workbench.i18n import tr
 from workbench.settings import Settings, load_settings
@@ -82,14 +83,16 @@ def run_global_holdout(
     AbTestResult
         Baseline ``holdout``, variant ``CRM``; ``NO_DATA`` without customers.
     """
+    func = "run_global_holdout"
     if not 1 <= int(days) <= 365:
-        raise ParameterError(f"run_global_holdout: 'days' must be between 1 and 365; got {days!r}.")
+        raise ParameterError(tr("params.range", owner=func, name="days", low=1, high=365,
+                                got=repr(days)))
     if not 0 < share < 0.5:
-        raise ParameterError(f"run_global_holdout: 'share' must be in (0, 0.5); got {share!r}.")
+        raise ParameterError(tr("abtest.error.below_half", owner=func, name="share",
+                                got=repr(share)))
     settings = settings or load_settings()
-    start_day = as_of - timedelta(days=int(days))
-    start = pd.Timestamp(start_day).tz_localize(settings.timezone)
-    end = pd.Timestamp(as_of).tz_localize(settings.timezone)
+    start = cutoff(as_of - timedelta(days=int(days)), settings.timezone)
+    end = cutoff(as_of, settings.timezone)
     params = AbTestParams(as_of=as_of, language=language, window_days=int(days),
                           pre_days=int(days), control="holdout",
                           planned_shares=f"holdout={share}, {CRM_ARM}={1 - share}")

@@ -27,25 +27,26 @@ import numpy as np
 
 from workbench.abtest.stats import Comparison
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["CORRECTIONS", "adjust_p_values", "benjamini_hochberg", "guardrail_vetoes", "holm"]
 
 CORRECTIONS = ("holm", "bh", "none")
 
 
-def _clean(p_values: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
+def _clean(p_values: Iterable[float], func: str) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(list(p_values), dtype=float)
     ok = ~np.isnan(p)
     if np.any((p[ok] < 0) | (p[ok] > 1)):
-        raise ParameterError(f"p-values must lie in [0, 1]; got {p[ok].tolist()!r}.")
+        raise ParameterError(tr("abtest.error.p_values", func=func, got=repr(p[ok].tolist())))
     return p, ok
 
 
-def _adjusted(p_values: Iterable[float], adjust: Callable[[np.ndarray], np.ndarray]
-              ) -> np.ndarray:
+def _adjusted(p_values: Iterable[float], adjust: Callable[[np.ndarray], np.ndarray],
+              func: str) -> np.ndarray:
     # Validate, adjust the non-NaN p-values together (NaN stays NaN and is not counted), cap
     # at 1.
-    p, ok = _clean(p_values)
+    p, ok = _clean(p_values, func)
     out = np.full(p.shape, math.nan)
     if ok.any():
         out[ok] = np.minimum(adjust(p[ok]), 1.0)
@@ -76,7 +77,7 @@ def holm(p_values: Iterable[float]) -> np.ndarray:
     >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
     [0.03, 0.06, 0.06]
     """
-    return _adjusted(p_values, _holm_step_down)
+    return _adjusted(p_values, _holm_step_down, "holm")
 
 
 def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
@@ -87,7 +88,7 @@ def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
     >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
     [0.03, 0.04, 0.04]
     """
-    return _adjusted(p_values, _bh_step_up)
+    return _adjusted(p_values, _bh_step_up, "benjamini_hochberg")
 
 
 def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarray:
@@ -97,9 +98,9 @@ def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarr
     if method == "bh":
         return benjamini_hochberg(p_values)
     if method == "none":
-        return _clean(p_values)[0]
-    raise ParameterError(f"adjust_p_values: 'method' must be one of {list(CORRECTIONS)}; "
-                         f"got {method!r}.")
+        return _clean(p_values, "adjust_p_values")[0]
+    raise ParameterError(tr("params.choices", owner="adjust_p_values", name="method",
+                            choices=repr(list(CORRECTIONS)), got=repr(method), hint=""))
 
 
 def guardrail_vetoes(guardrails: Iterable[Comparison], *, harmful: str = "increase"
@@ -120,8 +121,8 @@ def guardrail_vetoes(guardrails: Iterable[Comparison], *, harmful: str = "increa
     {'B': ['opt_out_rate']}
     """
     if harmful not in ("increase", "decrease"):
-        raise ParameterError(
-            f"guardrail_vetoes: 'harmful' must be 'increase' or 'decrease'; got {harmful!r}.")
+        raise ParameterError(tr("params.choices", owner="guardrail_vetoes", name="harmful",
+                                choices="['increase', 'decrease']", got=repr(harmful), hint=""))
     sign = 1.0 if harmful == "increase" else -1.0
     out: dict[str, list[str]] = {}
     for g in guardrails:

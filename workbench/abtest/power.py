@@ -2,6 +2,8 @@
 
 All functions are closed-form (normal approximation) and take plain numbers, so the audience
 builder can ask "what lift could a test on this audience detect?" without touching the store.
+:func:`plan_experiment` is the one planner the pages use: it returns the numbers (and a status
+for inputs no test can meet) and each page words them.
 
 The two-proportion sample size is the classic formula with the pooled variance under the null
 and the unpooled variance under the alternative (eq. (4.14) in [1]; the same as statsmodels'
@@ -24,31 +26,42 @@ References
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
 from scipy import optimize, stats
 
+from workbench.abtest._checks import check_non_negative, check_positive, check_probability
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = [
     "DurationEstimate",
+    "ExperimentPlan",
+    "PlanStatus",
     "expected_duration_days",
     "minimum_detectable_effect",
     "minimum_detectable_effect_mean",
+    "plan_experiment",
     "sample_size_mean",
     "sample_size_per_arm",
 ]
 
 
-def _check_probability(name: str, value: float, func: str) -> None:
-    if not (isinstance(value, int | float) and 0.0 < float(value) < 1.0):
-        raise ParameterError(f"{func}: {name!r} must be in (0, 1); got {value!r}.")
+def _check_common(func: str, alpha: float, power: float, ratio: float) -> None:
+    check_probability(alpha, "alpha", func)
+    check_probability(power, "power", func)
+    check_positive(ratio, "ratio", func)
 
 
-def _check_positive(name: str, value: float, func: str) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ParameterError(f"{func}: {name!r} must be a positive number; got {value!r}.")
+def _check_lift(value: object, name: str, func: str) -> None:
+    if not isinstance(value, int | float) or value == 0 or not math.isfinite(value):
+        raise ParameterError(tr(f"abtest.error.{name}", func=func, got=repr(value)))
+
+
+def _lifted_in_range(baseline_rate: float, mde: float) -> bool:
+    return 0.0 < baseline_rate * (1.0 + mde) < 1.0
 
 
 def _critical_values(alpha: float, power: float, two_sided: bool) -> tuple[float, float]:
@@ -109,19 +122,12 @@ def sample_size_per_arm(
     31234
     """
     func = "sample_size_per_arm"
-    _check_probability("baseline_rate", baseline_rate, func)
-    _check_probability("alpha", alpha, func)
-    _check_probability("power", power, func)
-    _check_positive("ratio", ratio, func)
-    if not isinstance(mde, int | float) or mde == 0 or not math.isfinite(mde):
-        raise ParameterError(
-            f"{func}: 'mde' must be a non-zero relative lift such as 0.1; got {mde!r}.")
+    check_probability(baseline_rate, "baseline_rate", func)
+    _check_common(func, alpha, power, ratio)
+    _check_lift(mde, "mde", func)
     treated = baseline_rate * (1.0 + mde)
-    if not 0.0 < treated < 1.0:
-        raise ParameterError(
-            f"{func}: baseline_rate * (1 + mde) must stay in (0, 1); got {treated:.4g}. "
-            "Use a smaller 'mde'."
-        )
+    if not _lifted_in_range(baseline_rate, mde):
+        raise ParameterError(tr("abtest.error.lifted_rate", func=func, got=f"{treated:.4g}"))
     z_alpha, z_power = _critical_values(alpha, power, two_sided)
     return math.ceil(_n_proportions(baseline_rate, treated, z_alpha, z_power, ratio) - 1e-9)
 
@@ -160,11 +166,9 @@ def minimum_detectable_effect(
     0.1
     """
     func = "minimum_detectable_effect"
-    _check_positive("n_per_arm", n_per_arm, func)
-    _check_probability("baseline_rate", baseline_rate, func)
-    _check_probability("alpha", alpha, func)
-    _check_probability("power", power, func)
-    _check_positive("ratio", ratio, func)
+    check_positive(n_per_arm, "n_per_arm", func)
+    check_probability(baseline_rate, "baseline_rate", func)
+    _check_common(func, alpha, power, ratio)
     z_alpha, z_power = _critical_values(alpha, power, two_sided)
     top = 1.0 - 1e-12
     if _n_proportions(baseline_rate, top, z_alpha, z_power, ratio) > n_per_arm:
@@ -200,12 +204,9 @@ def sample_size_mean(
     1570
     """
     func = "sample_size_mean"
-    _check_positive("sd", sd, func)
-    _check_probability("alpha", alpha, func)
-    _check_probability("power", power, func)
-    _check_positive("ratio", ratio, func)
-    if not isinstance(mde_abs, int | float) or mde_abs == 0 or not math.isfinite(mde_abs):
-        raise ParameterError(f"{func}: 'mde_abs' must be a non-zero difference; got {mde_abs!r}.")
+    check_positive(sd, "sd", func)
+    _check_common(func, alpha, power, ratio)
+    _check_lift(mde_abs, "mde_abs", func)
     z_alpha, z_power = _critical_values(alpha, power, two_sided)
     n = (1.0 + 1.0 / ratio) * (sd * (z_alpha + z_power) / mde_abs) ** 2
     return math.ceil(n - 1e-9)
@@ -228,11 +229,9 @@ def minimum_detectable_effect_mean(
     0.1
     """
     func = "minimum_detectable_effect_mean"
-    _check_positive("n_per_arm", n_per_arm, func)
-    _check_positive("sd", sd, func)
-    _check_probability("alpha", alpha, func)
-    _check_probability("power", power, func)
-    _check_positive("ratio", ratio, func)
+    check_positive(n_per_arm, "n_per_arm", func)
+    check_positive(sd, "sd", func)
+    _check_common(func, alpha, power, ratio)
     z_alpha, z_power = _critical_values(alpha, power, two_sided)
     return float((z_alpha + z_power) * sd * math.sqrt((1.0 + 1.0 / ratio) / n_per_arm))
 
@@ -263,11 +262,10 @@ def expected_duration_days(
     DurationEstimate(total_customers=20000, days=10, limiting_arm='control')
     """
     func = "expected_duration_days"
-    _check_positive("n_per_arm", n_per_arm, func)
-    _check_positive("daily_customers", daily_customers, func)
+    check_positive(n_per_arm, "n_per_arm", func)
+    check_positive(daily_customers, "daily_customers", func)
     if not shares or any(not (isinstance(s, int | float) and s > 0) for s in shares.values()):
-        raise ParameterError(
-            f"{func}: 'shares' must map each arm to a positive share; got {shares!r}.")
+        raise ParameterError(tr("abtest.error.positive_shares", func=func, got=repr(shares)))
     total = float(sum(shares.values()))
     limiting = min(shares, key=lambda k: shares[k])
     per_day = daily_customers * shares[limiting] / total
@@ -276,4 +274,155 @@ def expected_duration_days(
         total_customers=math.ceil(n_per_arm * total / shares[limiting] - 1e-9),
         days=days,
         limiting_arm=limiting,
+    )
+
+
+class PlanStatus(enum.StrEnum):
+    """Whether a plan could be made; impossible inputs from a form are outcomes, not errors."""
+
+    OK = "ok"
+    #: ``baseline_rate * (1 + mde)`` leaves (0, 1): no test can detect that lift.
+    LIFT_OUT_OF_RANGE = "lift_out_of_range"
+    #: The audience leaves fewer than two customers in the baseline or in a treated arm.
+    AUDIENCE_TOO_SMALL = "audience_too_small"
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentPlan:
+    """Customers, days and detectable lift of a planned test: numbers only, worded by the page.
+
+    Parameters
+    ----------
+    baseline_rate, mde, alpha, power
+        The inputs (``mde`` is ``None`` when no lift was planned for).
+    lifted_rate
+        ``baseline_rate * (1 + mde)``, the treated arm's rate planned for (``None``: no ``mde``).
+    n_per_arm
+        Customers each arm needs to detect ``mde`` (``None``: no ``mde``, or it is impossible).
+    days, total_customers
+        Days until every arm (the holdout included) has ``n_per_arm`` customers at the given
+        traffic, and the customers that takes in all (``None``: no traffic given).
+    audience, baseline_size, variant_size
+        The audience and its split: the baseline (the holdout, or without one the first of
+        the equal arms) and one treated arm.
+    detectable_mde
+        Smallest relative lift a treated arm of the audience detects against the baseline
+        (``None``: no audience, or too small; ``inf``: none is detectable).
+    status
+        :class:`PlanStatus`; the first problem found.
+    """
+
+    baseline_rate: float
+    mde: float | None
+    alpha: float
+    power: float
+    lifted_rate: float | None
+    n_per_arm: int | None
+    days: int | None
+    total_customers: int | None
+    audience: float
+    baseline_size: float
+    variant_size: float
+    detectable_mde: float | None
+    status: PlanStatus
+
+
+def plan_experiment(
+    baseline_rate: float,
+    *,
+    mde: float | None = None,
+    audience: float = 0,
+    arms: int = 2,
+    holdout_share: float = 0.0,
+    daily_customers: float = 0.0,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> ExperimentPlan:
+    """Return what a test needs (customers and days for a lift) and what an audience can detect.
+
+    The customers are split into a holdout of ``holdout_share`` and ``arms`` equal arms sharing
+    the rest. The comparison planned is one treated arm against the baseline: the holdout, or
+    without a holdout the first of the arms (so ``arms`` must then be at least 2). Sizes come
+    from :func:`sample_size_per_arm` (even split), days from :func:`expected_duration_days`
+    and the detectable lift from :func:`minimum_detectable_effect` with the audience's split.
+
+    Parameters
+    ----------
+    baseline_rate
+        Conversion rate of the baseline, in (0, 1).
+    mde
+        Relative lift to plan for (0.1 = 10%); ``None``: only what the audience can detect.
+    audience
+        Customers available for the test (0: none given).
+    arms
+        Arms that share the customers outside the holdout equally (control and variants).
+    holdout_share
+        Share kept out as the untreated baseline, in [0, 1).
+    daily_customers
+        New customers entering the test per day (0: no duration).
+    alpha, power
+        Significance level and power of the two-sided test.
+
+    Returns
+    -------
+    ExperimentPlan
+        ``LIFT_OUT_OF_RANGE`` when the lifted rate leaves (0, 1), ``AUDIENCE_TOO_SMALL`` when
+        an arm of the audience has fewer than two customers; the other numbers are filled in.
+
+    Raises
+    ------
+    ParameterError
+        A rate, ``alpha`` or ``power`` outside (0, 1), a zero ``mde``, ``holdout_share``
+        outside [0, 1), negative counts, or fewer arms than a comparison needs.
+
+    Examples
+    --------
+    >>> plan = plan_experiment(0.05, mde=0.10, daily_customers=2_000)
+    >>> plan.n_per_arm, plan.days, plan.status
+    (31234, 32, <PlanStatus.OK: 'ok'>)
+    >>> plan = plan_experiment(0.05, audience=50_000, arms=1, holdout_share=0.1)
+    >>> plan.baseline_size, plan.variant_size, round(plan.detectable_mde, 3)
+    (5000.0, 45000.0, 0.192)
+    >>> plan_experiment(0.6, mde=1.0).status
+    <PlanStatus.LIFT_OUT_OF_RANGE: 'lift_out_of_range'>
+    """
+    func = "plan_experiment"
+    for name, value in (("baseline_rate", baseline_rate), ("alpha", alpha), ("power", power)):
+        check_probability(value, name, func)
+    check_non_negative(func, audience=audience, daily_customers=daily_customers)
+    if not isinstance(holdout_share, int | float) or not 0.0 <= holdout_share < 1.0:
+        raise ParameterError(tr("abtest.error.share", func=func, name="holdout_share",
+                                got=repr(holdout_share)))
+    fewest = 1 if holdout_share > 0 else 2
+    if not isinstance(arms, int) or arms < fewest:
+        raise ParameterError(tr("params.at_least", owner=func, name="arms", low=fewest,
+                                got=repr(arms)))
+    if mde is not None:
+        _check_lift(mde, "mde", func)
+    status = PlanStatus.OK
+    n = days = total = None
+    lifted = None if mde is None else baseline_rate * (1.0 + mde)
+    if mde is not None and not _lifted_in_range(baseline_rate, mde):
+        status = PlanStatus.LIFT_OUT_OF_RANGE
+    elif mde is not None:
+        n = sample_size_per_arm(baseline_rate, mde, alpha=alpha, power=power)
+        if daily_customers > 0:
+            shares = {f"arm{i}": (1.0 - holdout_share) / arms for i in range(arms)}
+            if holdout_share > 0:
+                shares["holdout"] = float(holdout_share)
+            duration = expected_duration_days(n, daily_customers, shares)
+            days, total = duration.days, duration.total_customers
+    variant = audience * (1.0 - holdout_share) / arms
+    baseline = audience * holdout_share if holdout_share > 0 else variant
+    detectable = None
+    if audience > 0 and min(baseline, variant) >= 2:
+        detectable = minimum_detectable_effect(baseline, baseline_rate, alpha=alpha, power=power,
+                                               ratio=variant / baseline)
+    elif audience > 0 and status == PlanStatus.OK:
+        status = PlanStatus.AUDIENCE_TOO_SMALL
+    return ExperimentPlan(
+        baseline_rate=float(baseline_rate), mde=mde, alpha=float(alpha), power=float(power),
+        lifted_rate=lifted, n_per_arm=n, days=days, total_customers=total, audience=audience,
+        baseline_size=float(baseline), variant_size=float(variant), detectable_mde=detectable,
+        status=status,
     )

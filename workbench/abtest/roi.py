@@ -23,9 +23,11 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
+from workbench.abtest._checks import check_non_negative
 from workbench.abtest.frequentist import compare_proportions, welch_ttest
 from workbench.abtest.stats import AbStatus, MeanStats, ProportionStats
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["RoiResult", "campaign_roi"]
 
@@ -115,11 +117,10 @@ def campaign_roi(
     (990000.0, 4500000, 0.636)
     """
     if not 0 < margin_rate <= 1:
-        raise ParameterError(f"campaign_roi: 'margin_rate' must be in (0, 1]; got {margin_rate!r}.")
-    if messages_sent < 0 or cost_per_message < 0 or coupon_cost < 0:
-        raise ParameterError(
-            "campaign_roi: 'messages_sent', 'cost_per_message' and 'coupon_cost' must be >= 0; "
-            f"got {messages_sent!r}, {cost_per_message!r}, {coupon_cost!r}.")
+        raise ParameterError(tr("abtest.error.margin_rate", func="campaign_roi",
+                                got=repr(margin_rate)))
+    check_non_negative("campaign_roi", messages_sent=messages_sent,
+                       cost_per_message=cost_per_message, coupon_cost=coupon_cost)
     n_t = treated_conversions.n
     conv = compare_proportions(holdout_conversions, treated_conversions, alpha=alpha,
                                names=names, exact=False)

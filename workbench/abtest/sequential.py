@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 
+from workbench.abtest._checks import check_positive, check_probability
 from workbench.abtest.stats import Comparison
-from workbench.errors import ParameterError
 
 __all__ = ["DEFAULT_N_STAR", "sequential_halfwidth", "sequential_interval"]
 
@@ -56,13 +56,8 @@ def sequential_halfwidth(se: float, n: int, *, alpha: float = 0.05,
     >>> round(sequential_halfwidth(1.0, 10_000), 3)
     3.035
     """
-    if not 0 < alpha < 1:
-        raise ParameterError(f"sequential_halfwidth: 'alpha' must be in (0, 1); got {alpha!r}.")
-    if not n_star > 0:
-        raise ParameterError(
-            "sequential_halfwidth: 'n_star' must be a positive number of customers; "
-            f"got {n_star!r}."
-        )
+    check_probability(alpha, "alpha", "sequential_halfwidth")
+    check_positive(n_star, "n_star", "sequential_halfwidth")
     if n <= 0 or not math.isfinite(se):
         return math.nan
     v = n * _rho_squared(alpha, n_star)

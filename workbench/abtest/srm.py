@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy import stats
 
+from workbench.abtest._checks import check_probability
 from workbench.abtest.stats import AbStatus
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
@@ -35,7 +36,12 @@ SRM_THRESHOLD = 0.001
 
 @dataclass(frozen=True, slots=True)
 class SrmResult:
-    """Observed and expected arm sizes, the chi-square test and whether the alarm rings."""
+    """Observed and expected arm sizes, the chi-square test and whether the alarm rings.
+
+    ``status`` is ``NO_DATA`` (nobody assigned), ``SAMPLE_RATIO_MISMATCH`` (the alarm, also
+    for customers in an arm the plan does not have) or ``OK``; :meth:`summary` says it in
+    words.
+    """
 
     variants: tuple[str, ...]
     observed: tuple[int, ...]
@@ -46,7 +52,40 @@ class SrmResult:
     threshold: float
     mismatch: bool
     status: AbStatus
-    message: str
+
+    @property
+    def unplanned(self) -> tuple[str, ...]:
+        """Arms that have customers but no share in the plan."""
+        return tuple(v for v, s, c in zip(self.variants, self.planned_shares, self.observed,
+                                          strict=True) if s == 0 and c > 0)
+
+    def summary(self, language: str | None = None) -> str:
+        """Return the check's outcome for people; a mismatch says the results are not trustworthy.
+
+        Examples
+        --------
+        >>> srm_check({"control": 5_020, "B": 4_980}, {"control": 0.5, "B": 0.5}).summary("en")
+        'The split is as planned (sample-ratio check p = 0.69).'
+        """
+        if self.status == AbStatus.NO_DATA:
+            return tr("abtest.srm.no_data", language=language)
+        if self.unplanned:
+            return tr("abtest.srm.unplanned", language=language,
+                      variants=", ".join(self.unplanned))
+        if not self.mismatch:
+            return tr("abtest.srm.ok", language=language, p=f"{self.p_value:.2g}")
+        total = sum(self.observed)
+        detail = ", ".join(
+            f"{v} {format_number(100 * c / total, digits=1, language=language)}% "
+            f"({format_number(100 * s, digits=1, language=language)}%)"
+            for v, c, s in zip(self.variants, self.observed, self.planned_shares, strict=True))
+        return tr("abtest.srm.mismatch", language=language, p=f"{self.p_value:.1g}",
+                  detail=detail)
+
+    @property
+    def message(self) -> str:
+        """:meth:`summary` in the active language."""
+        return self.summary()
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per arm: observed, expected, observed and planned share."""
@@ -65,7 +104,6 @@ def srm_check(
     planned_shares: Mapping[str, float],
     *,
     threshold: float = SRM_THRESHOLD,
-    language: str | None = None,
 ) -> SrmResult:
     """Test the observed arm sizes against the planned shares.
 
@@ -85,13 +123,11 @@ def srm_check(
     >>> r.mismatch, f"{r.p_value:.1e}"
     (True, '2.5e-10')
     """
-    if not 0 < threshold < 1:
-        raise ParameterError(f"srm_check: 'threshold' must be in (0, 1); got {threshold!r}.")
+    check_probability(threshold, "threshold", "srm_check")
     if not planned_shares or any(s < 0 for s in planned_shares.values()) or sum(
             planned_shares.values()) <= 0:
-        raise ParameterError(
-            f"srm_check: 'planned_shares' must give each arm a share >= 0; got {planned_shares!r}."
-        )
+        raise ParameterError(tr("abtest.error.planned_shares", func="srm_check",
+                                got=repr(planned_shares)))
     variants = tuple(dict.fromkeys([*planned_shares, *observed]))
     total_share = float(sum(planned_shares.values()))
     shares = tuple(float(planned_shares.get(v, 0.0)) / total_share for v in variants)
@@ -100,28 +136,16 @@ def srm_check(
     expected = tuple(n * s for s in shares)
     if n == 0:
         return SrmResult(variants, counts, expected, shares, math.nan, math.nan, threshold, False,
-                         AbStatus.NO_DATA, tr("abtest.srm.no_data", language=language))
-    unplanned = [v for v, s, c in zip(variants, shares, counts, strict=True) if s == 0 and c > 0]
-    if unplanned:
+                         AbStatus.NO_DATA)
+    if any(s == 0 and c > 0 for s, c in zip(shares, counts, strict=True)):
         return SrmResult(variants, counts, expected, shares, math.inf, 0.0, threshold, True,
-                         AbStatus.SAMPLE_RATIO_MISMATCH,
-                         tr("abtest.srm.unplanned", language=language,
-                            variants=", ".join(unplanned)))
+                         AbStatus.SAMPLE_RATIO_MISMATCH)
     keep = [i for i, s in enumerate(shares) if s > 0]
     if len(keep) < 2:
         return SrmResult(variants, counts, expected, shares, 0.0, 1.0, threshold, False,
-                         AbStatus.OK, tr("abtest.srm.ok", language=language, p="1"))
+                         AbStatus.OK)
     test = stats.chisquare([counts[i] for i in keep], [expected[i] for i in keep])
     p = float(test.pvalue)
     mismatch = p < threshold
-    if mismatch:
-        detail = ", ".join(
-            f"{v} {format_number(100 * c / n, digits=1, language=language)}% "
-            f"({format_number(100 * s, digits=1, language=language)}%)"
-            for v, c, s in zip(variants, counts, shares, strict=True))
-        message = tr("abtest.srm.mismatch", language=language, p=f"{p:.1g}", detail=detail)
-    else:
-        message = tr("abtest.srm.ok", language=language, p=f"{p:.2g}")
     return SrmResult(variants, counts, expected, shares, float(test.statistic), p, threshold,
-                     mismatch, AbStatus.SAMPLE_RATIO_MISMATCH if mismatch else AbStatus.OK,
-                     message)
+                     mismatch, AbStatus.SAMPLE_RATIO_MISMATCH if mismatch else AbStatus.OK)

@@ -19,9 +19,12 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
+from workbench.abtest._checks import check_non_negative
 from workbench.errors import ParameterError
+from workbench.i18n import format_number, tr
 
 __all__ = [
+    "METRICS",
     "MIN_USERS",
     "AbStatus",
     "Comparison",
@@ -29,10 +32,24 @@ __all__ = [
     "MeanStats",
     "ProportionStats",
     "RatioStats",
+    "metric_label",
 ]
 
 #: Arms with fewer customers than this get ``TOO_LITTLE_DATA`` (the estimates are still shown).
 MIN_USERS = 30
+#: Metrics of the readout that have a name for people (``abtest.metric.<name>``).
+METRICS = ("conversion", "revenue_per_user", "aov", "open_rate", "click_rate", "opt_out_rate")
+
+
+def metric_label(metric: str, language: str | None = None) -> str:
+    """Return the metric's name for people (a metric of your own keeps its name).
+
+    Examples
+    --------
+    >>> metric_label("aov", "en"), metric_label("aov", "ko"), metric_label("basket_size", "ko")
+    ('average order value', '객단가', 'basket_size')
+    """
+    return tr(f"abtest.metric.{metric}", language=language) if metric in METRICS else metric
 
 
 class AbStatus(enum.StrEnum):
@@ -51,12 +68,6 @@ class AbStatus(enum.StrEnum):
     SAMPLE_RATIO_MISMATCH = "sample_ratio_mismatch"
 
 
-def _check_counts(owner: str, **values: float) -> None:
-    for name, value in values.items():
-        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-            raise ParameterError(f"{owner}: {name!r} must be a finite number >= 0; got {value!r}.")
-
-
 @dataclass(frozen=True, slots=True)
 class ProportionStats:
     """Customers ``n`` and how many of them converted (``successes``)."""
@@ -65,11 +76,10 @@ class ProportionStats:
     successes: int
 
     def __post_init__(self) -> None:
-        _check_counts("ProportionStats", n=self.n, successes=self.successes)
+        check_non_negative("ProportionStats", n=self.n, successes=self.successes)
         if self.successes > self.n:
-            raise ParameterError(
-                f"ProportionStats: 'successes' ({self.successes}) cannot exceed 'n' ({self.n})."
-            )
+            raise ParameterError(tr("abtest.error.successes", successes=self.successes,
+                                    n=self.n))
 
     @property
     def rate(self) -> float:
@@ -92,9 +102,10 @@ class MeanStats:
     sum_sq: float
 
     def __post_init__(self) -> None:
-        _check_counts("MeanStats", n=self.n, sum_sq=self.sum_sq)
+        check_non_negative("MeanStats", n=self.n, sum_sq=self.sum_sq)
         if not math.isfinite(self.sum):
-            raise ParameterError(f"MeanStats: 'sum' must be finite; got {self.sum!r}.")
+            raise ParameterError(tr("abtest.error.finite", func="MeanStats", name="sum",
+                                    got=repr(self.sum)))
 
     @property
     def mean(self) -> float:
@@ -124,7 +135,7 @@ class RatioStats:
     sum_xy: float
 
     def __post_init__(self) -> None:
-        _check_counts("RatioStats", n=self.n, sum_y=self.sum_y, sum_x_sq=self.sum_x_sq,
+        check_non_negative("RatioStats", n=self.n, sum_y=self.sum_y, sum_x_sq=self.sum_x_sq,
                       sum_y_sq=self.sum_y_sq)
 
     @property
@@ -161,7 +172,7 @@ class CupedStats:
     sum_xy: float
 
     def __post_init__(self) -> None:
-        _check_counts("CupedStats", n=self.n, sum_y_sq=self.sum_y_sq, sum_x_sq=self.sum_x_sq)
+        check_non_negative("CupedStats", n=self.n, sum_y_sq=self.sum_y_sq, sum_x_sq=self.sum_x_sq)
 
     @property
     def y(self) -> MeanStats:
@@ -190,6 +201,25 @@ class Comparison:
 
     ``effect`` is the absolute difference (treatment - control) with its confidence interval;
     ``lift`` the relative difference with a delta-method interval. ``p_value`` is two-sided.
+
+    A status other than ``OK`` comes with a ``reason`` (what exactly happened), the arm it
+    concerns (``reason_arm``) and a count where one matters (``reason_count``):
+
+    ================== =================== =============================================
+    reason             status              meaning
+    ================== =================== =============================================
+    empty_arm          EMPTY_ARM           ``reason_arm`` has no customers
+    too_few            TOO_LITTLE_DATA     ``reason_arm`` has ``reason_count`` customers,
+                                           fewer than :data:`MIN_USERS`
+    small_denominator  TOO_LITTLE_DATA     the ratio's denominator (orders, opens) of
+                                           ``reason_arm`` is ``reason_count`` units
+    zero_conversions   ZERO_CONVERSIONS    nobody converted in either arm
+    zero_denominator   ZERO_CONVERSIONS    the ratio of ``reason_arm`` divides by zero
+    all_converted      ZERO_VARIANCE       everybody converted in both arms
+    zero_variance      ZERO_VARIANCE       every customer has the same value
+    ================== =================== =============================================
+
+    The sentence for people is made on demand, in the reader's language (:meth:`summary`).
     """
 
     metric: str
@@ -212,7 +242,9 @@ class Comparison:
     std_error: float = math.nan
     variance_reduction: float = math.nan
     status: AbStatus = AbStatus.OK
-    message: str = ""
+    reason: str = ""
+    reason_arm: str = ""
+    reason_count: float = math.nan
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -226,12 +258,34 @@ class Comparison:
             return False
         return self.p_value < self.alpha
 
-    def to_dict(self) -> dict[str, object]:
-        """Return the fields as a plain dict (status as its string value)."""
+    def summary(self, language: str | None = None) -> str:
+        """Return what the status means and what to do, or ``""`` when there is nothing to say.
+
+        Examples
+        --------
+        >>> from workbench.abtest.frequentist import compare_proportions
+        >>> compare_proportions(ProportionStats(0, 0), ProportionStats(10, 1)).summary("en")[:44]
+        "Arm 'control' has no customers, so conversio"
+        """
+        if not self.reason:
+            return ""
+        count = "" if math.isnan(self.reason_count) else format_number(self.reason_count,
+                                                                      language=language)
+        return tr(f"abtest.status.{self.reason}", language=language, arm=self.reason_arm,
+                  n=count, minimum=MIN_USERS, metric=metric_label(self.metric, language))
+
+    @property
+    def message(self) -> str:
+        """:meth:`summary` in the active language."""
+        return self.summary()
+
+    def to_dict(self, language: str | None = None) -> dict[str, object]:
+        """Return the fields as a plain dict (status as its string value) and the message."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["status"] = str(self.status)
+        out["message"] = self.summary(language)
         return out
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, language: str | None = None) -> pd.DataFrame:
         """Return one tidy row."""
-        return pd.DataFrame([self.to_dict()])
+        return pd.DataFrame([self.to_dict(language)])

@@ -7,14 +7,12 @@ the forest plot's title, because then no interval on it can be trusted.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
-from workbench.i18n import tr
-from workbench.viz.kpi import _finish, _percent
+from workbench.i18n import format_percent, tr
+from workbench.viz.kpi import _finish
 
 __all__ = ["arms_figure", "forest_plot", "planner_figure"]
 
@@ -76,7 +74,7 @@ def forest_plot(frame: pd.DataFrame, *, srm_ok: bool = True, language: str = "en
         best = data[better.to_numpy()].sort_values("lift", ascending=False).iloc[0]
         title = tr("abtest.viz.forest_win", language=language, variant=best["variant"],
                    metric=_metric(best["metric"], language),
-                   lift=_percent(float(best["lift"]), language, signed=True))
+                   lift=format_percent(best["lift"], signed=True, language=language))
     else:
         title = tr("abtest.viz.forest_none", language=language)
     fig = _finish(fig, title)
@@ -110,7 +108,7 @@ def arms_figure(arms: pd.DataFrame, *, alpha: float = 0.05, language: str = "en"
     fig.update_yaxes(title=tr("abtest.viz.rate_axis", language=language), ticksuffix="%")
     top = arms.loc[rate.idxmax()] if rate.notna().any() else None
     title = (tr("abtest.viz.arms_title", language=language, variant=top["variant"],
-                rate=_percent(float(top["conversion_rate"]), language))
+                rate=format_percent(top["conversion_rate"], language=language))
              if top is not None else tr("abtest.viz.forest_empty", language=language))
     return _finish(fig, title)
 
@@ -132,5 +130,5 @@ def planner_figure(baseline_rate: float, mdes: list[float], sizes: list[int], *,
         name=tr("abtest.viz.per_arm", language=language)))
     fig.update_xaxes(title=tr("abtest.viz.mde_axis", language=language), ticksuffix="%")
     fig.update_yaxes(title=tr("abtest.viz.per_arm", language=language), type="log")
-    rate = "–" if math.isnan(baseline_rate) else _percent(baseline_rate, language)
-    return _finish(fig, tr("abtest.viz.planner_title", language=language, rate=rate))
+    return _finish(fig, tr("abtest.viz.planner_title", language=language,
+                           rate=format_percent(baseline_rate, language=language)))
