@@ -20,7 +20,8 @@ from workbench.audience import (
     load_recipe,
     save_definition,
 )
-from workbench.audience.rules import duration, migrate
+from workbench.audience.durations import duration
+from workbench.audience.migration import migrate
 from workbench.errors import InputError, ParameterError
 
 BAD = [

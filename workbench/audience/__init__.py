@@ -8,7 +8,7 @@ Public API::
     export_audience(aud, channel="sms", out="cart.csv", holdout=0.1, ...)
 """
 
-from workbench.audience.audience import MEMBER_COLUMNS, Audience, overlap
+from workbench.audience.audience import MEMBER_COLUMNS, Audience, AudienceResult, overlap
 from workbench.audience.compliance import (
     EXCLUSION_RULES,
     MessageCheck,
@@ -17,18 +17,20 @@ from workbench.audience.compliance import (
     eligibility,
     is_night,
 )
+from workbench.audience.conditions import CONDITION_TYPES, ConditionType
 from workbench.audience.export import ExportResult, export_audience, read_export_log
+from workbench.audience.fields import FieldSpec, OptionSource, choice_label, field_label
+from workbench.audience.migration import SCHEMA_VERSION
+from workbench.audience.params import AudienceParams
 from workbench.audience.recipes import RECIPES, load_recipe
-from workbench.audience.rules import (
-    CONDITION_TYPES,
-    SCHEMA_VERSION,
-    AudienceDefinition,
-    Condition,
-    Group,
+from workbench.audience.rules import AudienceDefinition, Condition, Group
+from workbench.audience.storage import (
     SavedDefinition,
     audiences_dir,
+    export_path,
     list_definitions,
     load_definition,
+    new_definition,
     save_definition,
     saved_definitions,
 )
@@ -41,20 +43,29 @@ __all__ = [
     "SCHEMA_VERSION",
     "Audience",
     "AudienceDefinition",
+    "AudienceParams",
+    "AudienceResult",
     "Condition",
+    "ConditionType",
     "ExportResult",
+    "FieldSpec",
     "Group",
     "MessageCheck",
+    "OptionSource",
     "SavedDefinition",
     "audiences_dir",
     "check_message",
+    "choice_label",
     "cp949_bytes",
     "eligibility",
     "export_audience",
+    "export_path",
+    "field_label",
     "is_night",
     "list_definitions",
     "load_definition",
     "load_recipe",
+    "new_definition",
     "overlap",
     "read_export_log",
     "save_definition",

@@ -3,35 +3,96 @@
 :class:`Audience` compiles its definition once per call (cheap) and lets the backend do the
 work: :meth:`Audience.count` is one ``SELECT count(*)``; :meth:`Audience.members` returns a
 masked page of members; :meth:`Audience.to_sql` shows the SQL the backend runs;
-:meth:`Audience.size_history` counts the audience at each of the last weeks' Mondays;
-:func:`overlap` counts the members two or more audiences share.
+:meth:`Audience.result` gathers the count, a masked preview, the SQL and the notes for a page
+or a report (:class:`AudienceResult`); :meth:`Audience.size_history` counts the audience at
+each of the last weeks' Mondays; :func:`overlap` counts the members two or more audiences
+share.
 """
 
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from workbench.audience.compile import CompileContext, count_members, member_table
+from workbench.audience.compile import count_members, member_table
+from workbench.audience.context import CompileContext, Note
 from workbench.audience.rules import AudienceDefinition, Group
-from workbench.dates import cutoff
+from workbench.dates import cutoff, monday, week_starts
 from workbench.errors import ParameterError
+from workbench.i18n import format_number, get_language, tr
 from workbench.privacy import mask_frame
+from workbench.results import ResultMixin, Status
+from workbench.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-    from workbench.settings import Settings
-
-__all__ = ["MEMBER_COLUMNS", "Audience", "overlap"]
+__all__ = ["MEMBER_COLUMNS", "PREVIEW_ROWS", "Audience", "AudienceResult", "overlap"]
 
 #: Columns of :meth:`Audience.members` (personal data masked unless ``masked=False``).
 MEMBER_COLUMNS = ("customer_id", "name", "phone", "email", "region", "is_member", "signup_at")
+#: Members shown in a preview (:meth:`Audience.result`).
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceResult(ResultMixin):
+    """An audience counted as of a date: the number, a masked preview, the SQL, notes.
+
+    Parameters
+    ----------
+    name
+        The definition's name.
+    as_of
+        The cut-off day or instant.
+    count
+        Customers in the audience.
+    members
+        The first members by ``customer_id`` (:data:`MEMBER_COLUMNS`, personal data masked).
+    sql
+        The SQL the backend runs for the members.
+    notes
+        What people should know about the answer (a column from an older snapshot).
+    language
+        The language :attr:`message` and the notes are shown in (``None``: the active one).
+    status
+        Always ``OK``: an empty audience is an answer, not a data problem.
+    """
+
+    name: str
+    as_of: date | datetime
+    count: int
+    members: pd.DataFrame
+    sql: str
+    notes: tuple[Note, ...] = ()
+    language: str | None = None
+    status: Status = Status.OK
+
+    @property
+    def message(self) -> str:
+        """The headline: how many customers, in :attr:`language`."""
+        return tr("audience.count", language=self.language,
+                  count=format_number(self.count, language=self.language))
+
+    def notes_text(self) -> str:
+        """Return the notes as one paragraph in :attr:`language` (empty without notes)."""
+        return " ".join(note.message(self.language) for note in self.notes)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the masked preview of members."""
+        return self.members.copy()
+
+    def headline(self) -> list[dict[str, Any]]:
+        """Return the count as a report tile (``metric``, ``label``, ``value``, no change)."""
+        return [{"metric": f"audience.{self.name}", "label": self.name,
+                 "value": format_number(self.count, language=self.language), "change": "",
+                 "change_pct": float("nan"), "direction": "flat"}]
 
 
 class Audience:
@@ -57,25 +118,28 @@ class Audience:
     def __init__(self, definition: AudienceDefinition | Group, con: BaseBackend, *,
                  as_of: date | datetime, settings: Settings | None = None,
                  cache: dict | None = None) -> None:
-        from workbench.settings import load_settings
-
         if isinstance(definition, Group):
             definition = AudienceDefinition("unsaved", rules=definition)
         if not isinstance(definition, AudienceDefinition):
-            raise ParameterError(f"Audience: expected an AudienceDefinition or Group; got "
-                                 f"{type(definition).__name__}.")
+            raise ParameterError(tr("audience.error.audience_type",
+                                    got=type(definition).__name__))
         self.definition = definition
         self.con = con
         self.settings = settings or load_settings()
         cutoff(as_of, self.settings.timezone)  # validates as_of
         self.as_of = as_of
         self.cache = cache
-        self.notes: list[str] = []
+        self._notes: list[Note] = []
 
     @property
     def name(self) -> str:
         """The definition's name."""
         return self.definition.name
+
+    @property
+    def notes(self) -> list[str]:
+        """Notes of the last count or member list, in the active language."""
+        return [note.message() for note in self._notes]
 
     def context(self, as_of: date | datetime | None = None) -> CompileContext:
         """Return a compile context for ``as_of`` (default: the audience's)."""
@@ -86,7 +150,7 @@ class Audience:
         """Return the members' customer rows as a lazy Ibis table."""
         ctx = self.context(as_of)
         expr = member_table(ctx, self.definition)
-        self.notes = ctx.notes
+        self._notes = ctx.notes
         return expr
 
     def ids(self, as_of: date | datetime | None = None) -> ir.Table:
@@ -102,7 +166,7 @@ class Audience:
         if self.cache is not None:
             ctx = self.context()
             n = count_members(ctx, self.definition)
-            self.notes = ctx.notes
+            self._notes = ctx.notes
             return n
         return int(self.table().count().execute())
 
@@ -123,13 +187,23 @@ class Audience:
         t = self.table()
         missing = sorted(set(columns) - set(t.columns))
         if missing:
-            raise ParameterError(f"Audience.members: unknown column(s) {missing}; the "
-                                 f"customers table has {list(t.columns)}.")
+            raise ParameterError(tr("audience.error.member_columns", missing=missing,
+                                    columns=list(t.columns)))
         t = t.select(*columns).order_by("customer_id")
         if limit is not None:
             t = t.limit(int(limit))
         frame = t.to_pandas()
         return mask_frame(frame) if masked else frame
+
+    def result(self, *, preview: int = PREVIEW_ROWS) -> AudienceResult:
+        """Return the count, the first ``preview`` members (masked), the SQL and the notes.
+
+        The result is shown in the language active now (a page's, while it computes).
+        """
+        count = self.count()
+        notes = tuple(self._notes)
+        return AudienceResult(self.name, self.as_of, count, self.members(limit=preview),
+                              self.to_sql(), notes, language=get_language())
 
     def to_sql(self, *, count: bool = False) -> str:
         """Return the SQL the backend runs for the members (or for the count)."""
@@ -147,11 +221,9 @@ class Audience:
             ``customers``.
         """
         if not 1 <= int(weeks) <= 104:
-            raise ParameterError(f"Audience.size_history: 'weeks' must be between 1 and 104; "
-                                 f"got {weeks!r}.")
+            raise ParameterError(tr("audience.error.history_weeks", got=repr(weeks)))
         day = self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
-        monday = day - timedelta(days=day.weekday())
-        days = [monday - timedelta(days=7 * k) for k in range(int(weeks) - 1, -1, -1)]
+        days = [*week_starts(day, int(weeks) - 1), monday(day)]
         counts = _counts({f"w{i}": self.ids(d) for i, d in enumerate(days)})
         return pd.DataFrame({"as_of": days,
                              "customers": [counts[f"w{i}"] for i in range(len(days))]})
@@ -184,10 +256,10 @@ def overlap(*audiences: Audience) -> pd.DataFrame:
         Fewer than two audiences, or audiences on different stores.
     """
     if len(audiences) < 2:
-        raise ParameterError(f"overlap: give at least two audiences; got {len(audiences)}.")
+        raise ParameterError(tr("audience.error.overlap_few", count=len(audiences)))
     con = audiences[0].con
     if any(a.con is not con for a in audiences):
-        raise ParameterError("overlap: all audiences must use the same connection.")
+        raise ParameterError(tr("audience.error.overlap_stores"))
     ids = [a.ids() for a in audiences]
     tables: dict[str, ir.Table] = {f"n{i}": t for i, t in enumerate(ids)}
     pairs = list(itertools.combinations(range(len(ids)), 2))

@@ -15,8 +15,14 @@ from pathlib import Path
 
 from workbench._args import iso_date, local_time
 from workbench._command import common_parser, early_language, run_command
+from workbench.audience.audience import Audience
+from workbench.audience.export import export_audience
+from workbench.audience.recipes import RECIPES
+from workbench.audience.storage import audiences_dir, load_definition, saved_definitions
 from workbench.clock import now
 from workbench.data.schema import CAMPAIGN_CHANNELS
+from workbench.data.store import connect
+from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
 from workbench.settings import Settings
 
@@ -29,8 +35,7 @@ def _share(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0.0 <= value <= 0.5:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 0.5, e.g. 0.1; got "
-                                         f"{text!r}")
+        raise argparse.ArgumentTypeError(tr("audience.cli.share", got=repr(text)))
     return value
 
 
@@ -75,10 +80,6 @@ def add_parser(subparsers: argparse._SubParsersAction,
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``workbench audience ...``; return the exit code."""
-    from workbench.audience.recipes import RECIPES
-    from workbench.audience.rules import audiences_dir, load_definition, saved_definitions
-    from workbench.errors import ParameterError
-
     folder = Path(args.dir) if args.dir else audiences_dir(settings)
     if args.action == "list":
         # An invalid file gets one line saying why and the rest are still listed; the exit
@@ -100,9 +101,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "show":
         print(definition.to_yaml(), end="")
         return 0
-    from workbench.audience.audience import Audience
-    from workbench.data.store import connect
-
     con = connect(settings.store, settings=settings)
     try:
         as_of = args.as_of or now(settings).date()
@@ -116,10 +114,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         con.disconnect()
 
 
-def _export(args: argparse.Namespace, audience, settings: Settings) -> int:
-    from workbench.audience.export import export_audience
-    from workbench.errors import ParameterError
-
+def _export(args: argparse.Namespace, audience: Audience, settings: Settings) -> int:
     if not args.out:
         raise ParameterError(tr("audience.cli.out_needed"))
     message = None
@@ -145,8 +140,6 @@ MAX_MESSAGE_BYTES = 64 * 1024
 
 def _read_message(path: Path) -> str:
     """Read the message file: a UTF-8 text file of at most :data:`MAX_MESSAGE_BYTES`."""
-    from workbench.errors import ParameterError
-
     if not path.is_file():
         key = "audience.cli.message_folder" if path.is_dir() else "audience.cli.message_missing"
         raise ParameterError(tr(key, path=str(path)))

@@ -47,6 +47,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from workbench._userfiles import short
+from workbench.audience.fields import did_you_mean
 from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.errors import ParameterError
 from workbench.i18n import tr
@@ -58,8 +60,8 @@ if TYPE_CHECKING:
     from workbench.settings import Settings
 
 __all__ = ["BYTE_LIMITS", "CONSENT_COLUMNS", "CONTACT_COLUMNS", "EXCLUSION_RULES",
-           "MessageCheck", "MessageProblem", "check_message", "cp949_bytes", "eligibility",
-           "is_night", "send_instant"]
+           "MessageCheck", "MessageProblem", "check_channel", "check_message", "cp949_bytes",
+           "eligibility", "is_night", "require_send_at", "send_instant"]
 
 #: Exclusion reasons in the order they are checked.
 EXCLUSION_RULES = ("opted_out", "no_consent", "consent_expired", "night_time", "no_contact",
@@ -81,10 +83,30 @@ EXEMPTION_DAYS = 183
 AD_PREFIX = "(광고)"
 
 
-def _check_channel(channel: str, owner: str) -> None:
+def check_channel(channel: str, owner: str) -> None:
+    """Refuse a channel that is not one of the campaign channels (``owner`` starts the message).
+
+    Raises
+    ------
+    ParameterError
+        Naming the channels and the closest one.
+    """
     if channel not in CAMPAIGN_CHANNELS:
-        raise ParameterError(f"{owner}: 'channel' must be one of {list(CAMPAIGN_CHANNELS)}; "
-                             f"got {channel!r}.")
+        raise ParameterError(tr("audience.error.channel", owner=owner,
+                                allowed=list(CAMPAIGN_CHANNELS), got=short(channel),
+                                hint=did_you_mean(channel, CAMPAIGN_CHANNELS)))
+
+
+def require_send_at(send_at: datetime | None, is_ad: bool, owner: str) -> None:
+    """Refuse an ad without a send time: consent age and the night rule depend on it.
+
+    Raises
+    ------
+    ParameterError
+        ``is_ad`` and no ``send_at``.
+    """
+    if is_ad and send_at is None:
+        raise ParameterError(tr("audience.error.send_at", owner=owner))
 
 
 def send_instant(send_at: datetime | date, timezone: str) -> pd.Timestamp:
@@ -138,10 +160,8 @@ def eligibility(con: BaseBackend, members: ir.Table, *, channel: str, is_ad: boo
         (``consent``, ``transaction`` or ``not_ad``) and ``reason`` (null: eligible; else one
         of :data:`EXCLUSION_RULES`).
     """
-    _check_channel(channel, "eligibility")
-    if is_ad and send_at is None:
-        raise ParameterError("eligibility: an ad needs 'send_at' (when it will be sent) to "
-                             "check consent age and the 21:00-08:00 rule.")
+    check_channel(channel, "eligibility")
+    require_send_at(send_at, is_ad, "eligibility")
     c = con.table("customers")
     m = members.select("customer_id").distinct().inner_join(c, "customer_id")
     if not is_ad:
@@ -299,9 +319,9 @@ def check_message(text: str, *, channel: str, is_ad: bool = True, sender: str | 
         ``ok``, the problems (codes and readable messages), and the CP949 byte count and limit
         for SMS and LMS.
     """
-    _check_channel(channel, "check_message")
+    check_channel(channel, "check_message")
     if not isinstance(text, str):
-        raise ParameterError(f"check_message: 'text' must be a text; got {type(text).__name__}.")
+        raise ParameterError(tr("audience.error.message_text", got=type(text).__name__))
     problems: list[MessageProblem] = []
     if is_ad:
         problems += _ad_problems(text, channel, sender, subject)

@@ -39,24 +39,27 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench import __version__
+from workbench.abtest import assign_variants, in_global_holdout
+from workbench.audience.audience import Audience
 from workbench.audience.compliance import (
     CONTACT_COLUMNS,
     EXCLUSION_RULES,
     MessageCheck,
+    check_channel,
     check_message,
     eligibility,
+    require_send_at,
     send_instant,
 )
-from workbench.data.outputs import check_output_file, private_temp_file
-from workbench.data.schema import CAMPAIGN_CHANNELS, TABLES
+from workbench.data.outputs import check_output_file, private_temp_file, publish
+from workbench.data.schema import TABLES
+from workbench.data.store import write_store
 from workbench.dates import cutoff
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
-
-    from workbench.audience.audience import Audience
 
 __all__ = ["EXPORT_LOG", "ExportResult", "excel_safe", "export_audience", "read_export_log"]
 
@@ -171,18 +174,12 @@ def export_audience(
     target = check_output_file(out, settings=settings.replace(store=str(log_store)),
                                inputs=inputs, force=force)
     channel = channel or d.channel
-    if channel not in CAMPAIGN_CHANNELS:
-        raise ParameterError(f"export_audience: 'channel' must be one of "
-                             f"{list(CAMPAIGN_CHANNELS)}; got {channel!r}.")
+    check_channel(channel, "export_audience")
     holdout = _check_holdout(holdout)
     purpose = (purpose if purpose is not None else d.purpose).strip()
     if not purpose:
-        raise ParameterError("export_audience: give a 'purpose' (why these customers' data is "
-                             "exported); it is recorded with the export (PIPA download record).")
-    if d.is_ad and send_at is None:
-        raise ParameterError("export_audience: an ad needs 'send_at' (when it will be sent), "
-                             "e.g. 2026-11-16 10:00, to apply the consent-age and 21:00-08:00 "
-                             "rules.")
+        raise ParameterError(tr("audience.error.purpose"))
+    require_send_at(send_at, d.is_ad, "export_audience")
     check = None
     if message is not None:
         check = check_message(message, channel=channel, is_ad=d.is_ad, sender=sender,
@@ -194,8 +191,6 @@ def export_audience(
                        transaction_exemption=transaction_exemption).to_pandas()
     elig = elig.sort_values("customer_id", kind="stable").reset_index(drop=True)
     if settings.global_holdout > 0:  # the persistent global holdout never gets a send
-        from workbench.abtest import in_global_holdout
-
         held = in_global_holdout(elig["customer_id"].tolist(), settings.global_holdout)
         elig.loc[elig["reason"].isna() & held.to_numpy(), "reason"] = "global_holdout"
     counts = elig["reason"].value_counts()
@@ -254,16 +249,13 @@ def _check_holdout(holdout: Any) -> float:
     except (TypeError, ValueError):
         value = -1.0
     if not 0.0 <= value <= 0.5:
-        raise ParameterError(f"export_audience: 'holdout' must be a share between 0 and 0.5, "
-                             f"e.g. 0.1; got {holdout!r}.")
+        raise ParameterError(tr("audience.error.holdout", got=repr(holdout)))
     return value
 
 
 def _variants(ids: pd.Series, salt: str, holdout: float) -> pd.Series:
     if holdout <= 0 or ids.empty:
         return pd.Series(SEND_VARIANT, index=pd.Index(ids, name="customer_id"), name="variant")
-    from workbench.abtest import assign_variants
-
     return assign_variants(ids.tolist(), salt, {"holdout": holdout, SEND_VARIANT: 1 - holdout})
 
 
@@ -285,8 +277,6 @@ def _user() -> str:
 def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, *,
          now: datetime, send_at: datetime | None, salt: str, holdout_share: float,
          purpose: str, author: str, store: Any, file: tuple[Path, bool]) -> None:
-    from workbench.data.store import write_store
-
     tz = audience.settings.timezone
     send = send_instant(send_at, tz) if send_at is not None else None
     row = pd.DataFrame({
@@ -320,8 +310,6 @@ def _publish_in(writer: Any, file: tuple[Path, bool], target: Path) -> None:
     a file it replaced under ``force`` restored), so file and log row exist together or not
     at all.
     """
-    from workbench.data.outputs import publish
-
     tmp, force = file
     backup = tmp.with_name(tmp.name + ".old")
     had_old = force and (target.exists() or target.is_symlink())

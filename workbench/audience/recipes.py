@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from importlib import resources
 
+from workbench.audience.fields import did_you_mean
 from workbench.audience.rules import AudienceDefinition
 from workbench.errors import InputError
+from workbench.i18n import tr
 
 __all__ = ["RECIPES", "load_recipe"]
 
@@ -42,11 +44,8 @@ def load_recipe(name: str) -> AudienceDefinition:
         Unknown name (the message lists the recipes).
     """
     if name not in RECIPES:
-        import difflib
-
-        close = difflib.get_close_matches(name, RECIPES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InputError(f"unknown recipe {name!r}; recipes: {list(RECIPES)}.{hint}")
+        raise InputError(tr("audience.error.unknown_recipe", got=repr(name), recipes=list(RECIPES),
+                            hint=did_you_mean(name, RECIPES)))
     text = (resources.files("workbench.audience") / "recipes" / f"{name}.yaml").read_text(
         encoding="utf-8")
     return AudienceDefinition.from_yaml(text, source=f"recipe {name}")

@@ -1,0 +1,149 @@
+"""The audience builder page (workbench.ui.audience) without a browser, on the tiny shop.
+
+The page follows the Page template: ``run()`` returns an :class:`AudienceResult`, the count
+marker carries the exact number, problems are banners in the page's language, and exports go
+where the audience package says.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from tests.audience.conftest import AS_OF, SETTINGS
+from workbench.audience import (
+    Audience,
+    AudienceParams,
+    AudienceResult,
+    Condition,
+    Group,
+    load_definition,
+    read_export_log,
+)
+from workbench.data import connect
+from workbench.i18n import set_language
+from workbench.ui.audience import AudienceBuilder
+
+MESSAGE = "(광고) 샵 장바구니에 담긴 상품이 기다려요 무료거부 080-123-4567"
+
+
+def _builder(store, tmp_path, **params) -> AudienceBuilder:
+    params = {"store": str(store), "mode": "dashboard", "as_of": AS_OF, "language": "en",
+              "audiences_dir": str(tmp_path / "audiences"), **params}
+    page = AudienceBuilder(AudienceParams(**params), settings=SETTINGS)
+    page.widget()
+    return page
+
+
+def _count(page: AudienceBuilder) -> int:
+    return int(re.search(r"data-value='(\d+)'", page.w_count.value).group(1))
+
+
+def _field(page: AudienceBuilder, row: int, name: str):
+    return next(w for w in page.rows[row].box.children[1].children
+                if f"wb-field-{name}" in w._dom_classes)
+
+
+def test_counts_follow_the_form(tiny_path, tmp_path):
+    page = _builder(tiny_path, tmp_path)
+    assert isinstance(page.result, AudienceResult) and _count(page) == 5
+    assert page.w_message.value == "<h2 class='wb-title'>5 customers</h2>"
+    page._add("cart")
+    page._add("consent")  # channel starts at SMS
+    expected = Audience(Group("and", (Condition.make("cart"), Condition.make(
+        "consent", channel="sms"))), connect(tiny_path), as_of=AS_OF, settings=SETTINGS)
+    assert _count(page) == expected.count() == 2
+    assert "data-seconds=" in page.w_count.value and "SELECT" in page.w_sql.value
+    assert page.w_preview.value.count("class='wb-member'") == 2
+    page._remove(page.rows[1])
+    assert _count(page) == 2 and [r.type for r in page.rows] == ["cart"]
+    page.w_as_of.value = date(2026, 11, 13)  # the carts of 13-15 Nov do not exist yet
+    assert page.params.as_of == date(2026, 11, 13) and _count(page) == 0
+
+
+def test_region_choices_come_from_the_store(tiny_path, tmp_path):
+    page = _builder(tiny_path, tmp_path)
+    page._add("region")
+    values = _field(page, 0, "values")
+    assert list(values.options) == ["대구", "부산", "서울"]
+    values.value = ("서울",)
+    assert _count(page) == 2
+
+
+def test_an_invalid_field_is_a_banner_in_the_pages_language(tiny_path, tmp_path):
+    set_language("en")
+    try:
+        page = _builder(tiny_path, tmp_path, language="ko")
+        page._add("cart")
+        _field(page, 0, "min_items").value = "x"
+    finally:
+        set_language(None)
+    assert page.result is None and page.w_count.value == "" and page.w_sql.value == ""
+    assert "wb-warning" in page.w_message.value
+    assert "&#x27;min_items&#x27;은(는) 정수여야 합니다" in page.w_message.value
+    page._export()
+    assert "먼저 조건을 고치세요" in page.w_export.value
+
+
+def test_export_writes_where_the_package_says(tiny_copy, tmp_path):
+    page = _builder(tiny_copy, tmp_path)
+    page._add("consent")
+    page.w_purpose.value = "winter sale"
+    page.w_sender.value = "샵"
+    page.w_text.value = MESSAGE
+    page.w_send_at.value = "2026-11-16 25:00"
+    page._export()
+    assert "The send time &#x27;2026-11-16 25:00&#x27; is not a date and time" in (
+        page.w_export.value)
+    page.w_send_at.value = "2026-11-16 10:00"
+    page._export()
+    done = re.search(r"data-rows='(\d+)'", page.w_export.value)
+    assert done, page.w_export.value
+    (written,) = (tmp_path / "exports").glob("new_audience-*.csv")
+    assert re.fullmatch(r"new_audience-\d{8}-\d{6}\.csv", written.name)
+    con = connect(tiny_copy)
+    try:
+        log = read_export_log(con)
+    finally:
+        con.disconnect()
+    assert list(log["file_name"]) == [written.name] and int(done.group(1)) == log["rows"][0]
+
+
+def test_save_and_start_from_a_saved_audience(tiny_path, tmp_path):
+    page = _builder(tiny_path, tmp_path)
+    page._add("region")
+    _field(page, 0, "values").value = ("부산",)
+    page.w_name.value = "busan"
+    page._save()
+    assert "data-version='1'" in page.w_saved.value
+    assert load_definition("busan", tmp_path / "audiences").rules.items[0].get("values") == (
+        "부산",)
+    again = _builder(tiny_path, tmp_path, start="busan")
+    assert again.w_name.value == "busan" and _count(again) == 1
+    again.w_start.value = "vip"  # a recipe
+    assert again.w_name.value == "vip"
+
+
+def test_report_mode_shows_the_count_the_definition_and_the_preview(tiny_path, tmp_path):
+    page = AudienceBuilder(AudienceParams(store=str(tiny_path), mode="report", as_of=AS_OF,
+                                          language="en", start="vip"), settings=SETTINGS)
+    page.compute()
+    assert page.result.message == "1 customers"
+    count, definition, preview = page.static_parts()
+    assert "class='wb-audience-count' data-value='1'" in count
+    assert "name: vip" in definition and "wb-members" in preview
+    assert page.result.headline()[0]["value"] == "1"
+
+
+@pytest.mark.parametrize("language,text", [("en", "1 customers"), ("ko", "1명")])
+def test_the_result_speaks_the_language_it_was_made_in(tiny, language, text):
+    set_language(language)
+    try:
+        result = Audience(Group("and", (Condition.make("orders", min_count=3),)), tiny,
+                          as_of=AS_OF, settings=SETTINGS).result(preview=5)
+    finally:
+        set_language(None)
+    assert (result.count, result.message, len(result.members)) == (1, text, 1)
+    assert result.to_frame()["customer_id"].tolist() == ["B"]
