@@ -20,6 +20,7 @@ from workbench.features import (
     customer_facts,
     facts_for,
 )
+from workbench.i18n import set_language
 
 AS_OF = date(2026, 3, 20)  # America/New_York moved to summer time on 2026-03-08
 
@@ -219,6 +220,14 @@ def test_bad_parameters_raise(kwargs, message):
     call = {"as_of": date(2026, 2, 1), "timezone": "UTC", **kwargs}
     with pytest.raises(ParameterError, match=re.escape(message)):
         customer_facts(_ORDERS, **call)
+
+
+def test_bad_parameters_are_worded_in_korean():
+    set_language("ko")
+    with pytest.raises(ParameterError, match=re.escape(
+            "customer_facts: 'unit'은(는) ['D', 'W'] 중 하나(일 또는 7일 주)여야 합니다. "
+            "받은 값: 'M'.")):
+        customer_facts(_ORDERS, as_of=date(2026, 2, 1), timezone="UTC", unit="M")
 
 
 def test_missing_columns_raise():

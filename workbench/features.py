@@ -40,20 +40,18 @@ References
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from workbench.data.schema import require_columns
-from workbench.dates import US_PER_DAY, epoch_us, local_days, timestamp_us
+from workbench.dates import US_PER_DAY, cutoff, epoch_us, local_days, timestamp_us
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 from workbench.queries import net_orders
-
-if TYPE_CHECKING:
-    from workbench.settings import Settings
+from workbench.settings import Settings, load_settings
 
 __all__ = ["FACT_COLUMNS", "UNITS", "WINDOWS", "customer_facts", "facts_for"]
 
@@ -161,7 +159,7 @@ def customer_facts(orders: ir.Table, *, as_of: date, timezone: str,
     per_customer = _per_customer(net, as_of=as_of, timezone=timezone, start=start,
                                  median=median)
     days = float(UNITS[unit])
-    end_us = timestamp_us(pd.Timestamp(as_of).tz_localize(timezone))
+    end_us = timestamp_us(cutoff(as_of, timezone))
     facts = per_customer.mutate(
         aov=per_customer.net_revenue / per_customer.orders,
         recency_days=(end_us - epoch_us(per_customer.last_order_at)) / US_PER_DAY,
@@ -203,8 +201,6 @@ def facts_for(con: Any, as_of: date, *, settings: Settings | None = None, unit: 
     ibis.Table
         Lazy customer facts; ``top_category`` is null when the store has no ``order_items``.
     """
-    from workbench.settings import load_settings
-
     settings = settings or load_settings()
     items = con.table("order_items") if "order_items" in con.list_tables() else None
     return customer_facts(con.table("orders"), as_of=as_of, timezone=settings.timezone,
@@ -256,25 +252,14 @@ def _top_category(items: ir.Table, net: ir.Table) -> ir.Table:
 
 def _check_parameters(as_of: Any, timezone: Any, unit: Any, lookback_days: Any) -> None:
     if not isinstance(as_of, date) or isinstance(as_of, datetime):
-        raise ParameterError(
-            f"customer_facts: 'as_of' must be a datetime.date; got {type(as_of).__name__}. "
-            "Pass e.g. date(2026, 11, 16).")
+        raise ParameterError(tr("features.as_of", got=type(as_of).__name__))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ParameterError(
-            f"customer_facts: unknown time zone {timezone!r}; use an IANA name such as "
-            "'Asia/Seoul' or 'UTC'.") from None
+        raise ParameterError(tr("features.timezone", got=repr(timezone))) from None
     if unit not in UNITS:
-        raise ParameterError(
-            f"customer_facts: 'unit' must be one of {list(UNITS)} (days or 7-day weeks); "
-            f"got {unit!r}.")
+        raise ParameterError(tr("features.unit", units=list(UNITS), got=repr(unit)))
     if lookback_days is not None and (isinstance(lookback_days, bool)
                                       or not isinstance(lookback_days, int)
                                       or lookback_days < 1):
-        raise ParameterError(
-            "customer_facts: 'lookback_days' must be a positive integer or None (all history); "
-            f"got {lookback_days!r}.")
-
-
-
+        raise ParameterError(tr("features.lookback_days", got=repr(lookback_days)))

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import ParameterError
-from workbench.kpi.drivers import drivers_frame, lmdi, log_mean
+from workbench.i18n import set_language
+from workbench.kpi.drivers import DRIVER_COLUMNS, drivers_frame, lmdi, log_mean
 
 SEED_BEFORE = {"customers": 20, "probability": 0.5, "payment": 50_000}  # PRODUCT_NOTES.md #12
 
@@ -132,7 +133,7 @@ def test_driver_rows_add_up_to_the_change_in_net_revenue(n):
         return _period(a, buyers, orders, 1000.0 * orders * (1 + o % 3), 500.0 * g)
 
     before, after = period(*n[:4]), period(*n[4:])
-    frame, dec = drivers_frame(before, after, language="en")
+    frame, dec = drivers_frame(before, after)
     change = after["net_revenue"] - before["net_revenue"]
     assert frame["contribution"].sum() == pytest.approx(change, abs=1e-6 * max(1, abs(change)))
     assert list(frame["factor"]) == ["active_customers", "purchase_probability",
@@ -140,11 +141,13 @@ def test_driver_rows_add_up_to_the_change_in_net_revenue(n):
     assert frame["previous"].iloc[1] <= 1 or math.isnan(frame["previous"].iloc[1])
 
 
-def test_driver_labels_in_korean():
-    frame, _ = drivers_frame(_period(20, 10, 12, 500_000, 0), _period(25, 12, 14, 600_000, 1),
-                             language="ko")
-    assert frame.loc[0, "label"] == "활성 고객"
-    assert frame.loc[4, "label"].startswith("비회원")
+def test_driver_rows_hold_numbers_not_words():
+    # The factors' names are written where they are shown (the overview's labels, in the
+    # reader's language; see tests/kpi/test_overview.py::test_korean_labels_and_messages).
+    frame, _ = drivers_frame(_period(20, 10, 12, 500_000, 0), _period(25, 12, 14, 600_000, 1))
+    assert tuple(frame.columns) == DRIVER_COLUMNS
+    assert frame.set_index("factor").loc["active_customers", ["previous", "current"]].tolist() \
+        == [20, 25]
 
 
 def test_unchanged_total_still_shows_offsetting_factors():
@@ -153,3 +156,9 @@ def test_unchanged_total_still_shows_offsetting_factors():
     assert d.contributions["customers"] == pytest.approx(12 * math.log(1.5))
     assert d.contributions["probability"] == pytest.approx(12 * math.log(0.4 / 0.6))
     assert sum(d.contributions.values()) == pytest.approx(0, abs=1e-12)
+
+
+def test_caller_mistakes_are_worded_in_korean_too():
+    set_language("ko")
+    with pytest.raises(ParameterError, match=r"^lmdi: 두 기간의 요인이 같은 순서로 같아야"):
+        lmdi({"a": 1.0}, {"b": 1.0})

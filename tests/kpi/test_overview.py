@@ -1,5 +1,6 @@
 """run_overview against a short pandas reference on small hand-built stores (Asia/Seoul)."""
 
+import dataclasses
 import math
 import re
 from datetime import date, timedelta
@@ -242,10 +243,26 @@ def test_korean_labels_and_messages(con):
     assert r.tiles.set_index("metric").loc["net_revenue", "label"] == "순매출"
     assert all(hangul.search(label) for label in r.tiles["label"])
     assert all(hangul.search(label) for label in r.drivers["label"])
+    labels = r.drivers.set_index("factor")["label"]
+    assert labels["active_customers"] == "활성 고객"
+    assert labels["guest_revenue"].startswith("비회원")
     assert hangul.search(r.message) and "₩66,000" in r.message
     assert "재구매율" in r.definitions and "활성 고객 수" in r.definitions
     assert all(hangul.search(text) for text in r.definitions.values())
     assert "재구매율" in r.summary()
+
+
+def test_sentences_are_written_when_read_in_the_readers_language(con):
+    r = run_overview(con, OverviewParams(as_of=AS_OF), settings=SETTINGS)
+    # the result holds numbers and statuses; its sentences are made from them when read
+    assert not {f.name for f in dataclasses.fields(r)} & {"message", "definitions",
+                                                         "drivers_note"}
+    ko = run_overview(con, OverviewParams(as_of=AS_OF, language="ko"), settings=SETTINGS)
+    assert r.message == r.message_in("en") != r.message_in("ko") == ko.message
+    assert r.summary("ko") == ko.summary() and r.headline("ko") == ko.headline()
+    assert r.definitions_in("ko") == ko.definitions and "Repurchase rate" in r.definitions
+    empty = run_overview(con, OverviewParams(as_of=date(2027, 3, 1)), settings=SETTINGS)
+    assert "2025-12-01 (월)" in empty.message_in("ko") and "Mon 1 Dec 2025" in empty.message
 
 
 def test_language_defaults_to_the_settings(con):

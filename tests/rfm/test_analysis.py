@@ -94,9 +94,12 @@ def test_message_and_headline(result):
     assert result.summary().splitlines()[0] == result.message
 
 
-def test_korean_labels(con):
+def test_korean_labels(con, result):
     ko = run_rfm(con, RfmParams(as_of=AS_OF, language="ko", compare_days=0), settings=SETTINGS)
     assert ko.language == "ko" and HANGUL.search(ko.message)
+    # an English result reads the same in Korean: its sentences are made when read
+    assert result.message_in("ko") == ko.message and result.summary("ko") == ko.summary()
+    assert [h["label"] for h in result.headline("ko")] == [h["label"] for h in ko.headline()]
     assert all(HANGUL.search(label) for label in ko.segments["label"])
     assert all(HANGUL.search(a) for a in ko.segments["action"])
     assert ko.migration.empty and ko.compare_as_of is None
@@ -137,6 +140,13 @@ def test_no_orders_before_as_of_names_the_data_range(con):
     assert r.status == Status.NO_DATA and r.customers.empty and r.headline() == []
     assert "the store's orders run from Sat 16 Nov 2024 to Sun 15 Nov 2026" in r.message
     assert segment_members(r, "champions").empty
+
+
+def test_no_data_messages_in_both_languages(con):
+    r = run_rfm(con, RfmParams(as_of=date(2020, 1, 1), lookback_days=30), settings=SETTINGS)
+    assert r.order_dates == (date(2024, 11, 16), date(2026, 11, 15))
+    assert "in the 30 days before Wed 1 Jan 2020" in r.message
+    assert "2024-11-16 (토)" in r.message_in("ko") and r.summary("ko") == r.message_in("ko")
 
 
 def test_no_orders_in_the_lookback(tmp_path):

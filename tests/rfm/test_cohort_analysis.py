@@ -67,6 +67,16 @@ def test_headline_has_the_overview_shape(result):
     assert math.isnan(items[2]["change_pct"])
 
 
+def test_sentences_are_written_in_the_readers_language(result):
+    assert result.message == result.message_in("en")
+    assert "첫 구매한 고객 중" in result.message_in("ko")
+    assert result.headline("ko")[0]["label"].startswith("다음 달 재구매율")
+    assert [h["value"] for h in result.headline("ko")] == [h["value"] for h in result.headline()]
+    assert "재구매 예정" in result.summary("ko") and "Due this week" in result.summary()
+    assert set(result.definitions_in("ko")) == {"첫 구매 월(고객 수)", "구매 간격(일)",
+                                                "이번 주 재구매 예정 고객"}
+
+
 def test_korean_and_by_channel(con):
     r = run_cohorts(con, CohortParams(as_of=AS_OF, months=4, language="ko", by_channel=True,
                                       cycle_level="product"), settings=SETTINGS)

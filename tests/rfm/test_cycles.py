@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import ParameterError
+from workbench.i18n import set_language
 from workbench.rfm.cycles import purchase_cycles, replenishment_due
 
 TZ = "Asia/Seoul"
@@ -143,3 +144,11 @@ def test_caller_mistakes_raise(con, kw, message):
     with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
         purchase_cycles(con.table("orders"), con.table("order_items"),
                         **({"as_of": AS_OF, "timezone": TZ} | kw))
+
+
+def test_caller_mistakes_in_korean(con):
+    set_language("ko")
+    with pytest.raises(ParameterError, match=re.escape(
+            "purchase_cycles: 'level'은(는) 'category'나 'product'여야 합니다. 받은 값: 'sku'.")):
+        purchase_cycles(con.table("orders"), con.table("order_items"), as_of=AS_OF, timezone=TZ,
+                        level="sku")

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import ParameterError, SchemaError
+from workbench.i18n import set_language
 from workbench.rfm.scoring import DEFAULT_THRESHOLDS, RFM_SCORE_COLUMNS, score_rfm
 
 
@@ -136,6 +137,19 @@ def test_partial_thresholds_use_defaults():
         "duplicate", "nan", "defaults-need-5-bins"])
 def test_bad_parameters_raise(kwargs, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
+        score_rfm(_facts([1], [1], [1]), **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"method": "quantil"}, "score_rfm: 'method'는 ['quantile', 'threshold'] 중 하나여야 합니다. "
+                            "받은 값: 'quantil'. 'quantile'을(를) 뜻했나요?"),
+    ({"method": "threshold", "bins": 3, "thresholds": {"orders": (2, 3)}},
+     "score_rfm: 'recency_days'의 기준점이 없습니다. 기본값은 bins=5에만 맞는데 bins=3입니다. "
+     "thresholds={'recency_days': (오름차순 기준점 2개)}를 주세요."),
+], ids=["method", "defaults-need-5-bins"])
+def test_bad_parameters_are_worded_in_korean(kwargs, message):
+    set_language("ko")
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
         score_rfm(_facts([1], [1], [1]), **kwargs)
 
 

@@ -43,13 +43,24 @@ import pandas as pd
 from workbench.errors import ParameterError
 from workbench.i18n import tr
 
-__all__ = ["DRIVER_FACTORS", "Decomposition", "driver_factors", "drivers_frame", "lmdi",
-           "log_mean"]
+__all__ = ["DRIVER_COLUMNS", "DRIVER_FACTORS", "Decomposition", "driver_factors",
+           "drivers_frame", "lmdi", "log_mean", "ratio"]
 
 #: The factors of identified customers' revenue, in chain order.
 DRIVER_FACTORS = ("active_customers", "purchase_probability", "orders_per_buyer", "aov")
 _UNITS = {"active_customers": "count", "purchase_probability": "share",
           "orders_per_buyer": "ratio", "aov": "money", "guest_revenue": "money"}
+#: Columns of :func:`drivers_frame` (the overview adds a ``label`` after ``factor``).
+DRIVER_COLUMNS = ("factor", "previous", "current", "unit", "contribution", "share_of_change")
+
+
+def ratio(a: float, b: float) -> float:
+    """Return ``a / b``, or NaN when ``b`` is 0 (a ratio of an empty period is undefined).
+
+    >>> ratio(3, 4), ratio(3, 0)
+    (0.75, nan)
+    """
+    return a / b if b else math.nan
 
 
 def log_mean(a: float, b: float) -> float:
@@ -100,10 +111,8 @@ def _clean(name: str, factors: Mapping[str, float | None]) -> dict[str, float]:
     for key, value in factors.items():
         v = math.nan if value is None else float(value)
         if v < 0 or math.isinf(v):
-            raise ParameterError(
-                f"lmdi: factors must be non-negative and finite (or missing); got {key}={value!r} "
-                f"in '{name}'."
-            )
+            raise ParameterError(tr("kpi.error.lmdi_factor", factor=key, got=repr(value),
+                                    period=name))
         out[key] = v
     return out
 
@@ -150,10 +159,8 @@ def lmdi(previous: Mapping[str, float | None],
     (500000.0, 1000000.0, 500000)
     """
     if list(previous) != list(current):
-        raise ParameterError(
-            f"lmdi: both periods need the same factors in the same order; got {list(previous)} "
-            f"and {list(current)}."
-        )
+        raise ParameterError(tr("kpi.error.lmdi_keys", previous=list(previous),
+                                current=list(current)))
     f0, f1 = _clean("previous", previous), _clean("current", current)
     r0, r1 = _product(f0), _product(f1)
     if r0 > 0 and r1 > 0:
@@ -170,10 +177,6 @@ def lmdi(previous: Mapping[str, float | None],
 
 def driver_factors(row: Mapping[str, float]) -> dict[str, float]:
     """Return the four driver factors of one period from its identified-customer totals."""
-
-    def ratio(a: float, b: float) -> float:
-        return a / b if b else math.nan
-
     return {
         "active_customers": float(row["active_customers"]),
         "purchase_probability": ratio(row["buyers"], row["active_customers"]),
@@ -182,8 +185,8 @@ def driver_factors(row: Mapping[str, float]) -> dict[str, float]:
     }
 
 
-def drivers_frame(previous: Mapping[str, float], current: Mapping[str, float], *,
-                  language: str) -> tuple[pd.DataFrame, Decomposition]:
+def drivers_frame(previous: Mapping[str, float],
+                  current: Mapping[str, float]) -> tuple[pd.DataFrame, Decomposition]:
     """Return the driver rows (four factors plus guest revenue) and the decomposition.
 
     Parameters
@@ -191,15 +194,14 @@ def drivers_frame(previous: Mapping[str, float], current: Mapping[str, float], *
     previous, current
         Period totals with ``active_customers``, ``buyers``, ``identified_orders``,
         ``identified_revenue``, ``net_revenue``.
-    language
-        Language of the labels.
 
     Returns
     -------
     tuple
-        The frame (``factor``, ``label``, ``previous``, ``current``, ``unit``,
-        ``contribution``, ``share_of_change``), whose contributions add up exactly to the change
-        in net revenue, and the :class:`Decomposition` of identified customers' revenue.
+        The frame (:data:`DRIVER_COLUMNS`: ``factor``, ``previous``, ``current``, ``unit``,
+        ``contribution``, ``share_of_change``), whose contributions add up exactly to the
+        change in net revenue, and the :class:`Decomposition` of identified customers' revenue.
+        The factors' names for people are ``kpi.factor.<factor>`` messages.
     """
     f0, f1 = driver_factors(previous), driver_factors(current)
     dec = lmdi(f0, f1)
@@ -208,7 +210,6 @@ def drivers_frame(previous: Mapping[str, float], current: Mapping[str, float], *
     names = [*DRIVER_FACTORS, "guest_revenue"]
     frame = pd.DataFrame({
         "factor": names,
-        "label": [tr(f"kpi.factor.{n}", language=language) for n in names],
         "previous": [*f0.values(), guest0],
         "current": [*f1.values(), guest1],
         "unit": [_UNITS[n] for n in names],

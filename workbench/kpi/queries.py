@@ -1,8 +1,13 @@
-"""Lazy Ibis expressions behind the overview; every aggregation runs in the backend.
+"""Lazy Ibis expressions behind the overview, and how their answers come back as frames.
 
-Each function takes Ibis tables and returns an Ibis table, so the same code runs on DuckDB,
+Each query takes Ibis tables and returns an Ibis table, so the same code runs on DuckDB,
 Postgres or Spark. Period bounds arrive as calendar dates and are compared as tz-aware instants
 at local midnight (:func:`workbench.dates.midnight`), never through ``.date()``.
+
+Three helpers run queries for the analyses (the overview, RFM, cohorts): :func:`fetch` brings a
+customer- or period-sized answer back as a pandas frame, :func:`order_dates` gives the local
+days of the store's first and last order (which messages about empty periods name), and
+:func:`empty_frame` is the shape of a frame when there is no data.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from workbench.dates import midnight
 from workbench.queries import net_orders
 
-__all__ = ["ACTIVE_EVENTS", "BUCKET_COLUMNS", "bucket_metrics", "order_span", "store_facts",
-           "top_share"]
+__all__ = ["ACTIVE_EVENTS", "BUCKET_COLUMNS", "bucket_metrics", "empty_frame", "fetch",
+           "order_dates", "order_span", "store_facts", "top_share"]
 
 #: Event types that make a customer "active" (together with a net order).
 ACTIVE_EVENTS = ("visit", "login")
@@ -144,3 +150,37 @@ def order_span(orders: ir.Table) -> ir.Table:
     """Return one row with the first and last ``ordered_at`` of the store (any status)."""
     return orders.aggregate(first_order_at=orders.ordered_at.min(),
                             last_order_at=orders.ordered_at.max())
+
+
+def fetch(expr: ir.Table) -> pd.DataFrame:
+    """Execute ``expr`` and return its rows as a pandas frame (through Arrow).
+
+    Ibis's own ``to_pandas`` converts tz-aware columns value by value (about 150 ms for 40k
+    rows here); Arrow's conversion is vectorised.
+    """
+    return expr.to_pyarrow().to_pandas()
+
+
+def empty_frame(columns: Sequence[str]) -> pd.DataFrame:
+    """Return a frame with ``columns`` and no rows (the frames of a result without data).
+
+    >>> list(empty_frame(("a", "b")).columns)
+    ['a', 'b']
+    """
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+def order_dates(orders: ir.Table, timezone: str) -> tuple[date, date] | None:
+    """Return the local days of the store's first and last order (any status), or ``None``.
+
+    >>> o = ibis.memtable({"ordered_at": pd.to_datetime(["2026-01-04 15:30", "2026-02-01 00:00"],
+    ...                                                 utc=True)})
+    >>> order_dates(o, "Asia/Seoul")
+    (datetime.date(2026, 1, 5), datetime.date(2026, 2, 1))
+    """
+    span = fetch(order_span(orders)).iloc[0]
+    if pd.isna(span["first_order_at"]):
+        return None
+    first, last = (pd.Timestamp(span[c]).tz_convert(timezone).date()
+                   for c in ("first_order_at", "last_order_at"))
+    return first, last

@@ -6,6 +6,7 @@ Public API::
     result = run_rfm(con, RfmParams(as_of=date(2026, 11, 16), compare_days=30))
     result.segments, result.customers, result.groups, result.rf_heatmap, result.migration
     result.tiers, result.tier_movers, result.message, result.headline()
+    result.message_in("ko"), result.summary("ko")  # sentences in another language
     result.figure_treemap(), result.figure_heatmap(), result.figure_migration()
     segment_members(result, "at_risk", con=con, limit=50)     # masked names and phones
 
@@ -16,11 +17,12 @@ Lazy building blocks (``ibis.Table -> ibis.Table``)::
     assign_tiers(facts, load_tier_rules())      # tier from 365-day spend and orders
 """
 
+from workbench.dates import local_day_number
 from workbench.rfm.analysis import CUSTOMER_COLUMNS, RfmResult, run_rfm, segment_members
 
 # Cohorts and purchase cycles.
 from workbench.rfm.cohort_analysis import CohortResult, run_cohorts
-from workbench.rfm.cohorts import TRIANGLE_COLUMNS, local_day_number, retention_triangle
+from workbench.rfm.cohorts import TRIANGLE_COLUMNS, retention_triangle
 from workbench.rfm.cycles import CYCLE_COLUMNS, DUE_COLUMNS, purchase_cycles, replenishment_due
 from workbench.rfm.migration import (
     NOT_YET_CUSTOMER,
@@ -29,6 +31,7 @@ from workbench.rfm.migration import (
     segment_migration,
     segmented_facts,
 )
+from workbench.rfm.params import CohortParams, RfmParams
 from workbench.rfm.scoring import DEFAULT_THRESHOLDS, RFM_SCORE_COLUMNS, score_rfm
 from workbench.rfm.segments import (
     SegmentRule,
@@ -59,6 +62,7 @@ __all__ = [
     "NOT_YET_CUSTOMER",
     "OUT_OF_WINDOW",
     "RFM_SCORE_COLUMNS",
+    "RfmParams",
     "RfmResult",
     "SegmentRule",
     "SegmentRules",
@@ -83,6 +87,7 @@ __all__ = [
     "tier_projection",
     "tier_summary",
     "CYCLE_COLUMNS",
+    "CohortParams",
     "CohortResult",
     "DUE_COLUMNS",
     "TRIANGLE_COLUMNS",

@@ -4,8 +4,10 @@
 rule-based groups and the tier projection from all-history facts), executes it once into a
 customer-sized frame without personal data, and aggregates that frame into the segment,
 heat-map and tier tables. With ``compare_days`` it also counts how customers moved between
-segments since ``as_of - compare_days``. Data problems come back as a status with a message;
-only caller mistakes raise.
+segments since ``as_of - compare_days``. Data problems come back as a status; only caller
+mistakes raise. The result holds numbers, the rules and the labels of its rows; its sentences
+(the takeaway, the summary, the headline) are written when they are read, in the reader's
+language.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
+import plotly.graph_objects as go
 
 from workbench.data.snapshot import SnapshotPart, snapshot_for
 from workbench.errors import ParameterError
+from workbench.features import facts_for
 from workbench.i18n import format_date, format_number, format_percent, tr
+from workbench.kpi.headline import Readable, headline_item
+from workbench.kpi.queries import empty_frame, fetch, order_dates
+from workbench.privacy import mask_name, mask_phone
 from workbench.results import ResultMixin, Status
 from workbench.rfm.migration import (
     NOT_YET_CUSTOMER,
@@ -29,6 +36,7 @@ from workbench.rfm.migration import (
     migration_counts,
     order_migration,
     segmented_facts,
+    store_segments,
 )
 from workbench.rfm.params import RfmParams
 from workbench.rfm.segments import (
@@ -47,9 +55,9 @@ from workbench.rfm.tiers import (
     tier_summary,
 )
 from workbench.settings import Settings, load_settings
+from workbench.viz.rfm import migration_sankey, rf_heatmap_figure, segment_treemap, tier_figure
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
     from ibis.backends import BaseBackend
 
 __all__ = ["CUSTOMER_COLUMNS", "RfmResult", "run_rfm", "segment_members"]
@@ -73,12 +81,8 @@ MEMBER_COLUMNS = ("customer_id", "name", "phone", "segment", "segment_label", "t
 VIP_MIN_ORDERS, VIP_WINDOW_DAYS, DORMANT_DAYS = 3, 90, 90
 
 
-def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-
-
 @dataclass(frozen=True, slots=True, eq=False)
-class RfmResult(ResultMixin):
+class RfmResult(Readable, ResultMixin):
     """RFM segments, groups, migration and loyalty tiers of the customers as of a date.
 
     Parameters
@@ -86,7 +90,8 @@ class RfmResult(ResultMixin):
     as_of
         Reference date (exclusive).
     currency, language
-        Currency of money values and language of labels and messages.
+        Currency of money values, and the language of the labels in the frames and the
+        default language of :attr:`message`, :meth:`summary` and :meth:`headline`.
     bins, method, lookback_days
         Scoring parameters (``lookback_days`` 0: all history).
     compare_as_of
@@ -113,8 +118,14 @@ class RfmResult(ResultMixin):
     tier_movers
         Customers per (``tier``, ``next_tier``) with ``direction`` (``up``, ``down``,
         ``same``).
-    status, message
-        Outcome and the plain-language takeaway (or what went wrong and what to do).
+    rules, tier_rules
+        The segment and tier rules the result was built with (names, descriptions and
+        actions in every language).
+    status
+        ``OK``, or ``NO_DATA`` when no customer has a net order before ``as_of`` (in the
+        lookback).
+    order_dates
+        For ``NO_DATA``: first and last day of the store's orders (``None``: no orders).
 
     Notes
     -----
@@ -135,8 +146,10 @@ class RfmResult(ResultMixin):
     migration: pd.DataFrame
     tiers: pd.DataFrame
     tier_movers: pd.DataFrame
+    rules: SegmentRules
+    tier_rules: TierRules
     status: Status = Status.OK
-    message: str = ""
+    order_dates: tuple[date, date] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Return the segment table (one row per segment)."""
@@ -147,7 +160,36 @@ class RfmResult(ResultMixin):
         before = self.migration[self.migration["from_segment"] != NOT_YET_CUSTOMER]
         return before.groupby("from_segment")["customers"].sum()
 
-    def headline(self) -> list[dict[str, Any]]:
+    # ------------------------------------------------------------------------------ words
+    def message_in(self, language: str | None = None) -> str:
+        """Return the takeaway: the segment with most revenue and the VIPs (or the problem)."""
+        lang = language or self.language
+        if not self.ok:
+            return self._no_data_message(lang)
+        top = self.segments.loc[self.segments["net_revenue"].idxmax()]
+        text = tr("rfm.message.headline", language=lang,
+                  label=self.rules.label(top["segment"], lang),
+                  share=format_percent(top["share"], language=lang),
+                  revenue_share=format_percent(top["revenue_share"], language=lang))
+        vips = int(self.customers["is_vip"].sum())
+        vip = tr("rfm.message.vip", language=lang, count=format_number(vips, language=lang),
+                 orders=VIP_MIN_ORDERS, days=VIP_WINDOW_DAYS,
+                 share=format_percent(vips / len(self.customers), language=lang))
+        return f"{text} {vip}"
+
+    def _no_data_message(self, language: str) -> str:
+        if self.order_dates is None:
+            return tr("rfm.message.no_data", language=language)
+        first, last = self.order_dates
+        fields = {"as_of": format_date(self.as_of, language=language),
+                  "first": format_date(first, language=language),
+                  "last": format_date(last, language=language)}
+        if self.lookback_days:
+            return tr("rfm.message.no_orders_window", language=language,
+                      days=self.lookback_days, **fields)
+        return tr("rfm.message.no_orders_before", language=language, **fields)
+
+    def headline(self, language: str | None = None) -> list[dict[str, Any]]:
         """Return the three segments with the most revenue: customers and change, formatted.
 
         Each item has ``metric`` (``segment.<id>``), ``label``, ``value`` (customers),
@@ -156,71 +198,52 @@ class RfmResult(ResultMixin):
         """
         if not self.ok:
             return []
+        lang = language or self.language
         previous = self.previous_counts()
         top = self.segments[self.segments["customers"] > 0].sort_values(
             "net_revenue", ascending=False, kind="stable").head(3)
-        items = []
-        for row in top.itertuples():
-            before = float(previous.get(row.segment, 0)) if self.compare_as_of else math.nan
-            pct = (row.customers - before) / before if before else math.nan
-            change = "" if math.isnan(pct) else (
-                ("+" if pct >= 0 else "-")
-                + format_number(100 * abs(pct), digits=1, language=self.language) + "%")
-            items.append({
-                "metric": f"segment.{row.segment}",
-                "label": tr("rfm.headline.segment", language=self.language, label=row.label),
-                "value": format_number(row.customers, language=self.language),
-                "change": change, "change_pct": pct,
-                "direction": ("flat" if math.isnan(pct) or pct == 0
-                              else "up" if pct > 0 else "down")})
-        return items
+        return [headline_item(
+            f"segment.{row.segment}",
+            tr("rfm.headline.segment", language=lang, label=self.rules.label(row.segment, lang)),
+            row.customers, float(previous.get(row.segment, 0)) if self.compare_as_of else None,
+            "count", currency=self.currency, language=lang) for row in top.itertuples()]
 
-    def summary(self) -> str:
+    def summary(self, language: str | None = None) -> str:
         """Return a plain-text summary: takeaway, then one line per segment."""
+        lang = language or self.language
         if not self.ok:
-            return self.message
-        lines = [self.message]
+            return self.message_in(lang)
+        lines = [self.message_in(lang)]
         for row in self.segments[self.segments["customers"] > 0].itertuples():
-            lang = self.language
-            lines.append(f"- {row.label}: {format_number(row.customers, language=lang)}"
+            lines.append(f"- {self.rules.label(row.segment, lang)}: "
+                         f"{format_number(row.customers, language=lang)}"
                          f" ({format_percent(row.share, language=lang)}), "
-                         f"{format_percent(row.revenue_share, language=lang)} · {row.action}")
+                         f"{format_percent(row.revenue_share, language=lang)} · "
+                         f"{self.rules.action(row.segment, lang)}")
         return "\n".join(lines)
 
+    # ------------------------------------------------------------------------------ figures
     def figure_treemap(self) -> go.Figure:
         """Return a new treemap of segments (size: customers, colour: revenue share)."""
-        from workbench.viz.rfm import segment_treemap
-
         return segment_treemap(self.segments, currency=self.currency, language=self.language)
 
     def figure_heatmap(self) -> go.Figure:
         """Return a new R x F heat map of average net revenue."""
-        from workbench.viz.rfm import rf_heatmap_figure
-
         return rf_heatmap_figure(self.rf_heatmap, bins=self.bins, currency=self.currency,
                                  language=self.language)
 
     def figure_migration(self) -> go.Figure:
         """Return a new Sankey of segment migration since :attr:`compare_as_of`."""
-        from workbench.viz.rfm import migration_sankey
-
         return migration_sankey(self.migration, from_as_of=self.compare_as_of or self.as_of,
                                 to_as_of=self.as_of, language=self.language)
 
     def figure_tiers(self) -> go.Figure:
         """Return a new chart of tier shares and next month's movers."""
-        from workbench.viz.rfm import tier_figure
-
         return tier_figure(self.tiers, self.tier_movers, language=self.language)
 
     def figure(self) -> go.Figure:
         """Return the main figure: the segment treemap."""
         return self.figure_treemap()
-
-
-def _fetch(expr: Any) -> pd.DataFrame:
-    # Through Arrow, as in workbench.kpi.overview: vectorised conversion of the result.
-    return expr.to_pyarrow().to_pandas()
 
 
 # ---------------------------------------------------------------------------------- computing
@@ -246,7 +269,8 @@ def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = 
     -------
     RfmResult
         ``status`` is ``NO_DATA`` when no customer has a net order before ``as_of`` (in the
-        lookback); the message then names the date range of the store's orders.
+        lookback); the result then holds the date range of the store's orders, which its
+        message names.
 
     Raises
     ------
@@ -258,19 +282,20 @@ def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = 
     language = params.language or settings.language
     compare = (params.as_of - timedelta(days=int(params.compare_days))
                if params.compare_days else None)
-    base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
-            "bins": int(params.bins), "method": params.method,
-            "lookback_days": int(params.lookback_days), "compare_as_of": compare}
-    if "orders" not in con.list_tables():
-        return _no_data(base, tr("rfm.message.no_data", language=language))
     shipped_rules = rules is None and tier_rules is None
     rules = rules if rules is not None else load_segment_rules()
     tier_rules = tier_rules if tier_rules is not None else load_tier_rules()
+    base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
+            "bins": int(params.bins), "method": params.method,
+            "lookback_days": int(params.lookback_days), "compare_as_of": compare,
+            "rules": rules, "tier_rules": tier_rules}
+    if "orders" not in con.list_tables():
+        return _no_data(base)
     customers = _from_snapshot(con, params) if shipped_rules else None
     before_frame = None
     if customers is None:
         after, expr = _customer_expr(con, params, settings, rules, tier_rules)
-        customers = _fetch(expr)
+        customers = fetch(expr)
     else:  # dashboards open on the snapshot's date: no scan of the orders
         after = ibis.memtable(customers.loc[:, ["customer_id", "segment"]])
         previous = customers.pop("previous_segment") if (
@@ -280,22 +305,22 @@ def run_rfm(con: BaseBackend, params: RfmParams, *, settings: Settings | None = 
             known = previous.notna()
             before_frame = pd.DataFrame({"customer_id": customers.loc[known, "customer_id"],
                                          "segment": previous[known]})
-    if customers.empty:
-        return _no_data(base, _no_orders_message(con, params, settings, language))
+    if customers.empty:  # the message names the days the store's orders cover
+        return _no_data(base, order_dates(con.table("orders"), settings.timezone))
     customers = customers.sort_values("customer_id", kind="stable").reset_index(drop=True)
     table = ibis.memtable(customers)
-    segments = _segments_frame(_fetch(segment_summary(table)), rules, language)
-    movers = _movers_frame(_fetch(tier_movers(table, tier_rules)), tier_rules, language)
+    movers = _movers_frame(fetch(tier_movers(table, tier_rules)), tier_rules, language)
     migration = (_migration_frame(con, after, compare, params, settings, rules, language,
                                   before=before_frame)
-                 if compare else _empty(MIGRATION_COLUMNS))
+                 if compare else empty_frame(MIGRATION_COLUMNS))
     return RfmResult(
-        **base, customers=customers, segments=segments,
+        **base, customers=customers,
+        segments=_segments_frame(fetch(segment_summary(table)), rules, language),
         groups=_groups_frame(customers, language),
-        rf_heatmap=_heatmap_frame(_fetch(rf_grid(table)), int(params.bins)),
+        rf_heatmap=_heatmap_frame(fetch(rf_grid(table)), int(params.bins)),
         migration=migration,
-        tiers=_tiers_frame(_fetch(tier_summary(table)), movers, tier_rules, language),
-        tier_movers=movers, message=_message(segments, customers, language))
+        tiers=_tiers_frame(fetch(tier_summary(table)), movers, tier_rules, language),
+        tier_movers=movers)
 
 
 #: Columns of the RFM part of the per-customer snapshot (``snapshot_customers``).
@@ -309,15 +334,13 @@ def rfm_snapshot(con: BaseBackend, *, as_of: date, settings: Settings) -> Any:
     Scores use all history, 5 bins by quantile, the shipped segment and tier rules: what a
     dashboard shows when it opens on the snapshot's date (see :func:`workbench.snapshot.refresh`).
     """
-    from workbench.features import facts_for
-
     params = RfmParams(as_of=as_of)
     rules = load_segment_rules()
     _, expr = _customer_expr(con, params, settings, rules, load_tier_rules())
     # The segment ``compare_days`` earlier, so a dashboard draws the migration from the
     # snapshot too (all-history facts only grow: everyone then is a customer now).
     compare = as_of - timedelta(days=int(params.compare_days))
-    before = segmented_facts(facts_for(con, compare, settings=settings), rules)
+    before = store_segments(con, compare, settings=settings, rules=rules)
     before = before.select("customer_id", previous_segment=before.segment)
     out = expr.left_join(before, "customer_id")
     return out.select(*SNAPSHOT_COLUMNS, "previous_segment")
@@ -338,7 +361,7 @@ def _from_snapshot(con: Any, params: RfmParams) -> pd.DataFrame | None:
     if snap is None:
         return None
     extra = ["previous_segment"] if "previous_segment" in snap.columns else []
-    frame = _fetch(snap.filter(snap.segment.notnull()).select(*CUSTOMER_COLUMNS, *extra))
+    frame = fetch(snap.filter(snap.segment.notnull()).select(*CUSTOMER_COLUMNS, *extra))
     if frame.empty:
         return None
     return frame.astype({c: "int8" for c in ("r_score", "f_score", "m_score")})
@@ -346,20 +369,14 @@ def _from_snapshot(con: Any, params: RfmParams) -> pd.DataFrame | None:
 
 def _check(params: Any) -> None:
     if not isinstance(params, RfmParams):
-        raise ParameterError(
-            f"run_rfm: 'params' must be an RfmParams; got {type(params).__name__}. "
-            "Build one with workbench.reporting.RfmParams(as_of=...).")
+        raise ParameterError(tr("rfm.error.params_type", got=type(params).__name__))
     if params.as_of is None:
-        raise ParameterError(
-            "run_rfm: 'params.as_of' is required; got None. Pass a date, e.g. "
-            "RfmParams(as_of=workbench.clock.this_week()).")
+        raise ParameterError(tr("rfm.error.as_of_required"))
 
 
 def _customer_expr(con: Any, params: RfmParams, settings: Settings, rules: SegmentRules,
                    tier_rules: TierRules) -> tuple[Any, Any]:
     """Return the segmented facts and the lazy per-customer expression of the result."""
-    from workbench.features import facts_for
-
     lookback = int(params.lookback_days) or None
     facts = facts_for(con, params.as_of, settings=settings, lookback_days=lookback)
     segmented = segmented_facts(facts, rules, bins=int(params.bins), method=params.method)
@@ -379,29 +396,12 @@ def _customer_expr(con: Any, params: RfmParams, settings: Settings, rules: Segme
     return segmented, scores.join(extra, "customer_id").select(*CUSTOMER_COLUMNS)
 
 
-def _no_data(base: dict[str, Any], message: str) -> RfmResult:
+def _no_data(base: dict[str, Any], dates: tuple[date, date] | None = None) -> RfmResult:
     return RfmResult(
-        **base, customers=_empty(CUSTOMER_COLUMNS), segments=_empty(SEGMENT_COLUMNS),
-        groups=_empty(GROUP_COLUMNS), rf_heatmap=_empty(HEATMAP_COLUMNS),
-        migration=_empty(MIGRATION_COLUMNS), tiers=_empty(TIER_COLUMNS),
-        tier_movers=_empty(MOVER_COLUMNS), status=Status.NO_DATA, message=message)
-
-
-def _no_orders_message(con: Any, params: RfmParams, settings: Settings, language: str) -> str:
-    from workbench.kpi.queries import order_span
-
-    span = _fetch(order_span(con.table("orders"))).iloc[0]
-    if pd.isna(span["first_order_at"]):
-        return tr("rfm.message.no_data", language=language)
-    first, last = (pd.Timestamp(span[c]).tz_convert(settings.timezone).date()
-                   for c in ("first_order_at", "last_order_at"))
-    fields = {"as_of": format_date(params.as_of, language=language),
-              "first": format_date(first, language=language),
-              "last": format_date(last, language=language)}
-    if params.lookback_days:
-        return tr("rfm.message.no_orders_window", language=language,
-                  days=int(params.lookback_days), **fields)
-    return tr("rfm.message.no_orders_before", language=language, **fields)
+        **base, customers=empty_frame(CUSTOMER_COLUMNS), segments=empty_frame(SEGMENT_COLUMNS),
+        groups=empty_frame(GROUP_COLUMNS), rf_heatmap=empty_frame(HEATMAP_COLUMNS),
+        migration=empty_frame(MIGRATION_COLUMNS), tiers=empty_frame(TIER_COLUMNS),
+        tier_movers=empty_frame(MOVER_COLUMNS), status=Status.NO_DATA, order_dates=dates)
 
 
 def _segments_frame(summary: pd.DataFrame, rules: SegmentRules, language: str) -> pd.DataFrame:
@@ -450,16 +450,13 @@ def _segment_label(segment: str, rules: SegmentRules, language: str) -> str:
 def _migration_frame(con: Any, after: Any, compare: date, params: RfmParams,
                      settings: Settings, rules: SegmentRules, language: str, *,
                      before: pd.DataFrame | None = None) -> pd.DataFrame:
-    from workbench.features import facts_for
-
     if before is not None:  # segments at ``compare`` read from the snapshot
         before = ibis.memtable(before)
     else:
-        lookback = int(params.lookback_days) or None
-        before = segmented_facts(
-            facts_for(con, compare, settings=settings, lookback_days=lookback), rules,
-            bins=int(params.bins), method=params.method)
-    frame = order_migration(_fetch(migration_counts(before, after)), rules)
+        before = store_segments(con, compare, settings=settings, rules=rules,
+                                bins=int(params.bins), method=params.method,
+                                lookback_days=int(params.lookback_days))
+    frame = order_migration(fetch(migration_counts(before, after)), rules)
     frame["from_label"] = [_segment_label(s, rules, language) for s in frame["from_segment"]]
     frame["to_label"] = [_segment_label(s, rules, language) for s in frame["to_segment"]]
     frame["customers"] = frame["customers"].astype("int64")
@@ -489,18 +486,6 @@ def _tiers_frame(summary: pd.DataFrame, movers: pd.DataFrame, rules: TierRules,
         moving = movers[movers["direction"] == direction].groupby("tier")["customers"].sum()
         frame[f"moving_{direction}"] = [int(moving.get(t, 0)) for t in frame["tier"]]
     return frame.loc[:, list(TIER_COLUMNS)]
-
-
-def _message(segments: pd.DataFrame, customers: pd.DataFrame, language: str) -> str:
-    top = segments.loc[segments["net_revenue"].idxmax()]
-    text = tr("rfm.message.headline", language=language, label=top["label"],
-              share=format_percent(top["share"], language=language),
-              revenue_share=format_percent(top["revenue_share"], language=language))
-    vips = int(customers["is_vip"].sum())
-    vip = tr("rfm.message.vip", language=language, count=format_number(vips, language=language),
-             orders=VIP_MIN_ORDERS, days=VIP_WINDOW_DAYS,
-             share=format_percent(vips / len(customers), language=language))
-    return f"{text} {vip}"
 
 
 # ------------------------------------------------------------------------------------- members
@@ -538,28 +523,24 @@ def segment_members(source: RfmResult | BaseBackend, segment: str | None = None,
     ParameterError
         Unknown segment, ``limit`` below 1, or a connection without ``params``.
     """
-    from workbench.privacy import mask_name, mask_phone
-
     if isinstance(source, RfmResult):
         result = source
     else:
         if params is None:
-            raise ParameterError("segment_members: pass 'params' (an RfmParams with as_of) when "
-                                 "the first argument is a store connection, or pass an "
-                                 "RfmResult from run_rfm.")
+            raise ParameterError(tr("rfm.error.members_params"))
         con, result = source, run_rfm(source, params, settings=settings)
     if int(limit) < 1:
-        raise ParameterError(f"segment_members: 'limit' must be at least 1; got {limit!r}.")
+        raise ParameterError(tr("rfm.error.members_limit", got=repr(limit)))
     if not result.ok:
-        return _empty(MEMBER_COLUMNS)
+        return empty_frame(MEMBER_COLUMNS)
     language = language or result.language
     segments = result.segments.set_index("segment")
     segment = segment or str(segments["customers"].idxmax())
     if segment not in segments.index:
         close = difflib.get_close_matches(segment, list(segments.index), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ParameterError(f"segment_members: unknown segment {segment!r}; known: "
-                             f"{list(segments.index)}.{hint}")
+        hint = tr("rfm.error.did_you_mean", suggestion=repr(close[0])) if close else ""
+        raise ParameterError(tr("rfm.error.members_segment", got=repr(segment),
+                                known=list(segments.index), hint=hint))
     members = (result.customers[result.customers["segment"] == segment]
                .sort_values(["net_revenue", "customer_id"], ascending=[False, True],
                             kind="stable").head(int(limit)).reset_index(drop=True))
@@ -568,10 +549,10 @@ def segment_members(source: RfmResult | BaseBackend, segment: str | None = None,
         mask_name, na_action="ignore")
     members["phone"] = members["customer_id"].map(contacts.get("phone", {})).map(
         mask_phone, na_action="ignore")
-    labels = _labels(result, language)
-    members["segment_label"] = members["segment"].map(labels["segment"])
-    members["tier_label"] = members["tier"].map(labels["tiers"])
-    members["reason"] = members["segment"].map(labels["reason"])
+    rules, tiers = result.rules, result.tier_rules
+    members["segment_label"] = [rules.label(s, language) for s in members["segment"]]
+    members["tier_label"] = [tiers.label(t, language) for t in members["tier"]]
+    members["reason"] = [rules.description(s, language) for s in members["segment"]]
     return members.astype({"name": object, "phone": object}).loc[:, list(MEMBER_COLUMNS)]
 
 
@@ -580,20 +561,5 @@ def _contacts(con: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
         return {}
     people = con.table("customers")
     wanted = [c for c in ("name", "phone") if c in people.columns]
-    frame = _fetch(people.filter(people.customer_id.isin(ids)).select("customer_id", *wanted))
+    frame = fetch(people.filter(people.customer_id.isin(ids)).select("customer_id", *wanted))
     return {c: dict(zip(frame["customer_id"], frame[c], strict=True)) for c in wanted}
-
-
-def _labels(result: RfmResult, language: str) -> dict[str, dict[str, str]]:
-    if language == result.language:  # labels were rendered in the result's language
-        seg = result.segments
-        return {"segment": dict(zip(seg["segment"], seg["label"], strict=True)),
-                "reason": dict(zip(seg["segment"], seg["description"], strict=True)),
-                "tiers": dict(zip(result.tiers["tier"], result.tiers["label"], strict=True))}
-    rules, tier_rules = load_segment_rules(), load_tier_rules()
-    if set(result.segments["segment"]) - set(rules.ids):
-        raise ParameterError("segment_members: the result was built with custom segment rules, "
-                             "so labels exist only in its own language; pass language=None.")
-    return {"segment": {s: rules.label(s, language) for s in rules.ids},
-            "reason": {s: rules.description(s, language) for s in rules.ids},
-            "tiers": {t: tier_rules.label(t, language) for t in tier_rules.ids}}

@@ -37,15 +37,15 @@ import numpy as np
 
 from workbench.dates import EPOCH, local_day_number
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 from workbench.queries import net_orders
 
-__all__ = ["TRIANGLE_COLUMNS", "local_day_number", "month_index", "retention_triangle"]
+__all__ = ["TRIANGLE_COLUMNS", "month_index", "retention_triangle"]
 
 #: Columns of :func:`retention_triangle` (``acquisition_channel`` only with ``by_channel``).
 TRIANGLE_COLUMNS = ("cohort", "acquisition_channel", "months_since", "month", "cohort_size",
                     "active_customers", "retention", "revenue", "revenue_per_customer",
                     "cumulative_revenue_per_customer", "complete")
-
 
 
 def _day_to_date(day: ir.IntegerValue) -> ir.DateValue:
@@ -73,17 +73,13 @@ def _month_date(index: ir.IntegerValue) -> ir.DateValue:
 
 def _check(as_of: object, months: int, by_channel: bool, customers: ir.Table | None) -> None:
     if not isinstance(as_of, date):
-        raise ParameterError(
-            f"retention_triangle: 'as_of' must be a datetime.date; got {type(as_of).__name__}.")
+        raise ParameterError(tr("cohorts.error.as_of", owner="retention_triangle",
+                                got=type(as_of).__name__))
     if not 1 <= int(months) <= 120:
-        raise ParameterError(
-            f"retention_triangle: 'months' must be between 1 and 120; got {months!r}.")
+        raise ParameterError(tr("cohorts.error.months", got=repr(months)))
     if by_channel and (customers is None or "acquisition_channel" not in customers.columns):
-        raise ParameterError(
-            "retention_triangle: 'by_channel=True' needs a customers table with "
-            "'acquisition_channel'; got "
-            f"{'None' if customers is None else sorted(customers.columns)}. Pass the customers "
-            "table or by_channel=False.")
+        raise ParameterError(tr("cohorts.error.channel", got="None" if customers is None
+                                else sorted(customers.columns)))
 
 
 def retention_triangle(orders: ir.Table, customers: ir.Table | None = None, *, as_of: date,
@@ -130,8 +126,7 @@ def retention_triangle(orders: ir.Table, customers: ir.Table | None = None, *, a
     _check(as_of, months, by_channel, customers)
     last = month_index(as_of - timedelta(days=1))
     first_cohort = last - int(months) + 1
-    net = net_orders(orders, before=as_of, timezone=timezone)
-    net = net.filter(net.customer_id.notnull())
+    net = net_orders(orders, before=as_of, timezone=timezone, identified=True)
     day = local_day_number(net.ordered_at, timezone=timezone, until=as_of)
     net = net.select("customer_id", "amount", m=_month_expr(_day_to_date(day)))
     firsts = net.group_by("customer_id").aggregate(cohort_m=net.m.min())

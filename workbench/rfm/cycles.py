@@ -45,9 +45,10 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from workbench.dates import EPOCH, local_day_number
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 from workbench.queries import net_orders
-from workbench.rfm.cohorts import local_day_number
 
 __all__ = ["CYCLE_COLUMNS", "DUE_COLUMNS", "LEVELS", "purchase_cycles", "replenishment_due",
            "week_end"]
@@ -63,24 +64,19 @@ CYCLE_COLUMNS = ("buyers", "repeat_buyers", "repeats", "median_days", "p75_days"
 #: Columns of :func:`replenishment_due` after ``customer_id`` and the level's key.
 DUE_COLUMNS = ("last_purchase", "cycle_days", "expected_date", "days_overdue", "due_this_week")
 
-_EPOCH = date(1970, 1, 1)
-
 
 def _check(owner: str, as_of: object, level: str) -> str:
     if not isinstance(as_of, date):
-        raise ParameterError(f"{owner}: 'as_of' must be a datetime.date; got "
-                             f"{type(as_of).__name__}.")
+        raise ParameterError(tr("cohorts.error.as_of", owner=owner, got=type(as_of).__name__))
     if level not in LEVELS:
-        raise ParameterError(
-            f"{owner}: 'level' must be 'category' or 'product'; got {level!r}.")
+        raise ParameterError(tr("cohorts.error.level", owner=owner, got=repr(level)))
     return LEVELS[level]
 
 
 def _purchase_days(orders: ir.Table, items: ir.Table, *, as_of: date, timezone: str,
                    key: str) -> ir.Table:
     """Return distinct ``(customer_id, key, day)``: local purchase days of net orders."""
-    net = net_orders(orders, before=as_of, timezone=timezone)
-    net = net.filter(net.customer_id.notnull())
+    net = net_orders(orders, before=as_of, timezone=timezone, identified=True)
     net = net.select("order_id", "customer_id",
                      day=local_day_number(net.ordered_at, timezone=timezone, until=as_of))
     lines = items.filter(items[key].notnull()).select("order_id", key)
@@ -124,8 +120,7 @@ def purchase_cycles(orders: ir.Table, items: ir.Table, products: ir.Table | None
     """
     key = _check("purchase_cycles", as_of, level)
     if int(min_repeats) < 1:
-        raise ParameterError(
-            f"purchase_cycles: 'min_repeats' must be at least 1; got {min_repeats!r}.")
+        raise ParameterError(tr("cohorts.error.min_repeats", got=repr(min_repeats)))
     days = _purchase_days(orders, items, as_of=as_of, timezone=timezone, key=key)
     w = ibis.window(group_by=["customer_id", key], order_by="day")
     gaps = days.mutate(gap=days.day - days.day.lag().over(w))
@@ -202,8 +197,8 @@ def replenishment_due(orders: ir.Table, items: ir.Table, cycles: ir.Table, *, as
     last = days.group_by(["customer_id", key]).aggregate(last_day=days.day.max())
     j = last.inner_join(with_cycle, key)
     expected = j.last_day + j.cycle_days.ceil().cast("int64")
-    today = (as_of - _EPOCH).days
-    start = ibis.literal(_EPOCH)
+    today = (as_of - EPOCH).days
+    start = ibis.literal(EPOCH)
     return j.select(
         "customer_id", key,
         last_purchase=start + j.last_day.as_interval("D"),

@@ -17,13 +17,18 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.errors import ParameterError
+from workbench.features import facts_for
+from workbench.i18n import tr
+from workbench.kpi.queries import fetch
+from workbench.rfm.scoring import score_rfm
 from workbench.rfm.segments import SegmentRules, assign_segments, load_segment_rules
+from workbench.settings import Settings
 
 if TYPE_CHECKING:
-    from workbench.settings import Settings
+    from ibis.backends import BaseBackend
 
 __all__ = ["MIGRATION_COLUMNS", "NOT_YET_CUSTOMER", "OUT_OF_WINDOW", "migration_counts",
-           "segment_migration", "segmented_facts"]
+           "segment_migration", "segmented_facts", "store_segments"]
 
 #: ``from_segment`` of customers without a net order (in the window) at the earlier date.
 NOT_YET_CUSTOMER = "not_yet_customer"
@@ -35,10 +40,30 @@ MIGRATION_COLUMNS = ("from_segment", "to_segment", "customers")
 def segmented_facts(facts: ir.Table, rules: SegmentRules | None = None, *, bins: int = 5,
                     method: str = "quantile", thresholds: Any = None) -> ir.Table:
     """Return ``facts`` scored (:func:`workbench.rfm.score_rfm`) and segmented (lazy)."""
-    from workbench.rfm.scoring import score_rfm
-
     scored = score_rfm(facts, bins=bins, method=method, thresholds=thresholds)
     return assign_segments(scored, rules, bins=bins)
+
+
+def store_segments(con: BaseBackend, as_of: date, *, settings: Settings | None = None,
+                   rules: SegmentRules | None = None, bins: int = 5, method: str = "quantile",
+                   lookback_days: int | None = None, thresholds: Any = None) -> ir.Table:
+    """Return the store's customer facts as of a date, scored and segmented (lazy).
+
+    Parameters
+    ----------
+    con
+        Ibis backend of the store (:func:`workbench.data.connect`).
+    as_of
+        The date (exclusive, shop's time zone).
+    settings
+        Time zone; default: ``workbench.toml``.
+    rules, bins, method, thresholds
+        As in :func:`segmented_facts`.
+    lookback_days
+        Only orders in this many days before ``as_of`` count; ``None`` or 0: all history.
+    """
+    facts = facts_for(con, as_of, settings=settings, lookback_days=lookback_days or None)
+    return segmented_facts(facts, rules, bins=bins, method=method, thresholds=thresholds)
 
 
 def migration_counts(before: ir.Table, after: ir.Table) -> ir.Table:
@@ -112,15 +137,10 @@ def segment_migration(con: Any, *, from_as_of: date, to_as_of: date,
     ParameterError
         ``from_as_of`` is not before ``to_as_of``.
     """
-    from workbench.features import facts_for
-
     if not from_as_of < to_as_of:
-        raise ParameterError(f"segment_migration: 'from_as_of' must be before 'to_as_of'; got "
-                             f"{from_as_of} and {to_as_of}. Swap the dates.")
+        raise ParameterError(tr("rfm.error.migration_dates", start=from_as_of, end=to_as_of))
     rules = rules if rules is not None else load_segment_rules()
-    lookback = lookback_days or None
-    sides = [segmented_facts(facts_for(con, day, settings=settings, lookback_days=lookback),
-                             rules, bins=bins, method=method, thresholds=thresholds)
+    sides = [store_segments(con, day, settings=settings, rules=rules, bins=bins, method=method,
+                            lookback_days=lookback_days, thresholds=thresholds)
              for day in (from_as_of, to_as_of)]
-    frame = migration_counts(*sides).to_pyarrow().to_pandas()
-    return order_migration(frame, rules)
+    return order_migration(fetch(migration_counts(*sides)), rules)

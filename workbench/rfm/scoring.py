@@ -40,6 +40,7 @@ import ibis.expr.types as ir
 
 from workbench.data.schema import require_columns
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 
 __all__ = ["DEFAULT_THRESHOLDS", "METHODS", "RFM_SCORE_COLUMNS", "SCORED_COLUMNS", "score_rfm"]
 
@@ -104,16 +105,13 @@ def score_rfm(facts: ir.Table, *, bins: int = 5, method: str = "quantile",
     """
     bins = _check_bins(bins)
     if method not in METHODS:
-        hint = difflib.get_close_matches(str(method), METHODS, n=1)
-        raise ParameterError(
-            f"score_rfm: 'method' must be one of {list(METHODS)}; got {method!r}."
-            + (f" Did you mean {hint[0]!r}?" if hint else ""))
+        raise ParameterError(tr("rfm.error.score_method", methods=list(METHODS),
+                                got=repr(method), hint=_did_you_mean(method, METHODS)))
     require_columns(facts.columns, list(SCORED_COLUMNS.values()), owner="score_rfm",
-                    hint="Compute them with workbench.features.customer_facts.")
+                    hint=tr("rfm.error.score_columns_hint"))
     if method == "quantile":
         if thresholds is not None:
-            raise ParameterError("score_rfm: 'thresholds' are only used with "
-                                 "method='threshold'; drop them or pass method='threshold'.")
+            raise ParameterError(tr("rfm.error.thresholds_unused"))
         scores = {score: _quantile_score(facts[column], bins, higher_is_better=score != "r_score")
                   for score, column in SCORED_COLUMNS.items()}
     else:
@@ -147,9 +145,14 @@ def _threshold_score(value: ir.NumericColumn, cuts: tuple[float, ...], *,
     return ibis.cases(*branches, else_=1)
 
 
+def _did_you_mean(value: object, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(value), list(choices), n=1)
+    return tr("rfm.error.did_you_mean", suggestion=repr(close[0])) if close else ""
+
+
 def _check_bins(bins: object) -> int:
     if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 100:
-        raise ParameterError(f"score_rfm: 'bins' must be an integer from 2 to 100; got {bins!r}.")
+        raise ParameterError(tr("rfm.error.score_bins", got=repr(bins)))
     return bins
 
 
@@ -159,31 +162,29 @@ def _check_thresholds(thresholds: Mapping[str, Sequence[float]] | None,
     known = list(SCORED_COLUMNS.values())
     for key in given:
         if key not in known:
-            hint = difflib.get_close_matches(str(key), known, n=1)
-            raise ParameterError(
-                f"score_rfm: unknown thresholds key {key!r}; use {known}."
-                + (f" Did you mean {hint[0]!r}?" if hint else ""))
+            raise ParameterError(tr("rfm.error.thresholds_key", got=repr(key), known=known,
+                                    hint=_did_you_mean(key, known)))
     cuts: dict[str, tuple[float, ...]] = {}
     for key in known:
         if key not in given and bins != len(DEFAULT_THRESHOLDS[key]) + 1:
-            raise ParameterError(
-                f"score_rfm: no thresholds for {key!r}; the defaults fit bins=5, got "
-                f"bins={bins}. Pass thresholds={{{key!r}: ({bins - 1} ascending cut points)}}.")
-        points = given.get(key, DEFAULT_THRESHOLDS[key])
-        if isinstance(points, str | bytes) or not isinstance(points, Sequence):
-            raise ParameterError(f"score_rfm: thresholds[{key!r}] must be a sequence of numbers; "
-                                 f"got {points!r}.")
-        if len(points) != bins - 1:
-            raise ParameterError(
-                f"score_rfm: thresholds[{key!r}] needs bins - 1 = {bins - 1} cut points; got "
-                f"{len(points)} ({list(points)}). Give {bins - 1} or change 'bins'.")
-        if not all(isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p)
-                   for p in points):
-            raise ParameterError(f"score_rfm: thresholds[{key!r}] must be finite numbers; got "
-                                 f"{list(points)}.")
-        if any(a >= b for a, b in zip(points, points[1:], strict=False)):
-            raise ParameterError(
-                f"score_rfm: thresholds[{key!r}] must be strictly ascending; got "
-                f"{list(points)}. Sort them: {sorted(set(points))}.")
-        cuts[key] = tuple(float(p) for p in points)
+            raise ParameterError(tr("rfm.error.thresholds_missing", column=repr(key), bins=bins,
+                                    needed=bins - 1))
+        cuts[key] = _cut_points(key, given.get(key, DEFAULT_THRESHOLDS[key]), bins)
     return cuts
+
+
+def _cut_points(key: str, points: object, bins: int) -> tuple[float, ...]:
+    fields = {"column": repr(key), "needed": bins - 1}
+    if isinstance(points, str | bytes) or not isinstance(points, Sequence):
+        raise ParameterError(tr("rfm.error.thresholds_type", got=repr(points), **fields))
+    shown = list(points)
+    if len(points) != bins - 1:
+        raise ParameterError(tr("rfm.error.thresholds_count", count=len(points), got=shown,
+                                **fields))
+    if not all(isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p)
+               for p in points):
+        raise ParameterError(tr("rfm.error.thresholds_finite", got=shown, **fields))
+    if any(a >= b for a, b in zip(points, points[1:], strict=False)):
+        raise ParameterError(tr("rfm.error.thresholds_order", got=shown,
+                                fixed=sorted(set(points)), **fields))
+    return tuple(float(p) for p in points)

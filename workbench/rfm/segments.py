@@ -23,36 +23,27 @@ Examples
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
 
-from workbench._userfiles import parse_toml, read_text
 from workbench.data.schema import require_columns
-from workbench.errors import InputError, ParameterError
+from workbench.errors import ParameterError
+from workbench.features import WINDOWS
+from workbench.i18n import tr
+from workbench.rfm._rulefile import RuleFile, RuleSet
 
 __all__ = ["GRID", "SegmentRule", "SegmentRules", "assign_segments", "customer_groups",
            "grid_score", "load_segment_rules", "rf_grid", "segment_summary"]
 
 #: Score levels of the segment grid; scores from other ``bins`` are scaled onto it.
 GRID = 5
-_LANGUAGES = ("en", "ko")
 _TEXTS = ("label", "description", "action")
 _KEYS = {"id", "r", "f", "m", *_TEXTS}
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_EXAMPLE = """[[segment]]
-id = "champions"
-r = [5, 5]
-f = [4, 5]
-label = { en = "Champions", ko = "챔피언" }
-description = { en = "...", ko = "..." }
-action = { en = "...", ko = "..." }"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,31 +64,16 @@ class SegmentRule:
 
 
 @dataclass(frozen=True, slots=True)
-class SegmentRules:
+class SegmentRules(RuleSet):
     """Ordered segment rules (the first match wins) and the file they came from."""
 
+    kind: ClassVar[str] = "segment"
     rules: tuple[SegmentRule, ...]
     source: str
 
-    def __iter__(self) -> Iterator[SegmentRule]:
-        return iter(self.rules)
-
-    def __len__(self) -> int:
-        return len(self.rules)
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """Segment ids in rule order (also the display order)."""
-        return tuple(rule.id for rule in self.rules)
-
     def _text(self, kind: str, segment: str, language: str) -> str:
-        for rule in self.rules:
-            if rule.id == segment:
-                texts = getattr(rule, kind)
-                return texts.get(language) or texts["en"]
-        raise ParameterError(
-            f"segment rules ({self.source}): unknown segment {segment!r}; known: "
-            f"{list(self.ids)}.")
+        texts = getattr(self.find(segment), kind)
+        return texts.get(language) or texts["en"]
 
     def label(self, segment: str, language: str = "en") -> str:
         """Return the segment's display name in ``language``."""
@@ -139,41 +115,22 @@ def load_segment_rules(path: str | Path | None = None) -> SegmentRules:
         the 5 x 5 x 5 score grid matches no rule, or a rule can never win. The message names
         the file, the rule and the fix.
     """
-    if path is None:
-        source = "workbench/rfm/segments.toml"
-        text = resources.files("workbench.rfm").joinpath("segments.toml").read_text("utf-8")
-    else:
-        source = str(path)
-        if not Path(path).is_file():
-            raise InputError(f"segment rules: file {source!r} does not exist. Pass the path of "
-                             "a TOML file, or None for the shipped rules.")
-        text = read_text(path)  # bounded size, UTF-8 checked
-    raw = parse_toml(text, source=source)
-    tables = raw.get("segment")
-    if not isinstance(tables, list) or not tables:
-        raise InputError(f"segment rules {source!r}: no [[segment]] tables found. Each rule "
-                         f"is a table like:\n{_EXAMPLE}")
-    rules = tuple(_rule(table, i, source) for i, table in enumerate(tables, start=1))
-    _check_ids(rules, source)
-    _check_grid(rules, source)
-    return SegmentRules(rules, source)
+    file, raw = RuleFile.read(
+        "segment", path, default_source="workbench/rfm/segments.toml",
+        default_text=lambda: resources.files("workbench.rfm").joinpath("segments.toml")
+        .read_text("utf-8"))
+    rules = tuple(_rule(file, table, i) for i, table in enumerate(file.tables(raw), start=1))
+    file.unique([rule.id for rule in rules])
+    _check_grid(file, rules)
+    return SegmentRules(rules, file.source)
 
 
-def _rule(table: Any, number: int, source: str) -> SegmentRule:
-    where = f"segment rules {source!r}, rule {number}"
-    if not isinstance(table, dict):
-        raise InputError(f"{where}: expected a [[segment]] table; got {table!r}.")
-    rule_id = table.get("id")
-    if not isinstance(rule_id, str) or not _ID.match(rule_id):
-        raise InputError(f"{where}: 'id' must be snake_case text such as 'at_risk'; got "
-                         f"{rule_id!r}.")
-    where = f"{where} ({rule_id!r})"
-    unknown = sorted(set(table) - _KEYS)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}.")
+def _rule(file: RuleFile, table: Any, number: int) -> SegmentRule:
+    rule_id = file.table(table, number, keys=_KEYS, example_id="at_risk")
+    where = file.where(number, rule_id)
     ranges = {name: _range(table.get(name, [1, GRID] if name == "m" else None), name, where)
               for name in ("r", "f", "m")}
-    texts = {kind: _texts(table.get(kind), kind, where) for kind in _TEXTS}
+    texts = {kind: file.texts(table.get(kind), kind, where) for kind in _TEXTS}
     return SegmentRule(id=rule_id, **ranges, **texts)
 
 
@@ -182,29 +139,12 @@ def _range(value: Any, name: str, where: str) -> tuple[int, int]:
           and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
           and 1 <= value[0] <= value[1] <= GRID)
     if not ok:
-        raise InputError(f"{where}: '{name}' must be [low, high] with 1 <= low <= high <= "
-                         f"{GRID}; got {value!r}. Write e.g. {name} = [2, 4].")
+        raise RuleFile.fail("segment.range", where=where, name=name, grid=GRID,
+                            got=repr(value))
     return int(value[0]), int(value[1])
 
 
-def _texts(value: Any, kind: str, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(
-            isinstance(value.get(lang), str) and value[lang].strip() for lang in _LANGUAGES):
-        raise InputError(f"{where}: '{kind}' must have non-empty 'en' and 'ko' texts; got "
-                         f"{value!r}. Write e.g. {kind} = {{ en = \"...\", ko = \"...\" }}.")
-    return {lang: value[lang] for lang in _LANGUAGES}
-
-
-def _check_ids(rules: tuple[SegmentRule, ...], source: str) -> None:
-    seen: set[str] = set()
-    for number, rule in enumerate(rules, start=1):
-        if rule.id in seen:
-            raise InputError(f"segment rules {source!r}, rule {number}: id {rule.id!r} is used "
-                             "by an earlier rule. Give each rule its own id, or merge the two.")
-        seen.add(rule.id)
-
-
-def _check_grid(rules: tuple[SegmentRule, ...], source: str) -> None:
+def _check_grid(file: RuleFile, rules: tuple[SegmentRule, ...]) -> None:
     winners: dict[str, int] = {}
     missing = []
     for r, f, m in itertools.product(range(1, GRID + 1), repeat=3):
@@ -215,16 +155,11 @@ def _check_grid(rules: tuple[SegmentRule, ...], source: str) -> None:
             winners[rule.id] = winners.get(rule.id, 0) + 1
     if missing:
         shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
-        raise InputError(
-            f"segment rules {source!r}: {len(missing)} score cell(s) match no rule ({shown}). "
-            "Widen a rule's ranges, or add a last catch-all rule with r = [1, 5] and "
-            "f = [1, 5].")
+        raise file.fail("segment.gaps", source=repr(file.source), count=len(missing),
+                        shown=shown)
     for number, rule in enumerate(rules, start=1):
         if rule.id not in winners:
-            raise InputError(
-                f"segment rules {source!r}, rule {number} ({rule.id!r}): never applies, "
-                "because earlier rules already match all of its cells (the first match wins). "
-                "Move it above the rules that cover it, or remove it.")
+            raise file.fail("segment.never", where=file.where(number, rule.id))
 
 
 # ------------------------------------------------------------------------------------ compiling
@@ -271,7 +206,7 @@ def assign_segments(scored: ir.Table, rules: SegmentRules | None = None, *,
     """
     rules = rules if rules is not None else load_segment_rules()
     if int(bins) < 2:
-        raise ParameterError(f"assign_segments: 'bins' must be at least 2; got {bins!r}.")
+        raise ParameterError(tr("rfm.error.segment_bins", got=repr(bins)))
     uses_m = any(rule.m != (1, GRID) for rule in rules)
     require_columns(scored.columns, ("r_score", "f_score", *(("m_score",) if uses_m else ())),
                     owner="assign_segments")
@@ -314,12 +249,11 @@ def customer_groups(facts: ir.Table, *, vip_min_orders: int = 3, vip_window_days
     [[True, False, False], [False, True, True]]
     """
     window = f"orders_{int(vip_window_days)}d"
-    if int(vip_window_days) not in (30, 90, 180, 365):
-        raise ParameterError("customer_groups: 'vip_window_days' must be 30, 90, 180 or 365; "
-                             f"got {vip_window_days!r}.")
+    if int(vip_window_days) not in WINDOWS:
+        raise ParameterError(tr("rfm.error.vip_window", got=repr(vip_window_days)))
     if int(vip_min_orders) < 1 or int(dormant_days) < 1:
-        raise ParameterError("customer_groups: 'vip_min_orders' and 'dormant_days' must be at "
-                             f"least 1; got {vip_min_orders!r} and {dormant_days!r}.")
+        raise ParameterError(tr("rfm.error.group_minimums", orders=repr(vip_min_orders),
+                                days=repr(dormant_days)))
     require_columns(facts.columns, ("orders", "recency_days", window), owner="customer_groups")
     return facts.mutate(
         is_vip=(facts[window] >= int(vip_min_orders)).fill_null(False),

@@ -31,20 +31,18 @@ Examples
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
 
-from workbench._userfiles import parse_toml, read_text
+from workbench._userfiles import short
 from workbench.data.schema import require_columns
-from workbench.errors import InputError, ParameterError
 from workbench.queries import net_orders
+from workbench.rfm._rulefile import RuleFile, RuleSet
 
 __all__ = ["DEFAULT_TIERS_TOML", "TierRule", "TierRules", "assign_tiers", "leaving_totals",
            "load_tier_rules", "tier_movers", "tier_projection", "tier_summary"]
@@ -86,7 +84,6 @@ min_orders = 0
 label = { en = "Welcome", ko = "웰컴" }
 """
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEYS = {"id", "min_spend", "min_orders", "label"}
 MOVER_COLUMNS = ("tier", "next_tier", "direction", "customers")
 
@@ -102,23 +99,13 @@ class TierRule:
 
 
 @dataclass(frozen=True, slots=True)
-class TierRules:
+class TierRules(RuleSet):
     """Tiers from highest to lowest, the spend window in days, and the file they came from."""
 
+    kind: ClassVar[str] = "tier"
     rules: tuple[TierRule, ...]
     source: str
     window_days: int = 365
-
-    def __iter__(self) -> Iterator[TierRule]:
-        return iter(self.rules)
-
-    def __len__(self) -> int:
-        return len(self.rules)
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """Tier ids from highest to lowest."""
-        return tuple(rule.id for rule in self.rules)
 
     def rank(self, tier: str) -> int:
         """Return the tier's position (0 = highest)."""
@@ -126,11 +113,8 @@ class TierRules:
 
     def label(self, tier: str, language: str = "en") -> str:
         """Return the tier's display name in ``language``."""
-        for rule in self.rules:
-            if rule.id == tier:
-                return rule.label.get(language) or rule.label["en"]
-        raise ParameterError(f"tier rules ({self.source}): unknown tier {tier!r}; known: "
-                             f"{list(self.ids)}.")
+        label = self.find(tier).label
+        return label.get(language) or label["en"]
 
 
 def load_tier_rules(path: str | Path | None = None) -> TierRules:
@@ -142,58 +126,29 @@ def load_tier_rules(path: str | Path | None = None) -> TierRules:
         The file is missing or not TOML, a tier is malformed, ids repeat, or the last tier has
         minimums (then some customers would get no tier). The message names file, tier and fix.
     """
-    source = "workbench.rfm.tiers.DEFAULT_TIERS_TOML" if path is None else str(path)
-    if path is not None and not Path(path).is_file():
-        raise InputError(f"tier rules: file {source!r} does not exist. Pass the path of a TOML "
-                         "file, or None for the default tiers.")
-    text = DEFAULT_TIERS_TOML if path is None else read_text(path)  # bounded, UTF-8 checked
-    raw = parse_toml(text, source=source)
+    file, raw = RuleFile.read("tier", path, default_text=lambda: DEFAULT_TIERS_TOML,
+                              default_source="workbench.rfm.tiers.DEFAULT_TIERS_TOML")
     window = raw.get("window_days", 365)
     if window != 365:
-        raise InputError(f"tier rules {source!r}: 'window_days' must be 365 (the facts hold "
-                         f"365-day totals); got {window!r}. Remove the key or set it to 365.")
-    tables = raw.get("tier")
-    if not isinstance(tables, list) or not tables:
-        raise InputError(f"tier rules {source!r}: no [[tier]] tables found. Copy "
-                         "workbench.rfm.DEFAULT_TIERS_TOML and edit it.")
-    rules = tuple(_tier(t, i, source) for i, t in enumerate(tables, start=1))
-    ids = [r.id for r in rules]
-    for number, rule in enumerate(rules, start=1):
-        if ids.index(rule.id) != number - 1:
-            raise InputError(f"tier rules {source!r}, tier {number}: id {rule.id!r} is used by "
-                             "an earlier tier. Give each tier its own id.")
+        raise file.fail("tier.window", source=repr(file.source), got=short(window))
+    rules = tuple(_tier(file, t, i) for i, t in enumerate(file.tables(raw), start=1))
+    file.unique([rule.id for rule in rules])
     last = rules[-1]
     if last.min_spend or last.min_orders:
-        raise InputError(f"tier rules {source!r}, tier {len(rules)} ({last.id!r}): the last tier "
-                         "must have min_spend = 0 and min_orders = 0 so every customer gets a "
-                         f"tier; got {last.min_spend:g} and {last.min_orders}. Add a base tier.")
-    return TierRules(rules, source, int(window))
+        raise file.fail("tier.no_base", where=file.where(len(rules), last.id),
+                        spend=f"{last.min_spend:g}", orders=last.min_orders)
+    return TierRules(rules, file.source, int(window))
 
 
-def _tier(table: Any, number: int, source: str) -> TierRule:
-    where = f"tier rules {source!r}, tier {number}"
-    if not isinstance(table, dict):
-        raise InputError(f"{where}: expected a [[tier]] table; got {table!r}.")
-    tier_id = table.get("id")
-    if not isinstance(tier_id, str) or not _ID.match(tier_id):
-        raise InputError(f"{where}: 'id' must be snake_case text such as 'gold'; got "
-                         f"{tier_id!r}.")
-    where = f"{where} ({tier_id!r})"
-    unknown = sorted(set(table) - _KEYS)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}.")
+def _tier(file: RuleFile, table: Any, number: int) -> TierRule:
+    tier_id = file.table(table, number, keys=_KEYS, example_id="gold")
+    where = file.where(number, tier_id)
     for key in ("min_spend", "min_orders"):
         value = table.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise InputError(f"{where}: '{key}' must be a number >= 0; got {value!r}. "
-                             f"Write e.g. {key} = 0.")
-    label = table.get("label")
-    if not isinstance(label, dict) or not all(
-            isinstance(label.get(lang), str) and label[lang].strip() for lang in ("en", "ko")):
-        raise InputError(f"{where}: 'label' must have non-empty 'en' and 'ko' texts; got "
-                         f"{label!r}. Write e.g. label = {{ en = \"Gold\", ko = \"골드\" }}.")
-    return TierRule(tier_id, float(table["min_spend"]), table["min_orders"],
-                    {"en": label["en"], "ko": label["ko"]})
+            raise file.fail("tier.minimum", where=where, name=key, got=short(value))
+    label = file.texts(table.get("label"), "label", where, example=("Gold", "골드"))
+    return TierRule(tier_id, float(table["min_spend"]), table["min_orders"], label)
 
 
 def _tier_case(spend: ir.NumericValue, orders: ir.NumericValue,

@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from workbench.i18n import format_number, tr
-from workbench.rfm.params import CohortParams
+from workbench.rfm import CohortParams, CohortResult, run_cohorts
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["CohortPage", "show_cohorts"]
@@ -23,10 +23,8 @@ CHARTS = ("retention", "revenue", "cycles")
 class CohortPage(Page):
     """Cohorts and purchase cycles for one store; ``display(page)`` shows it."""
 
-    def run(self) -> Any:
+    def run(self) -> CohortResult:
         """Run :func:`workbench.rfm.run_cohorts` for the page's parameters."""
-        from workbench.rfm import run_cohorts
-
         return run_cohorts(self.con, self.params, settings=self.settings)
 
     def _figures(self) -> dict[str, Any]:

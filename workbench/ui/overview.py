@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from workbench.i18n import tr
-from workbench.kpi.params import OverviewParams
+from workbench.kpi import OverviewParams, OverviewResult, run_overview
 from workbench.ui.common import tiles_html
 from workbench.ui.page import Page, show_figure
 
@@ -25,10 +25,8 @@ CHARTS = ("trend", "drivers", "second_order")
 class OverviewPage(Page):
     """KPI overview for one store; ``display(page)`` shows it in the current mode."""
 
-    def run(self) -> Any:
+    def run(self) -> OverviewResult:
         """Run :func:`workbench.kpi.run_overview` for the page's parameters."""
-        from workbench.kpi import run_overview
-
         # Parts that do not depend on the period are reused between form changes (the page's
         # connection sees one version of the store for its whole life, so they stay valid).
         self._cache: dict = getattr(self, "_cache", {})
@@ -57,7 +55,7 @@ class OverviewPage(Page):
         if self.result is None:
             return ""
         items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                        for k, v in self.result.definitions.items())
+                        for k, v in self.result.definitions_in(self.language).items())
         return (f"<details class='wb-definitions'><summary>"
                 f"{tr('ui.definitions', language=self.language)}</summary><ul>{items}</ul>"
                 "</details>")

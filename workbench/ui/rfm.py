@@ -15,7 +15,8 @@ import ipywidgets as widgets
 import pandas as pd
 
 from workbench.i18n import format_money, format_number, format_percent, tr
-from workbench.rfm.params import RfmParams
+from workbench.rfm import RfmParams, RfmResult, run_rfm, segment_members
+from workbench.ui.common import table_html
 from workbench.ui.page import Page, show_figure
 
 __all__ = ["RfmPage", "segments_html", "show_rfm"]
@@ -25,8 +26,8 @@ CHARTS = ("treemap", "heatmap", "migration", "tiers")
 
 def segments_html(segments: pd.DataFrame, *, currency: str, language: str) -> str:
     """Return the segment table (size, shares, average value, suggested action) as HTML."""
-    head = "".join(f"<th>{tr(f'ui.table.{c}', language=language)}</th>" for c in (
-        "segment", "customers", "share", "revenue_share", "avg_value", "action"))
+    head = [tr(f"ui.table.{c}", language=language) for c in (
+        "segment", "customers", "share", "revenue_share", "avg_value", "action")]
     rows = []
     for r in segments.itertuples():
         rows.append(
@@ -39,14 +40,13 @@ def segments_html(segments: pd.DataFrame, *, currency: str, language: str) -> st
             f"<td style='text-align:right'>"
             f"{format_money(r.avg_value, currency, language=language)}</td>"
             f"<td>{html.escape(str(r.action))}</td></tr>")
-    return (f"<table class='wb-table wb-rfm-segments'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return table_html("wb-rfm-segments", head, rows)
 
 
 def members_html(members: pd.DataFrame, *, currency: str, language: str) -> str:
     """Return a segment's member list (masked names and phones) as HTML."""
     cols = ("customer_id", "name", "phone", "tier", "net_revenue", "orders", "recency_days")
-    head = "".join(f"<th>{tr(f'ui.table.{c}', language=language)}</th>" for c in cols)
+    head = [tr(f"ui.table.{c}", language=language) for c in cols]
     rows = []
     for r in members.itertuples():
         cells = [r.customer_id, r.name or "–", r.phone or "–", r.tier_label,
@@ -55,8 +55,7 @@ def members_html(members: pd.DataFrame, *, currency: str, language: str) -> str:
                  format_number(r.recency_days, language=language)]
         rows.append("<tr class='wb-member'>" + "".join(
             f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    return (f"<table class='wb-table wb-members'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return table_html("wb-members", head, rows)
 
 
 class RfmPage(Page):
@@ -65,10 +64,8 @@ class RfmPage(Page):
     prefers_snapshot = True
     member_limit = 50
 
-    def run(self) -> Any:
+    def run(self) -> RfmResult:
         """Run :func:`workbench.rfm.run_rfm` for the page's parameters."""
-        from workbench.rfm import run_rfm
-
         return run_rfm(self.con, self.params, settings=self.settings)
 
     def _figures(self) -> dict[str, Any]:
@@ -129,8 +126,6 @@ class RfmPage(Page):
         self._show_members(wanted)
 
     def _show_members(self, segment: str) -> None:
-        from workbench.rfm import segment_members
-
         r = self.result
         row = r.segments.set_index("segment").loc[segment]
         members = segment_members(r, segment, limit=self.member_limit, con=self.con,

@@ -12,8 +12,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from babel.dates import format_date as babel_date
 
-from workbench.i18n import format_money, format_number, tr
+from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.viz.kpi import _finish, money_tickformat, money_unit
 
 __all__ = ["aggregate_channels", "cycles_figure", "month_name", "retention_figure",
@@ -31,8 +32,6 @@ def month_name(day: date, language: str) -> str:
     >>> month_name(date(2026, 5, 1), "en"), month_name(date(2026, 5, 1), "ko")
     ('May 2026', '2026년 5월')
     """
-    from babel.dates import format_date as babel_date
-
     pattern, locale = ("y년 M월", "ko_KR") if language == "ko" else ("MMMM y", "en_US")
     return babel_date(day, pattern, locale=locale)
 
@@ -127,7 +126,7 @@ def retention_figure(triangle: pd.DataFrame, *, language: str = "en") -> go.Figu
     triangle = aggregate_channels(triangle)
 
     def pct(v: float) -> str:
-        return format_number(100 * v, digits=0, language=language) + "%"
+        return format_percent(v, digits=0, language=language)
 
     hover = tr("cohorts.hover.retention", language=language)
     fig = _heatmap(triangle, "retention", pct, hover,

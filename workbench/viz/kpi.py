@@ -12,8 +12,9 @@ import textwrap
 
 import pandas as pd
 import plotly.graph_objects as go
+from babel.numbers import get_currency_precision
 
-from workbench.i18n import format_money, format_number, tr
+from workbench.i18n import format_money, format_percent, tr
 
 __all__ = ["drivers_figure", "money_tickformat", "money_unit", "second_order_figure",
            "trend_figure"]
@@ -41,14 +42,7 @@ def money_tickformat(currency: str) -> str:
     >>> money_tickformat("KRW"), money_tickformat("USD")
     (',.0f', ',.2f')
     """
-    from babel.numbers import get_currency_precision
-
     return f",.{get_currency_precision(currency.upper())}f"
-
-
-def _percent(value: float, language: str, *, signed: bool = False) -> str:
-    text = format_number(100 * abs(value), digits=1, language=language) + "%"
-    return ("+" if value >= 0 else "-") + text if signed else text
 
 
 def _signed_money(value: float, currency: str, language: str) -> str:
@@ -80,7 +74,8 @@ def _trend_title(trend: pd.DataFrame, currency: str, language: str) -> str:
     last = float(trend["net_revenue"].iloc[-1])
     ratio = last / mean - 1
     key = "viz.title.trend_above" if ratio >= 0 else "viz.title.trend_below"
-    return tr(key, language=language, weeks=weeks, pct=_percent(ratio, language),
+    return tr(key, language=language, weeks=weeks,
+              pct=format_percent(abs(ratio), language=language),
               value=format_money(last, currency, language=language))
 
 
@@ -172,7 +167,7 @@ def _drivers_title(drivers: pd.DataFrame, change: float, currency: str, previous
     top = drivers.loc[drivers["contribution"].abs().idxmax()]
     text = _signed_money(change, currency, language)
     if previous:
-        text += f" ({_percent(change / previous, language, signed=True)})"
+        text += f" ({format_percent(change / previous, signed=True, language=language)})"
     return tr("viz.title.drivers", language=language, change=text, driver=top["label"],
               contribution=_signed_money(top["contribution"], currency, language))
 
@@ -216,5 +211,5 @@ def second_order_figure(curve: pd.DataFrame, *, window_days: int,
         return _finish(fig, tr("viz.title.second_order_empty", language=language))
     at = curve[curve["days"] <= window_days].iloc[-1]
     title = tr("viz.title.second_order", language=language, days=int(at["days"]),
-               share=_percent(float(at["share"]), language))
+               share=format_percent(float(at["share"]), language=language))
     return _finish(fig, title)

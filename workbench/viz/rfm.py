@@ -13,16 +13,12 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from workbench.i18n import format_date, format_money, format_number, tr
-from workbench.viz.kpi import _finish, _percent, money_tickformat, money_unit
+from workbench.i18n import format_date, format_money, format_number, format_percent, tr
+from workbench.viz.kpi import _finish, money_tickformat, money_unit
 
 __all__ = ["migration_sankey", "rf_heatmap_figure", "segment_treemap", "tier_figure"]
 
 _BLUE, _GREEN, _RED, _GREY = "#1f5fbf", "#1a7f37", "#c62828", "#8a8f98"
-
-
-def _share(value: float, language: str) -> str:
-    return "–" if value is None or pd.isna(value) else _percent(float(value), language)
 
 
 def segment_treemap(segments: pd.DataFrame, *, currency: str = "KRW",
@@ -64,8 +60,8 @@ def segment_treemap(segments: pd.DataFrame, *, currency: str = "KRW",
     else:
         top = data.loc[data["revenue_share"].fillna(0.0).idxmax()]
         title = tr("rfm.viz.title.treemap", language=language, label=top["label"],
-                   share=_share(top["share"], language),
-                   revenue_share=_share(top["revenue_share"], language))
+                   share=format_percent(top["share"], language=language),
+                   revenue_share=format_percent(top["revenue_share"], language=language))
     fig = _finish(fig, title)
     fig.update_layout(margin={"l": 4, "r": 4, "t": 78, "b": 4})
     return fig
