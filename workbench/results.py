@@ -10,7 +10,7 @@ import html
 
 import pandas as pd
 
-__all__ = ["ResultMixin", "Status"]
+__all__ = ["Readable", "ResultMixin", "Status"]
 
 
 class Status(enum.StrEnum):
@@ -20,6 +20,26 @@ class Status(enum.StrEnum):
     NO_DATA = "no_data"
     EMPTY_PERIOD = "empty_period"
     TOO_LITTLE_DATA = "too_little_data"
+
+
+class Readable:
+    """A result whose takeaway is written when read: :attr:`message` in its own language.
+
+    Results hold numbers and statuses; :meth:`message_in` words them in English or Korean,
+    so the same result reads in either language and its sentence never disagrees with its
+    numbers.
+    """
+
+    language: str
+
+    def message_in(self, language: str | None = None) -> str:  # pragma: no cover - abstract
+        """Return the takeaway in ``language`` (``en`` or ``ko``; default: the result's)."""
+        raise NotImplementedError
+
+    @property
+    def message(self) -> str:
+        """The takeaway in the result's language (:meth:`message_in` for another one)."""
+        return self.message_in(self.language)
 
 
 class ResultMixin:

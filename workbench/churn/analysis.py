@@ -45,12 +45,12 @@ from workbench.churn.model import (
     too_little_data,
 )
 from workbench.clv.analysis import clv_part
+from workbench.data.people import masked_contacts
 from workbench.data.snapshot import SnapshotPart, snapshot_for
 from workbench.errors import ParameterError, TooLittleDataError, WorkbenchWarning
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.params import NotebookParams, param
-from workbench.privacy import mask_name, mask_phone
-from workbench.results import ResultMixin, Status
+from workbench.results import Readable, ResultMixin, Status
 from workbench.settings import Settings, load_settings
 from workbench.viz.churn import (
     backtest_figure,
@@ -302,7 +302,7 @@ def score(con: Any, as_of: date, model: ChurnModel, *, settings: Settings | None
 
 # ------------------------------------------------------------------------------------ result
 @dataclass(frozen=True, slots=True, eq=False)
-class ChurnResult(ResultMixin):
+class ChurnResult(Readable, ResultMixin):
     """Churn risk of the customers as of a date, with bands, reasons and the backtest.
 
     The fields are numbers, keys and labels; the sentences (:attr:`message`, the reasons of
@@ -364,11 +364,6 @@ class ChurnResult(ResultMixin):
     def definition_text(self) -> str:
         """The churn definition in the result's language."""
         return self.definition.describe(self.language)
-
-    @property
-    def message(self) -> str:
-        """The takeaway (or why there is none) in the result's language."""
-        return self.message_in()
 
     def message_in(self, language: str | None = None) -> str:
         """Return the takeaway, or why there is none, in ``language`` (default the result's)."""
@@ -622,17 +617,8 @@ def _watch(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, top_n: int
     high = customers[customers["risk_band"] == "high"]
     top = high.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
                            kind="stable").head(top_n).reset_index(drop=True)
-    contacts: dict[str, dict[str, Any]] = {}
-    if len(top) and "customers" in con.list_tables():
-        people = con.table("customers")
-        wanted = [c for c in ("name", "phone") if c in people.columns]
-        frame = people.filter(people.customer_id.isin(list(top["customer_id"]))).select(
-            "customer_id", *wanted).to_pyarrow().to_pandas()
-        contacts = {c: dict(zip(frame["customer_id"], frame[c], strict=True)) for c in wanted}
-    top["name"] = top["customer_id"].map(contacts.get("name", {})).map(mask_name,
-                                                                       na_action="ignore")
-    top["phone"] = top["customer_id"].map(contacts.get("phone", {})).map(mask_phone,
-                                                                         na_action="ignore")
+    contacts = masked_contacts(con, list(top["customer_id"]))
+    top["name"], top["phone"] = contacts["name"], contacts["phone"]
     quoted = [f for f in WATCH_FACT_COLUMNS if f not in top.columns]
     top[quoted] = scored.reindex(index=top["customer_id"], columns=quoted).to_numpy(float)
     return top.astype({"name": object, "phone": object}).loc[:, list(WATCH_FACT_COLUMNS)]

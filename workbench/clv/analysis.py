@@ -51,13 +51,13 @@ from workbench.clv.validation import (
     tracking_data,
 )
 from workbench.clv.value import customer_value
+from workbench.data.people import masked_contacts
 from workbench.data.snapshot import SnapshotPart
 from workbench.errors import ParameterError, WorkbenchWarning
 from workbench.features import UNITS, facts_for
 from workbench.i18n import format_date, format_money, format_number, format_percent, tr
 from workbench.params import NotebookParams, param
-from workbench.privacy import mask_frame
-from workbench.results import ResultMixin, Status
+from workbench.results import Readable, ResultMixin, Status
 from workbench.rfm.migration import segmented_facts
 from workbench.rfm.segments import load_segment_rules
 from workbench.settings import Settings, load_settings
@@ -116,7 +116,7 @@ class ClvParams(NotebookParams):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ClvResult(ResultMixin):
+class ClvResult(Readable, ResultMixin):
     """Customer lifetime value as of a date, with the models behind it and their holdout check.
 
     The fields are numbers, statuses and labels; the sentences (:attr:`message`,
@@ -184,11 +184,6 @@ class ClvResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """Return CLV by RFM segment (one row per segment)."""
         return self.by_segment.copy()
-
-    @property
-    def message(self) -> str:
-        """The takeaway (or what is missing) in the result's language."""
-        return self.message_in()
 
     def message_in(self, language: str | None = None) -> str:
         """Return the takeaway, or what is missing, in ``language`` (default the result's)."""
@@ -548,14 +543,8 @@ def _top(con: Any, customers: pd.DataFrame, n: int) -> pd.DataFrame:
     top = customers.nlargest(n, "clv").loc[:, ["customer_id", "segment", "frequency",
                                                 "p_alive", "expected_purchases_90d",
                                                 "expected_spend", "clv", "clv_band"]]
-    ids = top["customer_id"].tolist()
-    contacts = pd.DataFrame({"customer_id": ids, "name": None, "phone": None})
-    if "customers" in con.list_tables() and ids:
-        t = con.table("customers")
-        fetched = t.filter(t.customer_id.isin(ids)).select("customer_id", "name",
-                                                            "phone").to_pandas()
-        contacts = contacts[["customer_id"]].merge(fetched, on="customer_id", how="left")
-    out = top.merge(mask_frame(contacts), on="customer_id", how="left")
+    contacts = masked_contacts(con, top["customer_id"].tolist())
+    out = top.merge(contacts, on="customer_id", how="left")
     first = ["customer_id", "name", "phone"]
     return out.loc[:, first + [c for c in out.columns if c not in first]].reset_index(drop=True)
 

@@ -6,8 +6,8 @@ returns them in one shape (:func:`headline_item`): ``metric``, ``label``, ``valu
 ratios, and in percentage points (``+3.0%p``) for shares, where a relative change of a share
 would read as a second share.
 
-Results hold numbers and statuses; a :class:`Readable` result writes its takeaway when it is
-read (:meth:`Readable.message_in`), so the same result reads in English or Korean and the
+Results hold numbers and statuses; a :class:`~workbench.results.Readable` result writes its
+takeaway when it is read (``message_in``), so the same result reads in English or Korean and the
 sentence always agrees with the numbers beside it.
 
 Examples
@@ -25,22 +25,7 @@ from typing import Any
 
 from workbench.i18n import format_percent, format_value
 
-__all__ = ["Readable", "change_text", "headline_item", "relative_change"]
-
-
-class Readable:
-    """A result whose takeaway is written when read: :attr:`message` in its own language."""
-
-    language: str
-
-    def message_in(self, language: str | None = None) -> str:  # pragma: no cover - abstract
-        """Return the takeaway in ``language`` (``en`` or ``ko``; default: the result's)."""
-        raise NotImplementedError
-
-    @property
-    def message(self) -> str:
-        """The takeaway in the result's language (:meth:`message_in` for another one)."""
-        return self.message_in(self.language)
+__all__ = ["change_text", "headline_item", "relative_change"]
 
 
 def _missing(value: Any) -> bool:

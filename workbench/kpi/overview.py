@@ -31,7 +31,7 @@ from workbench.i18n import (
 )
 from workbench.kpi import queries as q
 from workbench.kpi.drivers import DRIVER_COLUMNS, Decomposition, drivers_frame, ratio
-from workbench.kpi.headline import Readable, change_text, headline_item
+from workbench.kpi.headline import change_text, headline_item
 from workbench.kpi.params import OverviewParams
 from workbench.kpi.repurchase import (
     CURVE_COLUMNS,
@@ -42,7 +42,7 @@ from workbench.kpi.repurchase import (
     second_orders,
 )
 from workbench.queries import net_orders
-from workbench.results import ResultMixin, Status
+from workbench.results import Readable, ResultMixin, Status
 from workbench.settings import Settings, load_settings
 from workbench.viz.cohorts import month_name
 from workbench.viz.kpi import drivers_figure, second_order_figure, trend_figure

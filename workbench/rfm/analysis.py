@@ -22,14 +22,14 @@ import ibis
 import pandas as pd
 import plotly.graph_objects as go
 
+from workbench.data.people import masked_contacts
 from workbench.data.snapshot import SnapshotPart, snapshot_for
 from workbench.errors import ParameterError
 from workbench.features import facts_for
 from workbench.i18n import format_date, format_number, format_percent, tr
-from workbench.kpi.headline import Readable, headline_item
+from workbench.kpi.headline import headline_item
 from workbench.kpi.queries import empty_frame, fetch, order_dates
-from workbench.privacy import mask_name, mask_phone
-from workbench.results import ResultMixin, Status
+from workbench.results import Readable, ResultMixin, Status
 from workbench.rfm.migration import (
     NOT_YET_CUSTOMER,
     OUT_OF_WINDOW,
@@ -544,11 +544,8 @@ def segment_members(source: RfmResult | BaseBackend, segment: str | None = None,
     members = (result.customers[result.customers["segment"] == segment]
                .sort_values(["net_revenue", "customer_id"], ascending=[False, True],
                             kind="stable").head(int(limit)).reset_index(drop=True))
-    contacts = _contacts(con, list(members["customer_id"]))
-    members["name"] = members["customer_id"].map(contacts.get("name", {})).map(
-        mask_name, na_action="ignore")
-    members["phone"] = members["customer_id"].map(contacts.get("phone", {})).map(
-        mask_phone, na_action="ignore")
+    contacts = masked_contacts(con, list(members["customer_id"]))
+    members["name"], members["phone"] = contacts["name"], contacts["phone"]
     rules, tiers = result.rules, result.tier_rules
     members["segment_label"] = [rules.label(s, language) for s in members["segment"]]
     members["tier_label"] = [tiers.label(t, language) for t in members["tier"]]
@@ -556,10 +553,3 @@ def segment_members(source: RfmResult | BaseBackend, segment: str | None = None,
     return members.astype({"name": object, "phone": object}).loc[:, list(MEMBER_COLUMNS)]
 
 
-def _contacts(con: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
-    if con is None or not ids or "customers" not in con.list_tables():
-        return {}
-    people = con.table("customers")
-    wanted = [c for c in ("name", "phone") if c in people.columns]
-    frame = fetch(people.filter(people.customer_id.isin(ids)).select("customer_id", *wanted))
-    return {c: dict(zip(frame["customer_id"], frame[c], strict=True)) for c in wanted}

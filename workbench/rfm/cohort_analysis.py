@@ -19,10 +19,10 @@ import plotly.graph_objects as go
 
 from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_number, format_percent, tr
-from workbench.kpi.headline import Readable, headline_item
+from workbench.kpi.headline import headline_item
 from workbench.kpi.queries import empty_frame, fetch
 from workbench.queries import net_orders
-from workbench.results import ResultMixin, Status
+from workbench.results import Readable, ResultMixin, Status
 from workbench.rfm.cohorts import TRIANGLE_COLUMNS, retention_triangle
 from workbench.rfm.cycles import (
     CYCLE_COLUMNS,

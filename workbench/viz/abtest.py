@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 from scipy import stats
 
 from workbench.i18n import format_percent, tr
-from workbench.viz.kpi import _finish
+from workbench.viz.style import BLUE, GREEN, GREY, RED, finish_figure
 
 __all__ = ["arms_figure", "forest_plot", "planner_figure"]
 
-_BLUE, _GREEN, _RED, _GREY = "#1f5fbf", "#1a7f37", "#c62828", "#8a8f98"
+_BLUE, _GREEN, _RED, _GREY = BLUE, GREEN, RED, GREY
 
 
 def _metric(metric: str, language: str) -> str:
@@ -42,7 +42,7 @@ def forest_plot(frame: pd.DataFrame, *, srm_ok: bool = True, language: str = "en
     data = frame[frame["lift"].notna()] if len(frame) else frame
     fig = go.Figure()
     if data.empty:
-        return _finish(fig, tr("abtest.viz.forest_empty", language=language))
+        return finish_figure(fig, tr("abtest.viz.forest_empty", language=language))
     labels = [f"{v} · {_metric(m, language)}" for v, m in zip(data["variant"], data["metric"],
                                                             strict=True)]
     harmful = data["guardrail"].astype(bool)
@@ -77,7 +77,7 @@ def forest_plot(frame: pd.DataFrame, *, srm_ok: bool = True, language: str = "en
                    lift=format_percent(best["lift"], signed=True, language=language))
     else:
         title = tr("abtest.viz.forest_none", language=language)
-    fig = _finish(fig, title)
+    fig = finish_figure(fig, title)
     fig.update_layout(height=max(260, 60 + 42 * len(data)))
     return fig
 
@@ -92,7 +92,7 @@ def arms_figure(arms: pd.DataFrame, *, alpha: float = 0.05, language: str = "en"
     """
     fig = go.Figure()
     if arms.empty:
-        return _finish(fig, tr("abtest.viz.forest_empty", language=language))
+        return finish_figure(fig, tr("abtest.viz.forest_empty", language=language))
     z = float(stats.norm.isf(alpha / 2))
     rate = arms["conversion_rate"].astype(float)
     n = arms["n"].astype(float).where(arms["n"] > 0)
@@ -110,7 +110,7 @@ def arms_figure(arms: pd.DataFrame, *, alpha: float = 0.05, language: str = "en"
     title = (tr("abtest.viz.arms_title", language=language, variant=top["variant"],
                 rate=format_percent(top["conversion_rate"], language=language))
              if top is not None else tr("abtest.viz.forest_empty", language=language))
-    return _finish(fig, title)
+    return finish_figure(fig, title)
 
 
 def planner_figure(baseline_rate: float, mdes: list[float], sizes: list[int], *,
@@ -130,5 +130,5 @@ def planner_figure(baseline_rate: float, mdes: list[float], sizes: list[int], *,
         name=tr("abtest.viz.per_arm", language=language)))
     fig.update_xaxes(title=tr("abtest.viz.mde_axis", language=language), ticksuffix="%")
     fig.update_yaxes(title=tr("abtest.viz.per_arm", language=language), type="log")
-    return _finish(fig, tr("abtest.viz.planner_title", language=language,
+    return finish_figure(fig, tr("abtest.viz.planner_title", language=language,
                            rate=format_percent(baseline_rate, language=language)))

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.i18n import format_number, format_percent, tr
-from workbench.viz.kpi import _finish, money_tickformat, money_unit
+from workbench.viz.style import finish_figure, money_tickformat, money_unit
 
 __all__ = ["backtest_figure", "reasons_bar", "reliability_figure", "risk_distribution",
            "risk_value_scatter"]
@@ -23,7 +23,7 @@ SCORER_COLOURS = {"model": "#1f5fbf", "days_since_last_order": "#8a8f98",
 
 
 def _titled(fig: go.Figure, title: str, definition: str) -> go.Figure:
-    fig = _finish(fig, title)
+    fig = finish_figure(fig, title)
     fig.add_annotation(text=definition, xref="paper", yref="paper", x=0, y=1.02,
                        xanchor="left", yanchor="bottom", showarrow=False,
                        font={"size": 11, "color": "#5f6368"})

@@ -16,12 +16,13 @@ from plotly.subplots import make_subplots
 
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, format_percent, tr
-from workbench.viz.kpi import _finish, money_tickformat, money_unit
+from workbench.viz.style import BLUE, GREEN, GREY, finish_figure, money_tickformat, money_unit
 
 __all__ = ["clv_by_segment", "clv_distribution", "frequency_recency_matrix",
            "holdout_by_frequency", "tracking_figure"]
 
-_BLUE, _GREEN, _ORANGE, _GREY, _BLACK = "#1f5fbf", "#1a7f37", "#e07b00", "#8a8f98", "#222222"
+_BLUE, _GREEN, _GREY = BLUE, GREEN, GREY
+_ORANGE, _BLACK = "#e07b00", "#222222"
 _MODEL_COLOURS = {"bgnbd": _BLUE, "pareto_nbd": _ORANGE}
 
 
@@ -66,7 +67,7 @@ def clv_distribution(customers: pd.DataFrame, bands: pd.DataFrame, *, currency: 
              if not pd.isna(high) else tr("clv.viz.distribution.empty", language=language))
     fig.update_xaxes(title_text=f"CLV ({unit})", tickformat=money_tickformat(currency))
     fig.update_yaxes(title_text=tr("clv.viz.customers", language=language))
-    return _finish(fig, title)
+    return finish_figure(fig, title)
 
 
 def clv_by_segment(by_segment: pd.DataFrame, *, currency: str = "KRW",
@@ -104,7 +105,7 @@ def clv_by_segment(by_segment: pd.DataFrame, *, currency: str = "KRW",
     else:
         title = tr("clv.viz.distribution.empty", language=language)
     fig.update_xaxes(title_text=f"CLV ({unit})", tickformat=fmt)
-    return _finish(fig, title)
+    return finish_figure(fig, title)
 
 
 def frequency_recency_matrix(matrix: pd.DataFrame, *, value: str = "expected_purchases_90d",
@@ -140,7 +141,7 @@ def frequency_recency_matrix(matrix: pd.DataFrame, *, value: str = "expected_pur
     fig.update_yaxes(title_text=tr("clv.viz.frequency", language=language))
     title = tr(f"clv.viz.matrix.title_{value}", language=language,
                weeks=format_number(T, language=language))
-    return _finish(fig, title)
+    return finish_figure(fig, title)
 
 
 def tracking_figure(tracking: pd.DataFrame, *, language: str = "en") -> go.Figure:
@@ -163,7 +164,7 @@ def tracking_figure(tracking: pd.DataFrame, *, language: str = "en") -> go.Figur
                         subplot_titles=(tr("clv.viz.tracking.weekly", language=language),
                                         tr("clv.viz.tracking.cumulative", language=language)))
     if tracking.empty:
-        return _finish(fig, tr("clv.viz.tracking.empty", language=language))
+        return finish_figure(fig, tr("clv.viz.tracking.empty", language=language))
     first = tracking[tracking["model"] == tracking["model"].iloc[0]]
     x = pd.to_datetime(first["week_start"])
     actual_name = tr("clv.viz.actual", language=language)
@@ -196,7 +197,7 @@ def tracking_figure(tracking: pd.DataFrame, *, language: str = "en") -> go.Figur
     title = tr("clv.viz.tracking.title", language=language,
                model=tr(f"clv.model.{main}", language=language),
                error=format_percent(abs(errors[main]), language=language))
-    fig = _finish(fig, title)
+    fig = finish_figure(fig, title)
     fig.update_layout(height=560)
     return fig
 
@@ -224,4 +225,4 @@ def holdout_by_frequency(by_frequency: pd.DataFrame, *, language: str = "en") ->
     fig.update_xaxes(title_text=tr("clv.viz.calibration_frequency", language=language),
                      type="category")
     fig.update_yaxes(title_text=tr("clv.viz.holdout_purchases", language=language))
-    return _finish(fig, tr("clv.viz.by_frequency.title", language=language))
+    return finish_figure(fig, tr("clv.viz.by_frequency.title", language=language))

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from babel.dates import format_date as babel_date
 
 from workbench.i18n import format_money, format_number, format_percent, tr
-from workbench.viz.kpi import _finish, money_tickformat, money_unit
+from workbench.viz.style import finish_figure, money_tickformat, money_unit
 
 __all__ = ["aggregate_channels", "cycles_figure", "month_name", "retention_figure",
            "revenue_figure"]
@@ -140,7 +140,7 @@ def retention_figure(triangle: pd.DataFrame, *, language: str = "en") -> go.Figu
                  tr("cohorts.title.retention", language=language,
                     month=month_name(pd.Timestamp(last["cohort"]).date(), language),
                     pct=pct(float(last["retention"]))))
-    return _size(_finish(fig, title), triangle["cohort"].nunique())
+    return _size(finish_figure(fig, title), triangle["cohort"].nunique())
 
 
 def revenue_figure(triangle: pd.DataFrame, *, currency: str = "KRW",
@@ -185,7 +185,7 @@ def revenue_figure(triangle: pd.DataFrame, *, currency: str = "KRW",
                        month=month_name(pd.Timestamp(cohort).date(), language),
                        value=money(float(row["cumulative_revenue_per_customer"])),
                        months=int(row["months_since"]) + 1)
-    return _size(_finish(fig, title), triangle["cohort"].nunique())
+    return _size(finish_figure(fig, title), triangle["cohort"].nunique())
 
 
 def cycles_figure(cycles: pd.DataFrame, *, level: str = "category", language: str = "en",
@@ -243,6 +243,6 @@ def cycles_figure(cycles: pd.DataFrame, *, level: str = "category", language: st
         title = tr("cohorts.title.cycles", language=language, name=name,
                    days=format_number(first["median_days"], language=language),
                    p75=format_number(first["p75_days"], language=language))
-    fig = _finish(fig, title)
+    fig = finish_figure(fig, title)
     fig.update_layout(height=max(400, 44 * len(shown) + 150))
     return fig

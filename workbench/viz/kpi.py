@@ -8,62 +8,24 @@ resizes to the container so the charts stay readable on a 400 px phone.
 from __future__ import annotations
 
 import math
-import textwrap
 
 import pandas as pd
 import plotly.graph_objects as go
-from babel.numbers import get_currency_precision
 
 from workbench.i18n import format_money, format_percent, tr
+from workbench.viz.style import BLUE as _BLUE
+from workbench.viz.style import GREEN as _GREEN
+from workbench.viz.style import GREY as _GREY
+from workbench.viz.style import RED as _RED
+from workbench.viz.style import finish_figure, money_tickformat, money_unit
 
 __all__ = ["drivers_figure", "money_tickformat", "money_unit", "second_order_figure",
            "trend_figure"]
 
-_FONT = "Noto Sans KR, NanumGothic, Malgun Gothic, Apple SD Gothic Neo, Helvetica, sans-serif"
-_BLUE, _GREY, _GREEN, _RED = "#1f5fbf", "#8a8f98", "#1a7f37", "#c62828"
-
-
-def money_unit(currency: str, language: str) -> str:
-    """Return the unit shown on money axes: ``원`` in Korean and ``KRW`` in English for won.
-
-    Examples
-    --------
-    >>> money_unit("KRW", "ko"), money_unit("KRW", "en"), money_unit("USD", "ko")
-    ('원', 'KRW', 'USD')
-    """
-    return tr("viz.unit.krw", language=language) if currency == "KRW" else currency
-
-
-def money_tickformat(currency: str) -> str:
-    """Return the d3 format of money ticks with the currency's minor units (KRW: none).
-
-    Examples
-    --------
-    >>> money_tickformat("KRW"), money_tickformat("USD")
-    (',.0f', ',.2f')
-    """
-    return f",.{get_currency_precision(currency.upper())}f"
 
 
 def _signed_money(value: float, currency: str, language: str) -> str:
     return ("+" if value >= 0 else "-") + format_money(abs(value), currency, language=language)
-
-
-def _wrap(title: str, width: int = 46) -> str:
-    # Plotly never wraps titles; break them so a 400 px phone shows the whole takeaway.
-    return "<br>".join(textwrap.wrap(title, width=width)) or title
-
-
-def _finish(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(
-        title={"text": _wrap(title), "x": 0.0, "xanchor": "left", "font": {"size": 15}},
-        autosize=True, height=400, margin={"l": 8, "r": 8, "t": 78, "b": 8},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0.0},
-        template="plotly_white", font={"family": _FONT, "size": 12},
-    )
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig
 
 
 def _trend_title(trend: pd.DataFrame, currency: str, language: str) -> str:
@@ -116,7 +78,7 @@ def trend_figure(trend: pd.DataFrame, *, currency: str = "KRW",
                 "rangemode": "tozero", "showgrid": False},
         hovermode="x unified",
     )
-    return _finish(fig, _trend_title(trend, currency, language))
+    return finish_figure(fig, _trend_title(trend, currency, language))
 
 
 def drivers_figure(drivers: pd.DataFrame, *, previous_revenue: float, current_revenue: float,
@@ -156,7 +118,7 @@ def drivers_figure(drivers: pd.DataFrame, *, previous_revenue: float, current_re
                "tickformat": fmt},
         yaxis={"autorange": "reversed"}, showlegend=False,
     )
-    return _finish(fig, _drivers_title(drivers, current_revenue - previous_revenue, currency,
+    return finish_figure(fig, _drivers_title(drivers, current_revenue - previous_revenue, currency,
                                        previous_revenue, language))
 
 
@@ -208,8 +170,8 @@ def second_order_figure(curve: pd.DataFrame, *, window_days: int,
                "tickformat": ".0%", "rangemode": "tozero"},
     )
     if curve.empty:
-        return _finish(fig, tr("viz.title.second_order_empty", language=language))
+        return finish_figure(fig, tr("viz.title.second_order_empty", language=language))
     at = curve[curve["days"] <= window_days].iloc[-1]
     title = tr("viz.title.second_order", language=language, days=int(at["days"]),
                share=format_percent(float(at["share"]), language=language))
-    return _finish(fig, title)
+    return finish_figure(fig, title)

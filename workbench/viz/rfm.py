@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.i18n import format_date, format_money, format_number, format_percent, tr
-from workbench.viz.kpi import _finish, money_tickformat, money_unit
+from workbench.viz.style import finish_figure, money_tickformat, money_unit
 
 __all__ = ["migration_sankey", "rf_heatmap_figure", "segment_treemap", "tier_figure"]
 
@@ -62,7 +62,7 @@ def segment_treemap(segments: pd.DataFrame, *, currency: str = "KRW",
         title = tr("rfm.viz.title.treemap", language=language, label=top["label"],
                    share=format_percent(top["share"], language=language),
                    revenue_share=format_percent(top["revenue_share"], language=language))
-    fig = _finish(fig, title)
+    fig = finish_figure(fig, title)
     fig.update_layout(margin={"l": 4, "r": 4, "t": 78, "b": 4})
     return fig
 
@@ -124,7 +124,7 @@ def rf_heatmap_figure(grid: pd.DataFrame, *, bins: int = 5, currency: str = "KRW
         title = tr("rfm.viz.title.heatmap", language=language, r=int(best["r_score"]),
                    f=int(best["f_score"]),
                    value=format_money(best["avg_monetary"], currency, language=language))
-    return _finish(fig, title)
+    return finish_figure(fig, title)
 
 
 def migration_sankey(migration: pd.DataFrame, *, from_as_of: date, to_as_of: date,
@@ -173,7 +173,7 @@ def migration_sankey(migration: pd.DataFrame, *, from_as_of: date, to_as_of: dat
         title = tr("rfm.viz.title.migration", language=language,
                    moved=format_number(moved, language=language),
                    total=format_number(total, language=language), start=start, end=end)
-    fig = _finish(fig, title)
+    fig = finish_figure(fig, title)
     fig.update_layout(height=520)
     return fig
 
@@ -229,4 +229,4 @@ def tier_figure(tiers: pd.DataFrame, movers: pd.DataFrame, *,
         title = tr("rfm.viz.title.tiers", language=language,
                    up=format_number(int(counts["up"].sum()), language=language),
                    down=format_number(int(counts["down"].sum()), language=language))
-    return _finish(fig, title)
+    return finish_figure(fig, title)
