@@ -466,26 +466,24 @@ def _existing(writer: StoreWriter, name: str, table: pa.Table) -> np.ndarray:
     return mask
 
 
+#: References checked after a load: (table, its reference column, the table referred to,
+#: the warning). The warning's count placeholder is named after the table referred to.
+_REFERENCES = (("orders", "customer_id", "customers", "load.warn_unknown_customers"),
+               ("order_items", "order_id", "orders", "load.warn_orphan_items"))
+
+
 def _store_warnings(writer: StoreWriter, built: dict[str, _Built], mode: str) -> list[str]:
     warnings = []
-    if "orders" in built and "customer_id" in built["orders"].table.column_names:
-        loaded = built["customers"].table.column("customer_id") if "customers" in built else None
-        replaced = mode == "replace" and "customers" in built
-        missing = _unknown(writer, built["orders"].table.column("customer_id"), "customers",
-                           "customer_id", loaded, replaced)
-        if len(missing[1]):
-            warnings.append(tr("load.warn_unknown_customers", count=f"{missing[0]:,}",
-                               customers=f"{len(missing[1]):,}",
-                               examples=format_values(missing[1][:3])))
-    if "order_items" in built:
-        loaded = built["orders"].table.column("order_id") if "orders" in built else None
-        replaced = mode == "replace" and "orders" in built
-        missing = _unknown(writer, built["order_items"].table.column("order_id"), "orders",
-                           "order_id", loaded, replaced)
-        if len(missing[1]):
-            warnings.append(tr("load.warn_orphan_items", count=f"{missing[0]:,}",
-                               orders=f"{len(missing[1]):,}",
-                               examples=format_values(missing[1][:3])))
+    for child, column, parent, message in _REFERENCES:
+        if child not in built or column not in built[child].table.column_names:
+            continue
+        loaded = built[parent].table.column(column) if parent in built else None
+        replaced = mode == "replace" and parent in built
+        count, refs = _unknown(writer, built[child].table.column(column), parent, column,
+                               loaded, replaced)
+        if refs:
+            warnings.append(tr(message, count=f"{count:,}", **{parent: f"{len(refs):,}"},
+                               examples=format_values(refs[:3])))
     return warnings
 
 

@@ -228,24 +228,23 @@ def duplicate_key_problem(file: str, table_name: str, table: pa.Table, key: Sequ
     """Report rows whose key an earlier row of the same file already has."""
     frame = pd.DataFrame({k: table.column(k).to_pandas() for k in key})
     dup = frame.duplicated(keep="first").to_numpy(dtype=bool)
-    if not dup.any():
-        return None
-    hit = np.flatnonzero(dup)
-    hit = hit[np.argsort(rows[hit], kind="stable")]
-    return Problem("load.duplicate_keys", {
-        "file": file, "table": table_name, "key_columns": ", ".join(key), "count": f"{len(hit):,}",
-        "rows": format_rows(rows[hit]),
-        "examples": format_values(key_text(table, key, hit[:50]))})
+    return _key_problem("load.duplicate_keys", file, table_name, table, key, rows, dup)
 
 
 def existing_key_problem(file: str, table_name: str, table: pa.Table, key: Sequence[str],
                          rows: np.ndarray, existing: np.ndarray) -> Problem | None:
     """Report rows whose key is already in the store (append mode)."""
-    if not existing.any():
+    return _key_problem("load.existing_keys", file, table_name, table, key, rows, existing)
+
+
+def _key_problem(message: str, file: str, table_name: str, table: pa.Table,
+                 key: Sequence[str], rows: np.ndarray, hit_mask: np.ndarray) -> Problem | None:
+    """Report the rows ``hit_mask`` marks, in file order, with up to 50 example keys."""
+    if not hit_mask.any():
         return None
-    hit = np.flatnonzero(existing)
+    hit = np.flatnonzero(hit_mask)
     hit = hit[np.argsort(rows[hit], kind="stable")]
-    return Problem("load.existing_keys", {
+    return Problem(message, {
         "file": file, "table": table_name, "key_columns": ", ".join(key), "count": f"{len(hit):,}",
         "rows": format_rows(rows[hit]),
         "examples": format_values(key_text(table, key, hit[:50]))})
