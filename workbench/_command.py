@@ -12,6 +12,7 @@ import argparse
 import errno
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable
 
 from workbench.errors import InputError, WorkbenchError
@@ -52,8 +53,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _fail(exc: BaseException, code: int, debug: bool) -> int:
     if debug:
-        import traceback
-
         traceback.print_exception(exc)
     message = str(exc) or type(exc).__name__
     if code == 1 and not isinstance(exc, WorkbenchError):

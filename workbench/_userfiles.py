@@ -42,13 +42,12 @@ import stat
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import yaml
 
 from workbench.errors import ParameterError
 from workbench.i18n import tr
-
-if TYPE_CHECKING:
-    import yaml
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "UserFileError", "parse_toml", "parse_yaml",
            "read_text", "read_toml", "read_yaml", "short"]
@@ -178,9 +177,7 @@ class _Refused(Exception):
 
 @cache
 def _loader_class() -> type:
-    """Return :class:`_Loader`, built on first use so PyYAML is imported only to read YAML."""
-    import yaml
-
+    """Return :class:`_Loader`, built once on first use."""
     class _Loader(yaml.SafeLoader):
         """``yaml.SafeLoader`` without aliases, duplicate keys, exotic tags, dates or runaway size.
 
@@ -288,8 +285,6 @@ def parse_yaml(text: str, *, source: str, context: str = DEFAULT_CONTEXT,
     ...
     workbench._userfiles.UserFileError: file 'x': line 1: the tag '!!python/object/apply:os...
     """
-    import yaml
-
     loader = None
     try:
         loader = _loader_class()(text, max_depth=max_depth, max_nodes=max_nodes, language=language)

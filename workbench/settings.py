@@ -32,6 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import get_currency_precision, list_currencies
+
 from workbench._userfiles import read_toml
 from workbench.errors import ParameterError
 from workbench.i18n import set_default_language, tr
@@ -100,8 +102,6 @@ class Settings:
             raise self._error("timezone", got=repr(self.timezone)) from None
         if self.language not in LANGUAGES:
             raise self._error("language", allowed=", ".join(LANGUAGES), got=repr(self.language))
-        from babel.numbers import list_currencies
-
         if not (isinstance(self.currency, str) and self.currency in list_currencies()):
             raise self._error("currency", got=repr(self.currency))
         if not 0 < _number(self.gross_margin) <= 1:
@@ -147,8 +147,6 @@ class Settings:
     @property
     def currency_digits(self) -> int:
         """Minor-unit digits of the currency (0 for KRW and JPY, 2 for USD and EUR)."""
-        from babel.numbers import get_currency_precision
-
         return int(get_currency_precision(self.currency.upper()))
 
     def replace(self, **overrides: object) -> Settings:

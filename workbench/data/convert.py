@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import string
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -390,8 +391,6 @@ def _utf8_bytes(values: pa.Array) -> np.ndarray | None:
 
 
 def _is_invisible(ch: str, key: bool) -> bool:
-    import unicodedata
-
     category = unicodedata.category(ch)
     if not key:
         return category == "Cc" and ch not in "\t\n\r"

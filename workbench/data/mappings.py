@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -230,9 +231,7 @@ class Mapping:
 
 def mapping_dirs() -> list[Path]:
     """Return the folders searched for mappings: the project's, then ``./data/mappings``."""
-    import workbench
-
-    return [Path(workbench.__file__).resolve().parents[1] / "data" / "mappings",
+    return [Path(__file__).resolve().parents[2] / "data" / "mappings",
             Path.cwd() / "data" / "mappings"]
 
 
@@ -823,8 +822,6 @@ class Evaluator:
 
 def _local_day(value: date | datetime, timezone: str) -> str:
     if isinstance(value, datetime):
-        from zoneinfo import ZoneInfo
-
         value = value.astimezone(ZoneInfo(timezone)).date()
     return value.isoformat()
 

@@ -29,6 +29,9 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date as _babel_format_date
+from babel.numbers import format_currency, format_decimal
+
 from workbench.errors import ParameterError
 
 __all__ = ["format_date", "format_money", "format_number", "format_percent", "format_value",
@@ -119,16 +122,12 @@ def tr(key: str, *, language: str | None = None, **fields: object) -> str:
 
 def format_number(value: float, *, digits: int = 0, language: str | None = None) -> str:
     """Format a number with grouping, e.g. ``1,234,567``."""
-    from babel.numbers import format_decimal
-
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=_LOCALES[language or get_language()])
 
 
 def format_money(value: float, currency: str = "KRW", *, language: str | None = None) -> str:
     """Format an amount with the currency's own minor units (KRW: none), e.g. ``₩1,234,567``."""
-    from babel.numbers import format_currency
-
     return format_currency(value, currency, locale=_LOCALES[language or get_language()])
 
 
@@ -141,9 +140,7 @@ def format_percent(value: object, *, digits: int = 1, signed: bool = False,
     >>> format_percent(0.032, digits=0, signed=True)
     '+3%'
     """
-    import pandas as pd
-
-    if value is None or pd.isna(value):
+    if _missing(value):
         return "–"
     percent = 100 * float(value)
     text = format_number(abs(percent) if signed else percent, digits=digits, language=language)
@@ -162,9 +159,7 @@ def format_value(value: object, unit: str, currency: str = "KRW", *,
     >>> format_value(None, "money")
     '–'
     """
-    import pandas as pd
-
-    if value is None or pd.isna(value):
+    if _missing(value):
         return "–"
     if unit == "money":
         return format_money(value, currency, language=language)
@@ -175,10 +170,18 @@ def format_value(value: object, unit: str, currency: str = "KRW", *,
     return format_number(value, language=language)
 
 
+def _missing(value: object) -> bool:
+    """Return whether ``value`` is None, NaN, NaT or pandas' NA (without importing pandas)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT differ from themselves
+    except TypeError:  # pandas.NA has no truth value
+        return True
+
+
 def format_date(value: date, *, language: str | None = None) -> str:
     """Format a date as ``2026-11-16 (월)`` in Korean and ``Mon 16 Nov 2026`` in English."""
-    from babel.dates import format_date as _fmt
-
     if (language or get_language()) == "ko":
-        return f"{value.isoformat()} ({_fmt(value, 'E', locale='ko_KR')})"
-    return _fmt(value, "EEE d MMM y", locale="en_US")
+        return f"{value.isoformat()} ({_babel_format_date(value, 'E', locale='ko_KR')})"
+    return _babel_format_date(value, "EEE d MMM y", locale="en_US")

@@ -28,8 +28,10 @@ from typing import Any
 import nbformat
 
 from workbench import __version__
+from workbench.data.outputs import check_output_folder
+from workbench.data.store import hold_lock, lock_if_free
 from workbench.dates import last_complete_week, week_label
-from workbench.errors import ParameterError, WorkbenchError
+from workbench.errors import ParameterError, UnsafeOutputError, WorkbenchError
 from workbench.i18n import get_language, tr
 from workbench.reporting.html import notebook_to_html, report_index, week_index
 from workbench.reporting.notebooks import REPORT_NOTEBOOKS, kernel_environment, notebooks_dir
@@ -74,7 +76,7 @@ class WeeklyRun:
 def run_notebook(source: Path, output: Path, parameters: dict[str, Any], *,
                  cwd: Path, timeout: int = 600) -> nbformat.NotebookNode:
     """Execute one notebook with papermill in this environment's kernel and return it."""
-    import papermill as pm
+    import papermill as pm  # 0.56-0.67 s to import (three runs): only a report run needs it
 
     return pm.execute_notebook(
         str(source), str(output), parameters=parameters, kernel_name="python3", cwd=str(cwd),
@@ -140,9 +142,6 @@ def run_weekly(as_of: date, *, store: str | None = None,
     UnsafeOutputError
         ``out_dir`` is a file or the models folder, or holds pages of someone else.
     """
-    from workbench.data.outputs import check_output_folder
-    from workbench.data.store import hold_lock
-
     settings = settings or load_settings()
     store = str(Path(store or settings.store).resolve()) if "://" not in str(
         store or settings.store) else str(store or settings.store)
@@ -164,8 +163,6 @@ def clean_stale_reports(out: str | os.PathLike[str] = "reports") -> None:
     behind even in a week without another run. Best effort: a folder this account cannot
     write is left alone.
     """
-    from workbench.data.store import lock_if_free
-
     folder = Path(out)
     if not folder.is_dir() or not any(folder.glob(".build-*")) and not any(
             folder.glob(".scratch-*")):
@@ -197,8 +194,6 @@ def _ours(path: Path) -> bool:
 
 
 def _check_not_foreign(out: Path, week: str, force: bool) -> None:
-    from workbench.errors import UnsafeOutputError
-
     if force:
         return
     for path in (out / "index.html", out / week):
@@ -209,6 +204,9 @@ def _check_not_foreign(out: Path, week: str, force: bool) -> None:
 def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
                 notebooks: tuple[str, ...], notebooks_path: str | os.PathLike[str] | None,
                 progress, language: str, week: str) -> WeeklyRun:
+    # Imported here: the snapshot pulls in every analysis (1.5-1.9 s after this module, three
+    # runs, 2 cores), which the dashboard server and page kernels that import this module for
+    # clean_stale_reports and record_headline never need.
     from workbench.snapshot import refresh
 
     folder = notebooks_dir(notebooks_path)

@@ -138,6 +138,8 @@ class Page:
 
     def display_static(self) -> None:
         """Show the result as static HTML and figures (papermill reports)."""
+        # Only reports record headlines; importing the report runner with the page would add
+        # 0.13-0.18 s to every dashboard's start (three runs after workbench.ui.rfm, 2 cores).
         from workbench.reporting.run import record_headline
 
         r = self.result
