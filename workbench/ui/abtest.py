@@ -35,7 +35,7 @@ from workbench.errors import ParameterError
 from workbench.i18n import format_number, format_percent, format_value, tr, using_language
 from workbench.results import Status
 from workbench.ui.common import message_html, table_html
-from workbench.ui.page import Page, show_figure
+from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 from workbench.viz.abtest import planner_figure
 
 __all__ = ["AbTestPage", "planner_html", "show_abtest"]
@@ -270,8 +270,7 @@ class AbTestPage(Page):
         for name, w in self.w_plan.items():
             w.add_class(f"wb-plan-{name}")
             w.observe(self._on_plan, names="value")
-        self.w_plan_out = widgets.HTML()
-        self.w_plan_out.add_class("wb-planner")
+        self.w_plan_out = html_box("wb-planner")
         self.w_plan_chart = widgets.Output()
         self._on_plan(None)
         title = widgets.HTML(f"<h3>{tr('abtest.ui.planner_title', language=lang)}</h3>")
@@ -297,16 +296,11 @@ class AbTestPage(Page):
     def body(self) -> list[widgets.Widget]:
         """Return the SRM banner, the table, the charts, the ROI and the planner (created once)."""
         if not hasattr(self, "w_srm"):
-            self.w_srm = widgets.HTML()
-            self.w_srm.add_class("wb-srm-box")
-            self.w_table = widgets.HTML()
-            self.w_table.add_class("wb-abtest-results")
-            self.w_forest = widgets.Output()
-            self.w_forest.add_class("wb-chart-forest")
-            self.w_arms = widgets.Output()
-            self.w_arms.add_class("wb-chart-arms")
-            self.w_roi = widgets.HTML()
-            self.w_roi.add_class("wb-roi-box")
+            self.w_srm = html_box("wb-srm-box")
+            self.w_table = html_box("wb-abtest-results")
+            charts = chart_outputs(("forest", "arms"))
+            self.w_forest, self.w_arms = charts["forest"], charts["arms"]
+            self.w_roi = html_box("wb-roi-box")
             self.w_planner = self._planner()
         return [self.w_srm, self.w_table, self.w_forest, self.w_arms, self.w_roi,
                 self.w_planner]

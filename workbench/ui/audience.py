@@ -51,7 +51,7 @@ from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.i18n import format_number, tr, using_language
 from workbench.ui.common import message_html
-from workbench.ui.page import Page
+from workbench.ui.page import Page, html_box
 
 __all__ = ["AudienceBuilder", "AudienceParams", "show_audience_builder"]
 
@@ -317,15 +317,15 @@ class AudienceBuilder(Page):
         """Return the count, notes, preview, SQL, MDE, save and export (created once)."""
         if not hasattr(self, "w_count"):
             lang = self.language
-            self.w_count = _html("wb-audience-count-box")
-            self.w_notes = _html("wb-audience-message")
-            self.w_preview = _html("wb-preview")
-            self.w_sql = _html("wb-sql")
+            self.w_count = html_box("wb-audience-count-box")
+            self.w_notes = html_box("wb-audience-message")
+            self.w_preview = html_box("wb-preview")
+            self.w_sql = html_box("wb-sql")
             self.w_baseline = widgets.BoundedFloatText(value=0.05, min=0.001, max=0.9, step=0.01,
                                                        description=_t("baseline", lang),
                                                        style={"description_width": "initial"})
             self.w_baseline.observe(lambda _c: self._show_mde(), names="value")
-            self.w_mde = _html("wb-mde")
+            self.w_mde = html_box("wb-mde")
             self._boxes = [
                 widgets.Accordion(children=[self.w_sql], titles=(_t("sql", lang),),
                                   selected_index=None),
@@ -426,7 +426,7 @@ class AudienceBuilder(Page):
         save.add_class("wb-save")
         dup = widgets.Button(description=_t("duplicate", lang))
         dup.add_class("wb-duplicate")
-        self.w_saved = _html("wb-saved")
+        self.w_saved = html_box("wb-saved")
         save.on_click(lambda _b: self._save())
         dup.on_click(lambda _b: self._duplicate())
         return widgets.HBox([save, dup, self.w_saved])
@@ -480,7 +480,7 @@ class AudienceBuilder(Page):
         export = widgets.Button(description=_t("export", lang), button_style="primary")
         export.add_class("wb-export")
         export.on_click(lambda _b: self._export())
-        self.w_export = _html("wb-export-result")
+        self.w_export = html_box("wb-export-result")
         title = widgets.HTML(f"<h3>{html.escape(_t('export_title', lang))}</h3>")
         return widgets.VBox([title, widgets.HBox([self.w_holdout, self.w_send_at]),
                              widgets.HBox([self.w_sender, self.w_subject]), self.w_text,
@@ -514,13 +514,6 @@ class AudienceBuilder(Page):
             self.w_export.value = message_html(_problem(exc), level="warning")
             return
         self.w_export.value = _export_html(result, lang)
-
-
-def _html(css: str) -> widgets.HTML:
-    """Return an empty HTML widget with a class tests and styles find it by."""
-    w = widgets.HTML()
-    w.add_class(css)
-    return w
 
 
 def _problem(exc: Exception) -> str:

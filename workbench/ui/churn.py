@@ -21,7 +21,7 @@ import pandas as pd
 from workbench.churn import models_dir, read_metadata, run_churn
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.ui.common import table_html
-from workbench.ui.page import Page, show_figure
+from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
 __all__ = ["ChurnPage", "bands_html", "metrics_html", "show_churn", "watchlist_html"]
 
@@ -148,15 +148,10 @@ class ChurnPage(Page):
         """Return the widgets below the headline (created once)."""
         if not hasattr(self, "w_charts"):
             self.w_intro = widgets.HTML()
-            self.w_bands = widgets.HTML()
-            self.w_bands.add_class("wb-churn-bands-table")
-            self.w_watch = widgets.HTML()
-            self.w_watch.add_class("wb-churn-watch")
-            self.w_metrics = widgets.HTML()
-            self.w_metrics.add_class("wb-churn-metrics-table")
-            self.w_charts = {name: widgets.Output() for name in CHARTS}
-            for name, out in self.w_charts.items():
-                out.add_class(f"wb-chart-{name}")
+            self.w_bands = html_box("wb-churn-bands-table")
+            self.w_watch = html_box("wb-churn-watch")
+            self.w_metrics = html_box("wb-churn-metrics-table")
+            self.w_charts = chart_outputs(CHARTS)
         c = self.w_charts
         return [self.w_intro, self.w_bands, c["distribution"], c["watchlist"], self.w_watch,
                 c["reasons"], c["reliability"], c["backtest"], self.w_metrics]

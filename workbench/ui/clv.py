@@ -19,7 +19,7 @@ import pandas as pd
 from workbench.clv import run_clv
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.ui.common import message_html, table_html
-from workbench.ui.page import Page, show_figure
+from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
 __all__ = ["ClvPage", "bands_html", "parameters_html", "show_clv", "top_customers_html"]
 
@@ -145,17 +145,11 @@ class ClvPage(Page):
     def body(self) -> list[widgets.Widget]:
         """Return the summary, tables and charts (created once)."""
         if not hasattr(self, "w_quality"):
-            self.w_quality = widgets.HTML()
-            self.w_quality.add_class("wb-clv-quality-box")
-            self.w_bands = widgets.HTML()
-            self.w_bands.add_class("wb-clv-bands-box")
-            self.w_top = widgets.HTML()
-            self.w_top.add_class("wb-clv-top-box")
-            self.w_parameters = widgets.HTML()
-            self.w_parameters.add_class("wb-clv-parameters-box")
-            self.w_charts = {name: widgets.Output() for name in CHARTS}
-            for name, out in self.w_charts.items():
-                out.add_class(f"wb-chart-{name.replace('_', '-')}")
+            self.w_quality = html_box("wb-clv-quality-box")
+            self.w_bands = html_box("wb-clv-bands-box")
+            self.w_top = html_box("wb-clv-top-box")
+            self.w_parameters = html_box("wb-clv-parameters-box")
+            self.w_charts = chart_outputs(CHARTS)
         c = self.w_charts
         return [self.w_quality, self.w_bands, c["distribution"], c["segments"], self.w_top,
                 c["matrix_purchases"], c["matrix_alive"], c["tracking"], c["by_frequency"],

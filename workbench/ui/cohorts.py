@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from workbench.i18n import format_number, tr
 from workbench.rfm import CohortParams, CohortResult, run_cohorts
-from workbench.ui.page import Page, show_figure
+from workbench.ui.page import Page, chart_outputs, show_figure
 
 __all__ = ["CohortPage", "show_cohorts"]
 
@@ -69,9 +69,7 @@ class CohortPage(Page):
     def body(self) -> list[widgets.Widget]:
         """Return the chart outputs and the due list (created once)."""
         if not hasattr(self, "w_charts"):
-            self.w_charts = {name: widgets.Output() for name in CHARTS}
-            for name, out in self.w_charts.items():
-                out.add_class(f"wb-chart-{name}")
+            self.w_charts = chart_outputs(CHARTS)
             self.w_due = widgets.HTML()
         return [*self.w_charts.values(), self.w_due]
 

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 from workbench.i18n import tr
 from workbench.kpi import OverviewParams, OverviewResult, run_overview
 from workbench.ui.common import tiles_html
-from workbench.ui.page import Page, show_figure
+from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
 __all__ = ["OverviewPage", "show_overview"]
 
@@ -75,11 +75,8 @@ class OverviewPage(Page):
     def body(self) -> list[widgets.Widget]:
         """Return the tiles, chart outputs and definitions (created once)."""
         if not hasattr(self, "w_tiles"):
-            self.w_tiles = widgets.HTML()
-            self.w_tiles.add_class("wb-kpi-tiles")
-            self.w_charts = {name: widgets.Output() for name in CHARTS}
-            for name, out in self.w_charts.items():
-                out.add_class(f"wb-chart-{name.replace('_', '-')}")
+            self.w_tiles = html_box("wb-kpi-tiles")
+            self.w_charts = chart_outputs(CHARTS)
             self.w_definitions = widgets.HTML()
         return [self.w_tiles, *self.w_charts.values(), self.w_definitions]
 

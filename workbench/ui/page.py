@@ -27,7 +27,23 @@ from workbench.results import Status
 from workbench.settings import Settings, load_settings
 from workbench.ui.common import detect_mode, footer_html, message_html
 
-__all__ = ["Page", "error_text", "show_figure"]
+__all__ = ["Page", "chart_outputs", "error_text", "html_box", "show_figure"]
+
+
+def html_box(css_class: str | None = None) -> widgets.HTML:
+    """Return an empty HTML widget carrying ``css_class`` (the handle tests and styles use)."""
+    box = widgets.HTML()
+    if css_class:
+        box.add_class(css_class)
+    return box
+
+
+def chart_outputs(names: tuple[str, ...]) -> dict[str, widgets.Output]:
+    """Return an output per chart name, each with the class ``wb-chart-<name>`` (``_`` as ``-``)."""
+    outputs = {name: widgets.Output() for name in names}
+    for name, out in outputs.items():
+        out.add_class(f"wb-chart-{name.replace('_', '-')}")
+    return outputs
 
 
 def show_figure(out: widgets.Output, figure: Any) -> None:
@@ -187,10 +203,8 @@ class Page:
         """Build the interactive page (form on top, everything below follows it)."""
         self.w_note = widgets.HTML(message_html(self.note, level="info") if self.note else "")
         self.w_note.add_class("wb-note")
-        self.w_status = widgets.HTML()
-        self.w_status.add_class("wb-status")
-        self.w_message = widgets.HTML()
-        self.w_message.add_class("wb-headline")
+        self.w_status = html_box("wb-status")
+        self.w_message = html_box("wb-headline")
         self.w_footer = widgets.HTML()
         controls = self.form()
         body = self.body()

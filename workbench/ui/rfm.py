@@ -17,7 +17,7 @@ import pandas as pd
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.rfm import RfmParams, RfmResult, run_rfm, segment_members
 from workbench.ui.common import table_html
-from workbench.ui.page import Page, show_figure
+from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
 __all__ = ["RfmPage", "segments_html", "show_rfm"]
 
@@ -92,15 +92,10 @@ class RfmPage(Page):
     def body(self) -> list[widgets.Widget]:
         """Return the table, charts and member list (created once)."""
         if not hasattr(self, "w_table"):
-            self.w_table = widgets.HTML()
-            self.w_table.add_class("wb-rfm-table")
-            self.w_size = widgets.HTML()
-            self.w_size.add_class("wb-segment-size")
-            self.w_members = widgets.HTML()
-            self.w_members.add_class("wb-members-list")
-            self.w_charts = {name: widgets.Output() for name in CHARTS}
-            for name, out in self.w_charts.items():
-                out.add_class(f"wb-chart-{name}")
+            self.w_table = html_box("wb-rfm-table")
+            self.w_size = html_box("wb-segment-size")
+            self.w_members = html_box("wb-members-list")
+            self.w_charts = chart_outputs(CHARTS)
         c = self.w_charts
         return [self.w_table, c["treemap"], self.w_size, self.w_members, c["heatmap"],
                 c["migration"], c["tiers"]]
