@@ -68,7 +68,12 @@ def main() -> None:
     port = _port()
     server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "dashboard", "--port",
                                str(port), "--store", str(store), "--notebooks-dir", str(folder),
-                               "--stop-after", "900"], stdout=subprocess.DEVNULL)
+                               "--stop-after", "900",
+                               # One reader at a time; a closed tab's kernel is shut down in the
+                               # background, so the default cap (4) would refuse later rounds.
+                               "--max-kernels", str(3 * args.repeat + 1),
+                               "--max-kernels-per-page", str(args.repeat + 1)],
+                              stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
