@@ -14,6 +14,7 @@ from workbench.results import Status
 from workbench.rfm.cohort_analysis import CohortResult, run_cohorts
 from workbench.rfm.cycles import DUE_COLUMNS
 from workbench.settings import Settings
+from workbench.ui.cohorts import due_html
 
 SETTINGS = Settings(timezone="Asia/Seoul", currency="KRW", language="en")
 AS_OF = date(2026, 11, 16)
@@ -55,6 +56,33 @@ def test_cycles_and_due_customers(result):
     assert list(due.columns) == ["customer_id", "category", *DUE_COLUMNS[:-1]]  # no PII
     assert due["expected_date"].between(AS_OF, date(2026, 11, 22)).all()
     assert c["due_this_week"].sum() == len(due)
+
+
+def test_headline_counts_agree_with_the_due_table(result):
+    """Issue 15: the headline's due customers and the per-category list under it add up.
+
+    The list counts customer-category pairs (a customer due for beauty and food is in both
+    rows); the headline counts different customers and states the pairs too.
+    """
+    table = result.due_by_key("en")
+    customers = result.due["customer_id"].nunique()
+    assert table["due"].sum() == result.due_pairs == len(result.due)
+    assert result.due_customers == customers
+    assert result.due_pairs > customers  # the sample has customers due in two categories
+    tile = {i["metric"]: i for i in result.headline()}["due_this_week"]
+    assert tile["value"] == f"{customers:,}"
+    assert f"{customers:,} customers are due this week" in result.message
+    assert f"for {result.due_pairs:,} category repurchases" in result.message
+    page = due_html(result, language="en")
+    rows = [int(v) for v in re.findall(r"<li data-key='[^']*' data-value='(\d+)'", page)]
+    assert sum(rows) == result.due_pairs and rows == table["due"].tolist()
+    assert (f"data-pairs='{result.due_pairs}' data-customers='{customers}'" in page)
+    assert f"Total: {result.due_pairs:,} customer–category pairs from {customers:,} different" \
+        in page
+    ko = result.message_in("ko")
+    assert f"재구매 예정 고객은 {customers:,}명, 카테고리별로 세면 {result.due_pairs:,}건" in ko
+    assert "beauty" not in ko and "뷰티의 재구매 주기" in ko  # labels, not the data keys
+    assert "합계: 카테고리별" in due_html(result, language="ko")
 
 
 def test_headline_has_the_overview_shape(result):

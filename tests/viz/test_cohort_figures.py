@@ -81,14 +81,18 @@ def test_channels_are_summed_for_the_heatmaps():
 def test_cycles_figure_carries_median_p75_and_replenish_days():
     fig = cycles_figure(CYCLES, language="en")
     median, p75, marker = fig.data
-    assert list(median.y) == ["beauty", "pet", "living"]
+    # the sample shop's category keys get the catalogue's labels (issue 15)
+    assert list(median.y) == ["Beauty", "Pet supplies", "Home and living"]
     assert list(median.x) == [30.0, 21.0, 44.0] and list(p75.x) == [41.0, 28.5, 60.0]
     assert marker.x[0] == 30.0 and np.isnan(marker.x[1])
     assert list(median.marker.opacity) == [1.0, 1.0, 0.35]  # living: too few repeats
     assert fig.layout.title.text.replace("<br>", " ") == (
-        "beauty is bought again every 30 days (median; 1 in 4 waits over 41 days)")
+        "Beauty is bought again every 30 days (median; 1 in 4 waits over 41 days)")
     ko = cycles_figure(CYCLES, language="ko")
-    assert ko.data[0].name == "중앙값(P50)" and ko.layout.xaxis.title.text == "구매 간격(일)"
+    assert ko.data[0].name == "중앙값" and ko.layout.xaxis.title.text == "구매 간격(일)"
+    assert list(ko.data[0].y) == ["뷰티", "반려동물 용품", "생활용품"]
+    own = cycles_figure(CYCLES.assign(category=["차", "pet", "garden"]), language="ko")
+    assert list(own.data[0].y) == ["차", "반려동물 용품", "garden"]  # a shop's own names stay
 
 
 def test_cycles_figure_without_a_cycle_and_products_by_name():

@@ -36,6 +36,7 @@ from workbench.rfm.params import CohortParams
 from workbench.settings import Settings, load_settings
 from workbench.viz.cohorts import (
     aggregate_channels,
+    category_label,
     cycles_figure,
     month_name,
     retention_figure,
@@ -126,15 +127,50 @@ class CohortResult(Readable, ResultMixin):
                       level=tr(f"cohorts.level.{self.level}", language=language))
         top = with_cycle.iloc[0]
         name = (top["product_name"] if self.level == "product" and top["product_name"]
-                else top[LEVELS[self.level]])
-        return tr("cohorts.message.cycle", language=language, name=name,
+                else category_label(top[LEVELS[self.level]], language))
+        customers, pairs = self.due_customers, self.due_pairs
+        return tr("cohorts.message.cycle" if pairs == customers else "cohorts.message.cycle_pairs",
+                  language=language, name=name,
                   days=format_number(top["median_days"], language=language),
-                  due=format_number(self._due_customers(), language=language),
+                  due=format_number(customers, language=language),
+                  pairs=format_number(pairs, language=language),
+                  level=tr(f"cohorts.level.{self.level}", language=language),
                   start=format_date(self.as_of, language=language),
                   end=format_date(week_end(self.as_of), language=language))
 
-    def _due_customers(self) -> int:
+    @property
+    def due_customers(self) -> int:
+        """Different customers due this week (a customer due in two keys counts once)."""
         return int(self.due["customer_id"].nunique()) if len(self.due) else 0
+
+    @property
+    def due_pairs(self) -> int:
+        """Customer-key pairs due this week: the sum of :meth:`due_by_key` (and of ``due``'s rows).
+
+        A customer who buys beauty and food and is due for both counts once in
+        :attr:`due_customers` and twice here; the page's headline states both numbers.
+        """
+        return int(len(self.due))
+
+    def due_by_key(self, language: str | None = None) -> pd.DataFrame:
+        """Return the customers due this week per key, most first: ``key``, ``label``, ``due``.
+
+        ``label`` is the category's label in ``language`` (the product name at product level);
+        ``due`` adds up to :attr:`due_pairs`.
+        """
+        lang = language or self.language
+        cycles = self.cycles
+        if cycles.empty or "due_this_week" not in cycles.columns:
+            return pd.DataFrame({"key": [], "label": [], "due": []})
+        due = cycles[cycles["due_this_week"] > 0].sort_values(
+            ["due_this_week", LEVELS[self.level]], ascending=[False, True], kind="stable")
+        keys = due[LEVELS[self.level]].astype(str)
+        if self.level == "product":
+            labels = due["product_name"].fillna(keys).astype(str)
+        else:
+            labels = keys.map(lambda k: category_label(k, lang))
+        return pd.DataFrame({"key": keys.to_numpy(), "label": labels.to_numpy(),
+                             "due": due["due_this_week"].astype("int64").to_numpy()})
 
     @property
     def definitions(self) -> dict[str, str]:
@@ -182,7 +218,7 @@ class CohortResult(Readable, ResultMixin):
                                            currency=self.currency, language=lang))
         items.append(headline_item(
             "due_this_week", tr("cohorts.metric.due_this_week", language=lang),
-            self._due_customers(), None, "count", currency=self.currency, language=lang))
+            self.due_customers, None, "count", currency=self.currency, language=lang))
         return items
 
     def summary(self, language: str | None = None) -> str:

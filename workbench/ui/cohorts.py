@@ -15,9 +15,36 @@ from workbench.i18n import format_number, tr
 from workbench.rfm import CohortParams, CohortResult, run_cohorts
 from workbench.ui.page import Page, chart_outputs, show_figure
 
-__all__ = ["CohortPage", "show_cohorts"]
+__all__ = ["CohortPage", "due_html", "show_cohorts"]
 
 CHARTS = ("retention", "revenue", "cycles")
+
+
+def due_html(result: CohortResult, *, language: str) -> str:
+    """Return who is due this week per category (or product), with the total that adds up.
+
+    The rows count customer-key pairs; a customer due in two categories is in both rows, so the
+    closing line states the pairs (the sum of the rows) and the different customers (the
+    headline's number) together.
+    """
+    table = result.due_by_key(language)
+    if table.empty:
+        return ""
+    level = tr(f"cohorts.level.{result.level}", language=language)
+    items = "".join(
+        f"<li data-key='{html.escape(r.key)}' data-value='{int(r.due)}'>"
+        + html.escape(tr("cohorts.due.row", language=language, name=r.label,
+                         customers=format_number(r.due, language=language))) + "</li>"
+        for r in table.itertuples())
+    customers, pairs = result.due_customers, result.due_pairs
+    total = tr("cohorts.due.total" if pairs != customers else "cohorts.due.total_same",
+               language=language, pairs=format_number(pairs, language=language),
+               customers=format_number(customers, language=language), level=level,
+               level_plural=tr(f"cohorts.level_plural.{result.level}", language=language))
+    title = tr("cohorts.due.title", language=language, level=level)
+    return (f"<div class='wb-due'><h3>{html.escape(title)}</h3><ul>{items}</ul>"
+            f"<p class='wb-due-total' data-pairs='{pairs}' data-customers='{customers}'>"
+            f"{html.escape(total)}</p></div>")
 
 
 class CohortPage(Page):
@@ -33,18 +60,7 @@ class CohortPage(Page):
                 "cycles": r.figure_cycles}
 
     def _due_html(self) -> str:
-        cycles = self.result.cycles
-        if cycles.empty or "due_this_week" not in cycles.columns:
-            return ""
-        key = cycles.columns[0]
-        due = cycles[cycles["due_this_week"] > 0].sort_values("due_this_week", ascending=False)
-        items = "".join(
-            f"<li data-key='{html.escape(str(getattr(r, key)))}' data-value='"
-            f"{int(r.due_this_week)}'>{html.escape(str(getattr(r, key)))}: "
-            f"{format_number(r.due_this_week, language=self.language)}</li>"
-            for r in due.itertuples())
-        return (f"<div class='wb-due'><h3>{tr('ui.due_title', language=self.language)}</h3>"
-                f"<ul>{items}</ul></div>")
+        return due_html(self.result, language=self.language)
 
     def static_parts(self) -> list[Any]:
         """Return the three charts and the due-this-week counts."""

@@ -17,8 +17,8 @@ from babel.dates import format_date as babel_date
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.viz.style import finish_figure, money_tickformat, money_unit
 
-__all__ = ["aggregate_channels", "cycles_figure", "month_name", "retention_figure",
-           "revenue_figure"]
+__all__ = ["aggregate_channels", "category_label", "cycles_figure", "month_name",
+           "retention_figure", "revenue_figure"]
 
 _BLUE, _LIGHT, _GREY, _ORANGE = "#1f5fbf", "#9dbbe8", "#8a8f98", "#e07b00"
 _BLUES = [[0.0, "#f4f8fd"], [1.0, "#1f5fbf"]]
@@ -34,6 +34,25 @@ def month_name(day: date, language: str) -> str:
     """
     pattern, locale = ("y년 M월", "ko_KR") if language == "ko" else ("MMMM y", "en_US")
     return babel_date(day, pattern, locale=locale)
+
+
+def category_label(value: object, language: str) -> str:
+    """Return a category for people: the catalogue's label when it has one, else the data value.
+
+    Categories come from the shop's data. The sample shop's keys (``beauty``, ``food``, ...)
+    have labels in ``cohorts.toml`` (``cohorts.category.<key>``), so a Korean page says 뷰티,
+    not beauty; a shop's own category names are shown as they are.
+
+    Examples
+    --------
+    >>> category_label("beauty", "ko"), category_label("beauty", "en"), category_label("차", "ko")
+    ('뷰티', 'Beauty', '차')
+    """
+    text = str(value)
+    try:
+        return tr(f"cohorts.category.{text}", language=language)
+    except KeyError:  # not a sample key: the shop's own name
+        return text
 
 
 def aggregate_channels(triangle: pd.DataFrame) -> pd.DataFrame:
@@ -214,7 +233,8 @@ def cycles_figure(cycles: pd.DataFrame, *, level: str = "category", language: st
              .sort_values("repeats", ascending=False, kind="stable").head(top))
     key = "category" if level == "category" else "product_id"
     names = shown["product_name"].fillna(shown[key]) if level == "product" else shown[key]
-    labels = [str(n) for n in names]
+    labels = ([str(n) for n in names] if level == "product"
+              else [category_label(n, language) for n in names])
     ok = shown["has_cycle"].astype(bool).to_numpy()
     fig = go.Figure()
     hover = tr("cohorts.hover.days", language=language)
