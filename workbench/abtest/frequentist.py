@@ -2,8 +2,9 @@
 
 Conversion (:func:`compare_proportions`)
     Two-proportion z test with the pooled variance under the null (eq. (2.20)-(2.21) in [1],
-    the same statistic as statsmodels' ``proportions_ztest``) and the unpooled Wald interval of
-    the difference. When an expected cell count is below 5 (Cochran's rule) or an arm has fewer
+    the same statistic as statsmodels' ``proportions_ztest``) and the score interval that
+    inverts it (:func:`score_interval`, Mee's interval [6]): the interval excludes zero exactly
+    when p < alpha, so a verdict read from either says the same. When an expected cell count is below 5 (Cochran's rule) or an arm has fewer
     than 30 customers, Fisher's exact test
     gives the p-value (``scipy.stats.fisher_exact``, correct and fast) and Newcombe's hybrid
     score interval (method 10 in [2]) the CI, because the Wald interval collapses at 0 or n
@@ -37,6 +38,9 @@ References
     KDD '18.
 [5] Deng, A., Xu, Y., Kohavi, R., Walker, T. (2013). Improving the Sensitivity of Online
     Controlled Experiments by Utilizing Pre-Experiment Data. WSDM '13.
+[6] Miettinen, O., Nurminen, M. (1985). Comparative analysis of two rates. Statistics in
+    Medicine 4, 213-226 (the restricted maximum likelihood of eq. (27)-(28)); without their
+    ``n / (n - 1)`` factor the interval is Mee's (1984), the inversion of the pooled z test.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from workbench.abtest._checks import check_probability
 from workbench.abtest.stats import (
@@ -68,6 +72,7 @@ __all__ = [
     "cuped_ttest",
     "newcombe_interval",
     "relative_lift",
+    "score_interval",
     "welch_ttest",
     "wilson_interval",
 ]
@@ -147,6 +152,64 @@ def newcombe_interval(c: ProportionStats, v: ProportionStats,
             d + math.sqrt((uv - pv) ** 2 + (pc - lc) ** 2))
 
 
+def _restricted_rates(c: ProportionStats, v: ProportionStats, delta: float
+                      ) -> tuple[float, float]:
+    """Return the maximum-likelihood ``(p_c, p_v)`` under ``p_v - p_c = delta`` (eq. (27) [6])."""
+    # Farrington-Manning's closed form of the cubic's root; group 1 is the variant.
+    p1, p2, theta = v.rate, c.rate, c.n / v.n
+    a = 1.0 + theta
+    b = -(1.0 + theta + p1 + theta * p2 + delta * (theta + 2.0))
+    cc = delta * delta + delta * (2.0 * p1 + theta + 1.0) + p1 + theta * p2
+    d = -p1 * delta * (1.0 + delta)
+    w3 = b / (3.0 * a)
+    q = w3 * w3 - cc / (3.0 * a)
+    u = math.copysign(math.sqrt(max(q, 0.0)), w3 ** 3 - b * cc / (6.0 * a * a) + d / (2.0 * a))
+    r = w3 ** 3 - b * cc / (6.0 * a * a) + d / (2.0 * a)
+    cos_arg = 0.0 if u == 0 else max(-1.0, min(1.0, r / u ** 3))
+    pv = 2.0 * u * math.cos((math.pi + math.acos(cos_arg)) / 3.0) - w3
+    pv = min(max(pv, max(delta, 0.0)), min(1.0, 1.0 + delta))
+    return pv - delta, pv
+
+
+def _score_z(c: ProportionStats, v: ProportionStats, delta: float) -> float:
+    """Return the score statistic of ``H0: p_v - p_c = delta`` (at 0: the pooled z)."""
+    pc, pv = _restricted_rates(c, v, delta)
+    var = pc * (1.0 - pc) / c.n + pv * (1.0 - pv) / v.n
+    diff = v.rate - c.rate - delta
+    if var <= 0:
+        return math.copysign(math.inf, diff) if diff else 0.0
+    return diff / math.sqrt(var)
+
+
+def score_interval(c: ProportionStats, v: ProportionStats,
+                   alpha: float = 0.05) -> tuple[float, float]:
+    """Return the score interval of ``p_v - p_c``: every delta the pooled z test keeps.
+
+    The limits solve ``|z(delta)| = z_(1 - alpha/2)`` for the score statistic with the
+    restricted maximum-likelihood variance ([6], without the ``n / (n - 1)`` factor, i.e.
+    Mee's interval; statsmodels' ``confint_proportions_2indep(method="score",
+    correction=False)``). At ``delta = 0`` that statistic is the pooled z of
+    :func:`compare_proportions`, so the interval excludes 0 exactly when ``p < alpha``.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in score_interval(ProportionStats(1000, 100),
+    ...                                      ProportionStats(1000, 130))]
+    [0.002, 0.0579]
+    """
+    z = float(stats.norm.isf(alpha / 2))
+    d = v.rate - c.rate
+
+    def limit(edge: float) -> float:
+        # |z| grows monotonically away from the estimate; the limit is the edge if never reached.
+        if abs(_score_z(c, v, edge)) <= z:
+            return edge
+        return float(optimize.brentq(lambda x: abs(_score_z(c, v, x)) - z,
+                                     *sorted((d, edge)), xtol=1e-12))
+
+    return limit(-1.0), limit(1.0)
+
+
 def compare_proportions(
     control: ProportionStats,
     variant: ProportionStats,
@@ -210,9 +273,9 @@ def compare_proportions(
     else:
         se0 = math.sqrt(pooled * (1 - pooled) * (1 / control.n + 1 / variant.n))
         p_value = float(2 * stats.norm.sf(abs(effect) / se0))
-        z = float(stats.norm.isf(alpha / 2))
-        se = math.sqrt(var_c + var_v)
-        low, high = effect - z * se, effect + z * se
+        # The interval that inverts this very test (not the unpooled Wald interval, which can
+        # exclude 0 while p > alpha and so contradict a verdict read from the p-value).
+        low, high = score_interval(control, variant, alpha)
         test = "z"
     lift, lift_low, lift_high = relative_lift(values[0], values[1], var_c, var_v, alpha)
     return Comparison(
