@@ -229,10 +229,12 @@ def test_message_states_the_takeaway(con):
     head = r.headline()
     assert len(head) == 3
     assert set(head[0]) >= {"metric", "label", "value", "change"}
-    pcts = [abs(h["change_pct"]) for h in head]
+    # net revenue leads (issue 15: first in the report index), then the largest other changes
+    assert head[0]["metric"] == "net_revenue" and head[0]["value"] == "₩66,000"
+    pcts = [abs(h["change_pct"]) for h in head[1:]]
     assert pcts == sorted(pcts, reverse=True)
-    finite = r.tiles["change_pct"].dropna().abs()
-    assert pcts[0] == finite.max()
+    others = r.tiles[r.tiles["metric"] != "net_revenue"]
+    assert pcts[0] == others["change_pct"].dropna().abs().max()
     assert r.summary().startswith(r.message)
 
 

@@ -221,16 +221,20 @@ class OverviewResult(Readable, ResultMixin):
         return texts
 
     def headline(self, language: str | None = None) -> list[dict[str, Any]]:
-        """Return the three tiles whose change is largest in relative terms, formatted.
+        """Return net revenue, then the two other tiles whose change is largest, formatted.
 
-        Each item has ``metric``, ``label``, ``value`` and ``change`` (formatted for people),
-        ``change_pct`` and ``direction`` (``up``, ``down`` or ``flat``); see
+        Net revenue leads whatever its change (the report index shows it first, as the
+        dashboards do); the others are the largest relative changes. Each item has ``metric``,
+        ``label``, ``value`` and ``change`` (formatted for people), ``change_pct`` and
+        ``direction`` (``up``, ``down`` or ``flat``); see
         :func:`workbench.kpi.headline.headline_item`.
         """
         lang = language or self.language
-        tiles = self.tiles.dropna(subset=["change_pct"])
-        top = tiles.loc[tiles["change_pct"].abs().sort_values(ascending=False,
-                                                              kind="stable").index[:3]]
+        lead = self.tiles[self.tiles["metric"] == "net_revenue"].dropna(subset=["current"])
+        rest = self.tiles[self.tiles["metric"] != "net_revenue"].dropna(subset=["change_pct"])
+        moved = rest.loc[rest["change_pct"].abs().sort_values(ascending=False,
+                                                              kind="stable").index]
+        top = pd.concat([lead, moved]).iloc[:3]
         return [headline_item(r.metric, tr(f"kpi.metric.{r.metric}", language=lang), r.current,
                               r.previous, r.unit, currency=self.currency, language=lang)
                 for r in top.itertuples()]
