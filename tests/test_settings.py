@@ -42,8 +42,10 @@ def test_overrides_win_and_none_is_ignored(tmp_path, monkeypatch):
                                 "for 30%; got 1.5."),
         ({"currency": "won"}, "settings: 'currency' must be a 3-letter ISO 4217 code such as "
                               "'KRW'; got 'won'."),
+        ({"amount_style": "lakh"}, "settings: 'amount_style' must be one of plain, man "
+                                   "(plain: ₩66,200,000; man: 6,620만 원); got 'lakh'."),
     ],
-    ids=["timezone", "language", "margin", "currency"],
+    ids=["timezone", "language", "margin", "currency", "amount_style"],
 )
 def test_invalid_values_are_refused(fields, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
@@ -80,3 +82,33 @@ def test_file_found_in_a_parent_folder_and_store_env_override(tmp_path, monkeypa
     monkeypatch.setenv("WORKBENCH_STORE", "/x/y.duckdb")
     assert load_settings().store == "/x/y.duckdb"
     assert load_settings(store="/z.duckdb").store == "/z.duckdb"
+
+
+def test_amount_style_defaults_by_language_and_is_followed(tmp_path, monkeypatch):
+    from workbench.i18n import format_value, set_default_amount_style, set_default_language
+
+    assert Settings().amount_style is None
+    assert Settings(amount_style="plain").amount_style == "plain"
+    cfg = tmp_path / "workbench.toml"
+    monkeypatch.chdir(tmp_path)
+    try:
+        cfg.write_text('[workbench]\nlanguage = "ko"\n', encoding="utf-8")
+        assert load_settings().amount_style is None
+        assert format_value(66_200_000, "money", language="ko") == "6,620만 원"
+        (tmp_path / "x").mkdir()
+        cfg2 = tmp_path / "x" / "workbench.toml"
+        cfg2.write_text('[workbench]\nlanguage = "ko"\namount_style = "plain"\n', encoding="utf-8")
+        monkeypatch.chdir(tmp_path / "x")
+        assert load_settings().amount_style == "plain"
+        assert format_value(66_200_000, "money", language="ko") == "₩66,200,000"
+    finally:
+        set_default_amount_style(None)
+        set_default_language("en")
+
+
+def test_amount_style_in_the_file_is_validated(tmp_path):
+    cfg = tmp_path / "workbench.toml"
+    cfg.write_text('[workbench]\nlanguage = "ko"\namount_style = "만"\n', encoding="utf-8")
+    with pytest.raises(ParameterError) as info:
+        load_settings(cfg)
+    assert "'amount_style'은 plain, man 중 하나여야 합니다" in str(info.value)

@@ -15,6 +15,7 @@ Example ``workbench.toml``::
     timezone = "Asia/Seoul"           # the shop's time zone: weeks and days are cut here
     currency = "KRW"                  # ISO 4217; amounts are rounded to its minor unit
     language = "en"                   # en | ko: labels, messages and reports
+    amount_style = "man"              # plain | man: headline won as 6,620만 원 in Korean
     gross_margin = 0.3                # share of net revenue kept as margin (CLV, ROI)
     global_holdout = 0.0              # share of customers kept out of every CRM send (0: none)
     lock_timeout = 300                # seconds a write waits for another writer before failing
@@ -36,7 +37,7 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from workbench._userfiles import read_toml
 from workbench.errors import ParameterError
-from workbench.i18n import set_default_language, tr
+from workbench.i18n import AMOUNT_STYLES, set_default_amount_style, set_default_language, tr
 
 __all__ = ["LANGUAGES", "Settings", "load_settings"]
 
@@ -60,6 +61,11 @@ class Settings:
         ISO 4217 code; amounts are stored rounded to its minor unit (0 decimals for KRW).
     language
         ``"en"`` or ``"ko"`` for labels, messages and reports.
+    amount_style
+        How headline amounts read in Korean: ``"man"`` in 만 and 억 (``6,620만 원``,
+        ``12억 3,457만 원``, rounded to the nearest 만 from 100만 on) or ``"plain"``
+        (``₩66,200,000``). ``None`` (default): ``"man"`` when the language is Korean. English
+        text and tables or exports are always exact (:func:`workbench.i18n.format_money`).
     gross_margin
         Share of net revenue kept as gross margin, in (0, 1].
     global_holdout
@@ -84,6 +90,7 @@ class Settings:
     timezone: str = "Asia/Seoul"
     currency: str = "KRW"
     language: str = "en"
+    amount_style: str | None = None
     gross_margin: float = 0.3
     global_holdout: float = 0.0
     lock_timeout: float = 300.0
@@ -102,6 +109,9 @@ class Settings:
             raise self._error("timezone", got=repr(self.timezone)) from None
         if self.language not in LANGUAGES:
             raise self._error("language", allowed=", ".join(LANGUAGES), got=repr(self.language))
+        if self.amount_style is not None and self.amount_style not in AMOUNT_STYLES:
+            raise self._error("amount_style", allowed=", ".join(AMOUNT_STYLES),
+                              got=repr(self.amount_style))
         if not (isinstance(self.currency, str) and self.currency in list_currencies()):
             raise self._error("currency", got=repr(self.currency))
         if not 0 < _number(self.gross_margin) <= 1:
@@ -233,6 +243,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: objec
     settings = _read(found.resolve() if found else None)
     if path is None:  # the shop's own settings: their language is the default of messages
         set_default_language(settings.language)
+        set_default_amount_style(settings.amount_style)
     for name in ("store", "language"):
         env = os.environ.get(f"WORKBENCH_{name.upper()}")
         if env and overrides.get(name) is None:

@@ -264,7 +264,7 @@ def test_sentences_are_written_when_read_in_the_readers_language(con):
     assert r.summary("ko") == ko.summary() and r.headline("ko") == ko.headline()
     assert r.definitions_in("ko") == ko.definitions and "Repurchase rate" in r.definitions
     empty = run_overview(con, OverviewParams(as_of=date(2027, 3, 1)), settings=SETTINGS)
-    assert "2025-12-01 (월)" in empty.message_in("ko") and "Mon 1 Dec 2025" in empty.message
+    assert "2025년 12월 1일 (월)" in empty.message_in("ko") and "Mon 1 Dec 2025" in empty.message
 
 
 def test_language_defaults_to_the_settings(con):

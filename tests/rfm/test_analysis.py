@@ -146,7 +146,7 @@ def test_no_data_messages_in_both_languages(con):
     r = run_rfm(con, RfmParams(as_of=date(2020, 1, 1), lookback_days=30), settings=SETTINGS)
     assert r.order_dates == (date(2024, 11, 16), date(2026, 11, 15))
     assert "in the 30 days before Wed 1 Jan 2020" in r.message
-    assert "2024-11-16 (토)" in r.message_in("ko") and r.summary("ko") == r.message_in("ko")
+    assert "2024년 11월 16일 (토)" in r.message_in("ko") and r.summary("ko") == r.message_in("ko")
 
 
 def test_no_orders_in_the_lookback(tmp_path):
@@ -159,7 +159,7 @@ def test_no_orders_in_the_lookback(tmp_path):
     r = run_rfm(small, RfmParams(as_of=AS_OF, lookback_days=30, language="ko"),
                 settings=SETTINGS)
     assert r.status == Status.NO_DATA
-    assert "30일" in r.message and "2026-01-05 (월)" in r.message
+    assert "30일" in r.message and "2026년 1월 5일 (월)" in r.message
     ok = run_rfm(small, RfmParams(as_of=AS_OF), settings=SETTINGS)
     assert ok.ok and ok.segments["customers"].sum() == 1
 
