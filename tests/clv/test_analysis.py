@@ -67,7 +67,7 @@ def test_clv_is_the_discounted_margin_of_predicted_purchases(result):
 def test_korean_messages(con):
     ko = run_clv(con, ClvParams(as_of=AS_OF, language="ko", holdout_weeks=0),
                  settings=Settings())
-    assert "고객" in ko.message and "홀드아웃" in ko.quality
+    assert "고객" in ko.message and "검증 기간" in ko.quality
     assert ko.tracking.empty and ko.comparison.empty
 
 

@@ -78,3 +78,32 @@ def test_page_widget_mode(sample_store):
     page.update(horizon_months=3)
     assert page.result.horizon_months == 3
     assert widget is not None
+
+
+def test_the_check_number_is_the_results_and_is_shown_once(sample_store):
+    """Issue 15: one holdout-check number, from ``comparison``, shown once on the page."""
+    import html
+    import re
+
+    from workbench.ui.clv import ClvPage, readable_number
+
+    page = ClvPage(ClvParams(as_of=AS_OF, store=str(sample_store), mode="report"))
+    page.compute()
+    r = page.result
+    row = r.comparison.set_index("model").loc[r.model]
+    check = f"{abs(row['error_pct']):.1f}%"
+    assert f"({check} too {'high' if row['error_pct'] > 0 else 'low'})" in r.quality
+    parts = page.static_parts()
+    words = [p for p in parts if isinstance(p, str)]
+    words += [p.layout.title.text or "" for p in parts if isinstance(p, go.Figure)]
+    words += [a.text or "" for p in parts if isinstance(p, go.Figure) for a in p.layout.annotations]
+    page_text = " ".join([r.message, *words])
+    assert len(re.findall(r"(?<![0-9.,])" + re.escape(check), page_text)) == 1
+    assert not re.search(r"\d%", r.figure_tracking().layout.title.text)
+    # parameters are readable (no 5.235e+04) and are the result's values
+    table = next(p for p in words if "wb-clv-parameters" in p)
+    assert not re.search(r"\de[+-]?\d", table)
+    cells = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", table)
+    assert [html.unescape(c) for c in cells] == [readable_number(v, language="en")
+                                                 for v in r.parameters["estimate"]]
+    assert "γ" in table and "gamma" not in table.lower().replace("gamma-gamma", "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
@@ -21,7 +22,8 @@ from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.ui.common import message_html, table_html
 from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
-__all__ = ["ClvPage", "bands_html", "parameters_html", "show_clv", "top_customers_html"]
+__all__ = ["ClvPage", "bands_html", "parameters_html", "readable_number", "show_clv",
+           "top_customers_html"]
 
 CHARTS = ("distribution", "segments", "matrix_purchases", "matrix_alive", "tracking",
           "by_frequency")
@@ -63,6 +65,42 @@ def top_customers_html(top: pd.DataFrame, *, currency: str, language: str) -> st
     return table_html("wb-clv-top", head, rows)
 
 
+#: Parameters spelled as in the papers (Fader, Hardie & Lee 2005; Schmittlein et al. 1987).
+_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ"}
+
+
+def readable_number(value: object, *, language: str) -> str:
+    """Return a parameter value for people: grouped digits, about three significant ones.
+
+    No scientific notation (a manager read ``5.235e+04`` as a typo): 52,350 rather than
+    5.235e+04, 0.231 rather than 2.309e-01. Values too small or too large to matter show as
+    ``< 0.0001`` and ``> 10,000,000`` (a parameter there has run to the edge of its range: the
+    data cannot pin it down), infinite ones as ``∞`` and missing ones as a dash.
+
+    Examples
+    --------
+    >>> [readable_number(v, language="en") for v in (52348.7, 36.607, 6.1969, 0.2308694, 4e-14)]
+    ['52,349', '36.6', '6.20', '0.231', '< 0.0001']
+    >>> readable_number(5.2e10, language="ko")
+    '> 10,000,000'
+    >>> readable_number(float("inf"), language="en"), readable_number(None, language="en")
+    ('∞', '–')
+    """
+    if value is None or pd.isna(value):
+        return "–"
+    x = float(value)
+    if np.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if abs(x) > 1e7:
+        return ("> " if x > 0 else "< -") + format_number(1e7, language=language)
+    if x == 0 or abs(x) >= 100:
+        return format_number(x, language=language)
+    if abs(x) < 1e-4:
+        return "< " + format_number(1e-4, digits=4, language=language)
+    digits = max(0, 2 - int(np.floor(np.log10(abs(x)))))  # three significant digits
+    return format_number(x, digits=digits, language=language)
+
+
 def parameters_html(parameters: pd.DataFrame, *, language: str) -> str:
     """Return the fitted parameters with standard errors and 95% intervals as HTML."""
     head = [tr(f"clv.ui.table.{c}", language=language) for c in (
@@ -74,9 +112,10 @@ def parameters_html(parameters: pd.DataFrame, *, language: str) -> str:
         label = tr(f"clv.model.{base}", language=language) + (
             " " + tr("clv.ui.calibration", language=language) if base != name else "")
         finite = pd.notna(r.standard_error) and np.isfinite(r.standard_error)
-        cells = [label, r.parameter, f"{r.estimate:.4g}",
-                 f"{r.standard_error:.3g}" if finite else "–",
-                 f"{r.lower:.4g} – {r.upper:.4g}" if finite else "–"]
+        number = partial(readable_number, language=language)
+        cells = [label, _SYMBOLS.get(str(r.parameter), str(r.parameter)), number(r.estimate),
+                 number(r.standard_error) if finite else "–",
+                 f"{number(r.lower)} – {number(r.upper)}" if finite else "–"]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
                     + "</tr>")
     return table_html("wb-clv-parameters", head, rows)

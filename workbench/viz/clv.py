@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -188,15 +187,13 @@ def tracking_figure(tracking: pd.DataFrame, *, language: str = "en") -> go.Figur
                       annotation_position="top left")
         fig.add_vline(x=start.timestamp() * 1000, line_dash="dot", line_color=_GREY, row=2,
                       col=1)
-    actual_h = float(holdout["actual"].sum())
-    errors = {}
-    for name, part in tracking.groupby("model", sort=False):
-        expected_h = float(part.loc[part["holdout"].astype(bool), "expected"].sum())
-        errors[str(name)] = (expected_h - actual_h) / actual_h if actual_h else np.nan
+    # No error figure in the title: the model check (ClvResult.quality_in) states the one check
+    # number, from each customer's conditional expectation. These dashed lines are the
+    # cohort-level expectation (Fader, Hardie & Lee 2005, Figure 2), a different quantity,
+    # and a second percentage beside the first read as a contradiction (issue 15).
     main = str(tracking["model"].iloc[0])  # the report's purchase model comes first
     title = tr("clv.viz.tracking.title", language=language,
-               model=tr(f"clv.model.{main}", language=language),
-               error=format_percent(abs(errors[main]), language=language))
+               model=tr(f"clv.model.{main}", language=language))
     fig = finish_figure(fig, title)
     fig.update_layout(height=560)
     return fig
