@@ -32,7 +32,7 @@ def test_errors_are_worded_in_the_pages_language_not_the_processes(tmp_path):
     page.compute()
     assert page.result is None
     assert page.error.startswith(
-        "이 화면을 계산하지 못했습니다: _Params: 'bins'은(는) 2에서 10 사이")
+        "이 화면을 계산하지 못했습니다: _Params: 'bins'는 2에서 10 사이")  # particle resolved
     assert get_language() == "en"  # the process language is back
 
 
@@ -41,4 +41,49 @@ def test_unexpected_errors_show_their_kind():
     with using_language("ko"):
         known = ParameterError(tr("params.at_least", owner="P", name="n", low="1", got="0"))
     assert error_text(known, "ko") == (
-        "이 화면을 계산하지 못했습니다: P: 'n'은(는) 1 이상이어야 합니다. 받은 값: 0.")
+        "이 화면을 계산하지 못했습니다: P: 'n'은 1 이상이어야 합니다. 받은 값: 0.")
+
+
+def test_every_page_has_a_title_and_purpose_in_both_languages():
+    import importlib
+
+    from workbench.i18n import _catalog
+
+    names = {}
+    for module in ("overview", "rfm", "cohorts", "clv", "churn", "abtest", "audience"):
+        mod = importlib.import_module(f"workbench.ui.{module}")
+        for obj in vars(mod).values():
+            if isinstance(obj, type) and issubclass(obj, Page) and obj is not Page:
+                names[obj.__name__] = obj.page_name()
+    assert set(names.values()) == {"overview", "rfm", "cohorts", "clv", "churn", "abtest",
+                                   "audience_builder"}
+    for name in names.values():
+        for part in ("title", "purpose"):
+            entry = _catalog()[f"pages.{name}.{part}"]
+            assert entry["en"] and entry["ko"] and entry["en"] != entry["ko"]
+
+
+def test_the_page_header_is_in_the_pages_language_only(tmp_path):
+    store = tmp_path / "s.duckdb"
+    with write_store(store):
+        pass
+    class _Named(_FailingPage):
+        name = "rfm"
+
+        def form(self):
+            return []
+
+        def body(self):
+            return []
+
+    ko = _Named(_Params(store=str(store), language="ko", mode="dashboard", as_of="2026-11-16"))
+    en = _Named(_Params(store=str(store), language="en", mode="report", as_of="2026-11-16"))
+    assert ko.title() == "RFM 세그먼트" and en.title() == "RFM segments"
+    assert "RFM 세그먼트" in ko.header_html() and "segments" not in ko.header_html()
+    assert ko.purpose() in ko.header_html() and "Who buys" not in ko.header_html()
+    page = ko.widget()
+    assert page.children[0].value == ko.header_html()
+    assert "wb-page-title" in page.children[0].value
+    # a page without catalogue entries (this test's stand-in) shows no header
+    assert _FailingPage(_Params(store=str(store), language="ko", mode="dashboard",
+                                as_of="2026-11-16")).header_html() == ""

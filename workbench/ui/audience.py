@@ -81,6 +81,7 @@ class AudienceBuilder(Page):
     """The audience form; ``display(builder)`` shows it (widgets, or static HTML in reports)."""
 
     prefers_snapshot = True
+    name = "audience_builder"
 
     def __init__(self, params: AudienceParams, **kwargs: Any) -> None:
         super().__init__(params, **kwargs)

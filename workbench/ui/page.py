@@ -60,6 +60,9 @@ class Page:
     #: Default to the latest snapshot's date when the notebook gives none (pages that read the
     #: snapshot open fastest on its date).
     prefers_snapshot: bool = False
+    #: The page's key in ``pages.toml`` (``pages.<name>.title`` and ``.purpose``); empty: the
+    #: name of the subclass's module (``workbench.ui.rfm`` -> ``rfm``).
+    name: str = ""
 
     def __init__(self, params: Any, *, settings: Settings | None = None) -> None:
         self.settings = (settings or load_settings()).replace(language=params.language)
@@ -119,6 +122,35 @@ class Page:
                        as_of=str(as_of))
         return as_of
 
+    # ------------------------------------------------------------------ title
+    @classmethod
+    def page_name(cls) -> str:
+        """Return the page's catalogue key: :attr:`name`, else its module's last part."""
+        return cls.name or cls.__module__.rsplit(".", 1)[-1]
+
+    def title(self) -> str:
+        """Return the page's title in the page's language (``pages.<name>.title``)."""
+        return tr(f"pages.{self.page_name()}.title", language=self.language)
+
+    def purpose(self) -> str:
+        """Return the page's one-line purpose in the page's language."""
+        return tr(f"pages.{self.page_name()}.purpose", language=self.language)
+
+    def header_html(self) -> str:
+        """Return the title and purpose shown at the top of the page, dashboard and report.
+
+        Empty for a page without catalogue entries (a test's stand-in page); every page the
+        package ships has both (checked by tests/test_ui_page.py).
+        """
+        try:
+            title, purpose = self.title(), self.purpose()
+        except KeyError:
+            return ""
+        return (f"<h1 class='wb-page-title' style='margin:4px 0 2px;font-size:1.6em;"
+                f"word-break:keep-all'>{html.escape(title)}</h1>"
+                f"<p class='wb-page-purpose' style='margin:0 0 10px;color:#444;"
+                f"word-break:keep-all'>{html.escape(purpose)}</p>")
+
     # ------------------------------------------------------------------ analysis
     def run(self) -> Any:  # pragma: no cover - every page overrides it
         """Run the analysis for ``self.params`` and return its result object."""
@@ -147,6 +179,7 @@ class Page:
     # ------------------------------------------------------------------ report mode
     def _ipython_display_(self) -> None:
         if self.mode == "report":
+            display(HTML(self.header_html()))  # here, not in display_static: pages override it
             self.compute()
             self.display_static()
         else:
@@ -206,11 +239,13 @@ class Page:
         self.w_status = html_box("wb-status")
         self.w_message = html_box("wb-headline")
         self.w_footer = widgets.HTML()
+        self.w_header = html_box("wb-page-header")
+        self.w_header.value = self.header_html()
         controls = self.form()
         body = self.body()
         self.refresh_view()
-        page = widgets.VBox([widgets.HBox(controls), self.w_note, self.w_status, self.w_message,
-                             *body, self.w_footer])
+        page = widgets.VBox([self.w_header, widgets.HBox(controls), self.w_note, self.w_status,
+                             self.w_message, *body, self.w_footer])
         page.add_class(f"wb-page-{type(self).__name__.lower()}")
         return page
 
