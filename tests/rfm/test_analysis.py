@@ -65,6 +65,45 @@ def test_run_rfm_on_the_sample(con, result):
     assert customers["r_score"].between(1, 5).all() and customers["segment"].notna().all()
 
 
+def test_headline_and_heatmap_agree_with_the_frames(result, sample_store):
+    """Issue 15: the headline's numbers and the heat map come from the result's frames.
+
+    Frequency score 2 is empty on the sample (43% of buyers ordered once, share F = 1, and the
+    next block starts at F = 3): the heat map leaves it out and a sentence says why.
+    """
+    from workbench.i18n import format_percent
+    from workbench.ui.rfm import RfmPage
+
+    c, seg = result.customers, result.segments
+    top = seg.loc[seg["net_revenue"].idxmax()]
+    vips = int(c["is_vip"].sum())
+    assert result.message == (
+        f"{top['label']} are {format_percent(top['share'])} of customers and "
+        f"{format_percent(top['revenue_share'])} of revenue. {vips:,} VIPs (3+ orders in 90 "
+        f"days) are {format_percent(vips / len(c))} of customers.")
+    assert top["customers"] == (c["segment"] == top["segment"]).sum()
+    for item in result.headline():  # tiles: customers of the top segments
+        segment = item["metric"].removeprefix("segment.")
+        assert item["value"] == f"{int(seg.set_index('segment').loc[segment, 'customers']):,}"
+    # the heat map: every customer once, no column of zeros
+    fig = result.figure_heatmap()
+    shown = sum(int(t.replace(",", "")) for row in fig.data[0].text for t in row if t)
+    assert shown == result.rf_heatmap["customers"].sum() == len(c)
+    used = sorted(c["f_score"].unique())
+    assert [int(x) for x in fig.data[0].x] == used and 2 not in used
+    ones = c[c["f_score"] == 1]
+    assert (ones["orders"] == 1).all()
+    note = result.heatmap_note_in("en")
+    assert note.startswith("Frequency score 2 has no customers, so the chart leaves it out.")
+    assert (f"the {len(ones):,} customers ({format_percent(len(ones) / len(c))}) with 1 "
+            f"order(s) all score 1, so the next customers (from 2 orders) score 3.") in note
+    ko = result.heatmap_note_in("ko")
+    assert ko.startswith("빈도 점수 2점에는 고객이 없어") and not re.search("[A-Za-z]", ko)
+    page = RfmPage(RfmParams(as_of=AS_OF, store=str(sample_store), mode="report"))
+    page.result = result
+    assert f"<p class='wb-heatmap-note'>{note}</p>" in page.static_parts()
+
+
 def test_groups_follow_their_rules(result):
     c = result.customers
     groups = result.groups.set_index("group")

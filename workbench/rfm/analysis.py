@@ -55,7 +55,13 @@ from workbench.rfm.tiers import (
     tier_summary,
 )
 from workbench.settings import Settings, load_settings
-from workbench.viz.rfm import migration_sankey, rf_heatmap_figure, segment_treemap, tier_figure
+from workbench.viz.rfm import (
+    empty_scores,
+    migration_sankey,
+    rf_heatmap_figure,
+    segment_treemap,
+    tier_figure,
+)
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -221,6 +227,42 @@ class RfmResult(Readable, ResultMixin):
                          f"{format_percent(row.revenue_share, language=lang)} · "
                          f"{self.rules.action(row.segment, lang)}")
         return "\n".join(lines)
+
+    def heatmap_note_in(self, language: str | None = None) -> str:
+        """Return why a recency or frequency score has no customers ("" when all are used).
+
+        The heat map leaves such a score out (:func:`workbench.viz.rfm.empty_scores`); this
+        sentence, shown under it, says which and why. With quantile scores the usual cause is
+        a tie: customers with equal order counts share a score, so when one-time buyers are
+        more than a fifth of the customers the score after theirs is skipped.
+        """
+        if not self.ok:
+            return ""
+        lang = language or self.language
+        notes = [self._empty_score_note(column, score, lang)
+                 for column in ("r_score", "f_score")
+                 for score in empty_scores(self.rf_heatmap, column, self.bins)]
+        return " ".join(notes)
+
+    def _empty_score_note(self, column: str, score: int, language: str) -> str:
+        c = self.customers
+        axis = tr(f"rfm.heatmap_note.axis.{column}", language=language)
+        below, above = c[c[column] < score], c[c[column] > score]
+        if column != "f_score" or self.method != "quantile" or below.empty or above.empty:
+            return tr("rfm.heatmap_note.empty", language=language, axis=axis, score=score)
+        low = int(below[column].max())
+        block = below[below[column] == low]
+        fewest, most = int(block["orders"].min()), int(block["orders"].max())
+        orders = (format_number(fewest, language=language) if fewest == most else
+                  f"{format_number(fewest, language=language)}–"
+                  f"{format_number(most, language=language)}")
+        high = int(above[column].min())
+        return tr("rfm.heatmap_note.tied", language=language, axis=axis, score=score,
+                  count=format_number(len(block), language=language),
+                  share=format_percent(len(block) / len(c), language=language), orders=orders,
+                  low=low, high=high, bins=self.bins,
+                  next_orders=format_number(above.loc[above[column] == high, "orders"].min(),
+                                            language=language))
 
     # ------------------------------------------------------------------------------ figures
     def figure_treemap(self) -> go.Figure:

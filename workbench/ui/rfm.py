@@ -73,11 +73,17 @@ class RfmPage(Page):
         return {"treemap": r.figure_treemap, "heatmap": r.figure_heatmap,
                 "migration": r.figure_migration, "tiers": r.figure_tiers}
 
+    def _heatmap_note(self) -> str:
+        text = self.result.heatmap_note_in(self.language)
+        return f"<p class='wb-heatmap-note'>{html.escape(text)}</p>" if text else ""
+
     def static_parts(self) -> list[Any]:
         """Return the segment table and the four charts (no member list in reports)."""
         r = self.result
+        figures = self._figures()
         return [segments_html(r.segments, currency=r.currency, language=self.language),
-                *(make() for make in self._figures().values())]
+                figures["treemap"](), figures["heatmap"](), self._heatmap_note(),
+                figures["migration"](), figures["tiers"]()]
 
     def form(self) -> list[widgets.Widget]:
         """Return the as-of date picker and the segment picker."""
@@ -95,10 +101,11 @@ class RfmPage(Page):
             self.w_table = html_box("wb-rfm-table")
             self.w_size = html_box("wb-segment-size")
             self.w_members = html_box("wb-members-list")
+            self.w_heatmap_note = html_box("wb-heatmap-note-box")
             self.w_charts = chart_outputs(CHARTS)
         c = self.w_charts
         return [self.w_table, c["treemap"], self.w_size, self.w_members, c["heatmap"],
-                c["migration"], c["tiers"]]
+                self.w_heatmap_note, c["migration"], c["tiers"]]
 
     def render(self) -> None:
         """Fill the table, the charts, the segment picker and the member list."""
@@ -107,6 +114,7 @@ class RfmPage(Page):
                                            language=self.language)
         for name, make in self._figures().items():
             show_figure(self.w_charts[name], make())
+        self.w_heatmap_note.value = self._heatmap_note()
         present = r.segments[r.segments["customers"] > 0]
         options = [(f"{s.label} ({format_number(s.customers, language=self.language)})",
                     s.segment) for s in present.itertuples()]

@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 from workbench.i18n import format_date, format_money, format_number, format_percent, tr
 from workbench.viz.style import finish_figure, money_tickformat, money_unit
 
-__all__ = ["migration_sankey", "rf_heatmap_figure", "segment_treemap", "tier_figure"]
+__all__ = ["empty_scores", "migration_sankey", "rf_heatmap_figure", "segment_treemap",
+           "tier_figure"]
 
 _BLUE, _GREEN, _RED, _GREY = "#1f5fbf", "#1a7f37", "#c62828", "#8a8f98"
 
@@ -67,6 +68,27 @@ def segment_treemap(segments: pd.DataFrame, *, currency: str = "KRW",
     return fig
 
 
+def empty_scores(grid: pd.DataFrame, column: str, bins: int) -> list[int]:
+    """Return the scores of ``column`` that the grid reports with no customer in any cell.
+
+    Only scores the grid has rows for count: a grid of a few cells says nothing about the
+    others. Quantile scores leave a score empty when a block of tied customers is larger than
+    a bin (43% of the sample's buyers ordered once: they all get F = 1 and the next block
+    starts at F = 3).
+
+    Examples
+    --------
+    >>> grid = pd.DataFrame({"r_score": [1, 1, 2, 2], "f_score": [1, 2, 1, 2],
+    ...                      "customers": [4, 0, 3, 0]})
+    >>> empty_scores(grid, "f_score", 2), empty_scores(grid, "r_score", 2)
+    ([2], [])
+    """
+    if grid.empty:
+        return []
+    per = grid.groupby(column)["customers"].sum()
+    return [int(s) for s in range(1, bins + 1) if s in per.index and per[s] == 0]
+
+
 def rf_heatmap_figure(grid: pd.DataFrame, *, bins: int = 5, currency: str = "KRW",
                       language: str = "en") -> go.Figure:
     """Return the R x F heatmap of average net revenue, with customer counts in the cells.
@@ -83,15 +105,20 @@ def rf_heatmap_figure(grid: pd.DataFrame, *, bins: int = 5, currency: str = "KRW
     Returns
     -------
     plotly.graph_objects.Figure
-        One ``Heatmap`` trace: ``z[r - 1][f - 1]`` is the average net revenue of cell (r, f)
-        (``None`` when empty), ``text`` the customer counts.
+        One ``Heatmap`` trace on category axes: ``x`` and ``y`` are the scores shown (as text),
+        ``z[i][j]`` the average net revenue of cell (``y[i]``, ``x[j]``) (``None`` when empty),
+        ``text`` the customer counts. A score the grid reports with no customers at all
+        (:func:`empty_scores`) is left out rather than drawn as a column of zeros; with every
+        score shown, ``z[r - 1][f - 1]`` is cell (r, f).
     """
     levels = list(range(1, bins + 1))
+    r_levels = [r for r in levels if r not in empty_scores(grid, "r_score", bins)]
+    f_levels = [f for f in levels if f not in empty_scores(grid, "f_score", bins)]
     cells = grid.set_index(["r_score", "f_score"])
     z, text = [], []
-    for r in levels:
+    for r in r_levels:
         row_z, row_t = [], []
-        for f in levels:
+        for f in f_levels:
             hit = (r, f) in cells.index
             avg = float(cells.loc[(r, f), "avg_monetary"]) if hit else math.nan
             row_z.append(None if math.isnan(avg) else avg)
@@ -102,7 +129,8 @@ def rf_heatmap_figure(grid: pd.DataFrame, *, bins: int = 5, currency: str = "KRW
     unit = money_unit(currency, language)
     fmt = money_tickformat(currency)
     fig = go.Figure(go.Heatmap(
-        x=levels, y=levels, z=z, text=text, texttemplate="%{text}", colorscale="Blues",
+        x=[str(f) for f in f_levels], y=[str(r) for r in r_levels], z=z, text=text,
+        texttemplate="%{text}", colorscale="Blues",
         colorbar={"title": {"text": tr("rfm.viz.colorbar.avg_monetary", language=language,
                                        unit=unit)}, "tickformat": fmt},
         hovertemplate=(f"R %{{y}} · F %{{x}}<br>"
@@ -113,9 +141,9 @@ def rf_heatmap_figure(grid: pd.DataFrame, *, bins: int = 5, currency: str = "KRW
     ))
     fig.update_layout(
         xaxis={"title": {"text": tr("rfm.viz.axis.frequency_score", language=language)},
-               "tickmode": "array", "tickvals": levels},
+               "type": "category"},
         yaxis={"title": {"text": tr("rfm.viz.axis.recency_score", language=language)},
-               "tickmode": "array", "tickvals": levels})
+               "type": "category"})
     filled = grid.dropna(subset=["avg_monetary"])
     if filled.empty:
         title = tr("rfm.viz.title.heatmap_empty", language=language)
