@@ -22,9 +22,16 @@ from workbench.settings import Settings, load_settings
 __all__ = ["common_parser", "early_language", "positive_int", "run_command"]
 
 
-def common_parser() -> argparse.ArgumentParser:
-    """Return the parent parser of the options every command takes."""
-    common = argparse.ArgumentParser(add_help=False)
+def common_parser(*, keep_earlier: bool = False) -> argparse.ArgumentParser:
+    """Return the parent parser of the options every command takes.
+
+    The top-level parser and every command take these options, so ``workbench --language ko
+    load ...`` and ``workbench load ... --language ko`` mean the same. With ``keep_earlier``
+    (the commands' copy), an option left out after the command keeps the value given before
+    it instead of resetting it to the default.
+    """
+    common = argparse.ArgumentParser(add_help=False,
+                                     argument_default=argparse.SUPPRESS if keep_earlier else None)
     common.add_argument("--store", help="DuckDB file or Ibis URL (default: workbench.toml's store)")
     common.add_argument("--config", help="settings file (default: ./workbench.toml)")
     common.add_argument("--language", choices=["en", "ko"], help="language of messages")

@@ -1,10 +1,17 @@
-"""A small progress reporter for long commands (stderr; one updating line on a terminal)."""
+"""A small progress reporter for long commands (stderr; one updating line on a terminal).
+
+A stage with a ``progress.<stage>`` message (the load's ``read``, ``convert``, ``check`` and
+``write``) is shown under that name, which says what is counted ("rows read: 1,200/5,000");
+any other stage name is shown as given, already in the reader's language.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
+
+from workbench.i18n import tr
 
 __all__ = ["Progress"]
 
@@ -35,9 +42,17 @@ class Progress:
             return
         self._last[stage] = now
         pct = f"{100 * done / total:5.1f}%" if total else ""
-        line = f"{stage}: {done:,}/{total:,} {pct} ({now - self._start:.0f} s)"
+        line = tr("progress.line", stage=_label(stage), done=f"{done:,}", total=f"{total:,}",
+                  pct=pct, seconds=f"{now - self._start:.0f}")
         if self.tty:
             self.stream.write("\r\033[K" + line + ("\n" if finished else ""))
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def _label(stage: str) -> str:
+    try:
+        return tr(f"progress.{stage}")
+    except KeyError:
+        return stage

@@ -132,10 +132,11 @@ def _store_has_orders(settings: Settings) -> bool:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = common_parser()
+    # Global options go before or after the command; given in both places, the later wins.
+    common = common_parser(keep_earlier=True)
 
     parser = argparse.ArgumentParser(
-        prog="workbench",
+        prog="workbench", parents=[common_parser()],
         description="CRM analytics and campaign workbench for online shops.",
         epilog="Run 'workbench COMMAND --help' for the options of a command.",
     )

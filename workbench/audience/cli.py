@@ -11,6 +11,7 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import date, timedelta
 from pathlib import Path
 
 from workbench._args import iso_date, local_time
@@ -108,10 +109,37 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "count":
             print(tr("audience.cli.count", name=definition.name, as_of=str(as_of),
                      count=format_number(audience.count())))
+            note = _stale_note(con, as_of, settings)
+            if note:
+                print(note)
             return 0
         return _export(args, audience, settings)
     finally:
         con.disconnect()
+
+
+def _stale_note(con, as_of: date, settings: Settings) -> str | None:
+    """Say so when the data ends more than a week before ``as_of`` (as the dashboards do).
+
+    An export from a shop a month ago counted "as of today" sees every customer a month older
+    and nobody who bought since; the manager should know before acting on the number.
+    """
+    if "orders" not in con.list_tables():
+        return None
+    last = con.table("orders").ordered_at.max().execute()
+    if last is None or last != last:  # no orders, or NaT
+        return None
+    last = last.tz_convert(settings.timezone).date() if last.tzinfo else last.date()
+    if last >= as_of - timedelta(days=STALE_AFTER_DAYS):
+        return None
+    suggest = last + timedelta(days=7 - last.weekday())  # the Monday after the data ends
+    return tr("audience.cli.stale_data", data_until=last.isoformat(), as_of=as_of.isoformat(),
+              days=format_number((as_of - last).days), suggest=suggest.isoformat())
+
+
+#: Data that ends more than this many days before the as-of date gets a note with the count:
+#: the dashboards' rule (the last order falls before the previous full week).
+STALE_AFTER_DAYS = 7
 
 
 def _export(args: argparse.Namespace, audience: Audience, settings: Settings) -> int:

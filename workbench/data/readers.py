@@ -256,9 +256,7 @@ def _resolve_delimiter(delimiter: str | None, suffix: str, first_line: str) -> s
 def _read_text(path: Path, delimiter: str | None, header_row: int, quote: bool,
                progress: Progress | None) -> RawTable:
     data = path.read_bytes()
-    digest, size = hashlib.sha256(data).hexdigest(), len(data)
-    if progress:
-        progress("read", 0, size)
+    digest = hashlib.sha256(data).hexdigest()
     encoding, text = decode_csv(data, path.name)
     if text is not None:
         data = text.encode("utf-8")
@@ -267,6 +265,9 @@ def _read_text(path: Path, delimiter: str | None, header_row: int, quote: bool,
     body = data.split(b"\n", header_row - 1)[-1] if header_row > 1 else data
     if not body[:4096].strip() and not body.strip():
         raise SchemaError(tr("load.empty_file", file=path.name))
+    if progress:  # rows, not bytes: the line count less the header (quoted newlines aside)
+        lines = body.count(b"\n") + (not body.endswith(b"\n"))
+        progress("read", 0, max(lines - 1, 0))
     first = body[:1 << 16].decode("utf-8", errors="ignore").split("\n", 1)[0]
     sep = _resolve_delimiter(delimiter, path.suffix.lower(), first)
     if sep == "whitespace":
@@ -277,7 +278,7 @@ def _read_text(path: Path, delimiter: str | None, header_row: int, quote: bool,
         raise SchemaError(tr("load.empty_file", file=path.name))
     table = _parse_csv(body, headers, sep, quote, path.name, header_offset=header_row - 1)
     if progress:
-        progress("read", size, size)
+        progress("read", table.num_rows, table.num_rows)
     rows = np.arange(header_row + 1, header_row + 1 + table.num_rows, dtype=np.int64)
     return RawTable(table, headers, rows, encoding, None, digest, header_row)
 

@@ -652,18 +652,25 @@ def describe_store(path_or_url: str | os.PathLike[str] | None = None, *,
                 source=settings.source or tr("cli.settings_defaults"),
                 timezone=settings.timezone, currency=settings.currency,
                 ui_language=settings.language)]
-    counts = table_counts(location, settings=settings)
-    lines += [tr("cli.info_table", table=name, rows=f"{n:,}") for name, n in counts.items()
-              if name != "load_log"]
-    if counts.get("load_log"):
+    every = table_counts(location, settings=settings)
+    counts = {name: n for name, n in every.items() if name != "load_log"}
+    # Columns sized to the longest name and count, so long table names keep the counts aligned.
+    name_width = max(map(len, counts), default=0)
+    count_width = max((len(f"{n:,}") for n in counts.values()), default=0)
+    lines += [tr("cli.info_table_one" if n == 1 else "cli.info_table",
+                 table=name.ljust(name_width), rows=f"{n:,}".rjust(count_width))
+              for name, n in counts.items()]
+    if every.get("load_log"):
         con = connect(location, settings=settings)
         try:
             log = con.table("load_log").order_by(ibis.desc("loaded_at")).limit(5).to_pandas()
         finally:
             con.disconnect()
         lines.append(tr("cli.info_loads"))
+        table_w, mode_w = log["table_name"].str.len().max(), log["mode"].str.len().max()
+        rows_w = max(len(f"{n:,}") for n in log["rows_written"])
         for row in log.itertuples():
             when = row.loaded_at.tz_convert(settings.timezone).strftime("%Y-%m-%d %H:%M")
-            lines.append(f"  {when}  {row.table_name:<12} {row.mode:<8} "
-                         f"{row.rows_written:>10,}  {row.source}")
+            lines.append(f"  {when}  {row.table_name:<{table_w}}  {row.mode:<{mode_w}}  "
+                         f"{row.rows_written:>{rows_w},}  {row.source}")
     return "\n".join(lines)
