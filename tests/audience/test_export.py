@@ -78,7 +78,7 @@ def test_holdout_is_deterministic_kept_out_and_recorded(tiny_copy, tmp_path):
     aud.con.disconnect()
     from workbench.abtest import assign_variants
 
-    variants = assign_variants(list("ABCDE"), "s1", {"holdout": 0.5, "control": 0.5})
+    variants = assign_variants(list("ABCDE"), "s1", {"holdout": 0.5, "send": 0.5})
     held = sorted(variants[variants == "holdout"].index)
     _, rows = _read(tmp_path / "push.csv")
     assert list(rows[0]) == ["customer_id"]

@@ -233,7 +233,7 @@ BAD = {
     "bad-variant": (
         "assignments", "campaign_id,customer_id,variant,assigned_at\nK1,C1,treatment,2024-01-01\n",
         "o.csv: column 'variant' has 1 value(s) that are not valid for assignments.variant, in "
-        "row(s) 2 (e.g. 'treatment'). Use 'holdout', 'control' or a name starting with a "
+        "row(s) 2 (e.g. 'treatment'). Use 'holdout', 'send', 'control' or a name starting with a "
         "capital letter ('A', 'B', 'Coupon10')."),
     "unknown-event-type": (
         "events", "customer_id,ts,type\nC1,2024-01-01,purchase\n",

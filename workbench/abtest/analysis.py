@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
+from babel.numbers import get_currency_precision
 
 from workbench.abtest.aggregate import (
     SUM_COLUMNS,
@@ -40,7 +41,16 @@ from workbench.abtest.multiple import CORRECTIONS, adjust_p_values, guardrail_ve
 from workbench.abtest.roi import RoiResult, campaign_roi
 from workbench.abtest.sequential import DEFAULT_N_STAR, sequential_interval
 from workbench.abtest.srm import SrmResult, srm_check
-from workbench.abtest.stats import AbStatus, Comparison, metric_label
+from workbench.abtest.stats import (
+    HOLDOUT,
+    LEGACY_SEND,
+    SEND,
+    AbStatus,
+    Comparison,
+    CupedStats,
+    arm_label,
+    metric_label,
+)
 from workbench.abtest.verdict import build_verdict
 from workbench.data.schema import require_columns
 from workbench.dates import cutoff
@@ -66,7 +76,8 @@ FRAME_COLUMNS = ("metric", "variant", "control", "kind", "test", "n_control", "n
                  "value_control", "value_variant", "effect", "ci_low", "ci_high", "lift",
                  "lift_ci_low", "lift_ci_high", "p_value", "p_adjusted", "significant",
                  "seq_ci_low", "seq_ci_high", "prob_beat_control", "expected_loss",
-                 "variance_reduction", "guardrail", "status", "message")
+                 "variance_reduction", "guardrail", "status", "message", "decision_level",
+                 "decision_ci_low", "decision_ci_high", "pair")
 
 
 def _split_list(text: str) -> tuple[str, ...]:
@@ -180,9 +191,16 @@ class AbTestResult(ResultMixin):
     srm
         Sample-ratio check against the planned shares.
     comparisons
-        Every (variant, metric) comparison with the baseline.
+        Every (variant, metric) comparison with the baseline, then, when two or more arms are
+        treated, every treated arm with each earlier one (``B`` against ``A``: the test's
+        real question is often which message wins, not only whether each beats the holdout).
     p_adjusted
         Corrected p-values aligned with ``comparisons`` (NaN outside the decision family).
+    decision_ci, decision_alpha
+        The interval every word about a comparison is read from, and ``1 -`` its level: the
+        comparison's own interval at ``alpha * p / p_adjusted`` (:func:`_decision_alpha`), so
+        it excludes 0 exactly when the adjusted p is below ``alpha``. Without a correction, or
+        outside the decision family, it is the comparison's own ``1 - alpha`` interval.
     sequential
         Always-valid interval of each comparison's effect.
     bayes
@@ -222,6 +240,8 @@ class AbTestResult(ResultMixin):
     vetoes: tuple[tuple[str, str], ...]
     n_star: int = DEFAULT_N_STAR
     status: AbStatus = AbStatus.OK
+    decision_ci: tuple[tuple[float, float], ...] = ()
+    decision_alpha: tuple[float, ...] = ()
 
     @property
     def message(self) -> str:
@@ -236,15 +256,17 @@ class AbTestResult(ResultMixin):
         """Return one row per (variant, metric) comparison: :data:`FRAME_COLUMNS`."""
         if not self.comparisons:
             return pd.DataFrame(columns=list(FRAME_COLUMNS))
-        bayes = {(b.variant, b.metric): b for b in self.bayes}
+        bayes = {(b.variant, b.control, b.metric): b for b in self.bayes}
         rows = []
-        for c, p_adj, (low, high) in zip(self.comparisons, self.p_adjusted, self.sequential,
-                                         strict=True):
+        for i, (c, p_adj, (low, high)) in enumerate(zip(
+                self.comparisons, self.p_adjusted, self.sequential, strict=True)):
             row = c.to_dict(self.language)
-            b = bayes.get((c.variant, c.metric))
+            b = bayes.get((c.variant, c.control, c.metric))
+            d_low, d_high = self.decision_interval(i)
             row.update(p_adjusted=p_adj, seq_ci_low=low, seq_ci_high=high,
-                       significant=bool(p_adj < c.alpha) if not math.isnan(p_adj)
-                       else c.significant,
+                       significant=self.decides(i), decision_level=1 - self.decision_level(i),
+                       decision_ci_low=d_low, decision_ci_high=d_high,
+                       pair=c.control != self.baseline,
                        prob_beat_control=b.prob_beat_control if b else math.nan,
                        expected_loss=b.expected_loss if b else math.nan,
                        guardrail=c.metric == GUARDRAIL)
@@ -257,22 +279,57 @@ class AbTestResult(ResultMixin):
             return pd.DataFrame()
         return pd.concat([r.to_frame() for r in self.roi], ignore_index=True)
 
-    def comparison(self, variant: str, metric: str) -> Comparison:
-        """Return the comparison of ``variant`` on ``metric``."""
+    def decision_level(self, i: int) -> float:
+        """Return ``1 -`` the level of comparison ``i``'s decision interval (its alpha)."""
+        return self.decision_alpha[i] if self.decision_alpha else self.comparisons[i].alpha
+
+    def decision_interval(self, i: int) -> tuple[float, float]:
+        """Return the interval the verdict on comparison ``i`` is read from (and shown)."""
+        return self.decision_ci[i] if self.decision_ci else self.comparisons[i].ci
+
+    def decides(self, i: int) -> bool:
+        """Return whether comparison ``i`` is a clear difference: its decision interval excludes 0.
+
+        This is the only test of significance the words use; with the dual tests of the
+        readout it equals ``p_adjusted < alpha`` (``p < alpha`` outside the family).
+        """
+        low, high = self.decision_interval(i)
+        return bool(low > 0 or high < 0)  # NaN limits (no test) compare False
+
+    def comparison(self, variant: str, metric: str, control: str | None = None) -> Comparison:
+        """Return the comparison of ``variant`` on ``metric`` against ``control`` (the baseline)."""
+        control = self.baseline if control is None else control
         for c in self.comparisons:
-            if c.variant == variant and c.metric == metric:
+            if c.variant == variant and c.metric == metric and c.control == control:
                 return c
         raise KeyError(tr("abtest.error.no_comparison", variant=repr(variant),
                           metric=repr(metric), variants=list(self.variants)))
 
     def figure(self) -> go.Figure:
-        """Return a new forest plot of relative lifts with their intervals."""
-        return forest_plot(self.to_frame(), srm_ok=not self.srm.mismatch,
-                           language=self.language)
+        """Return a new forest plot of relative lifts (arms named for people)."""
+        frame = self.to_frame()
+        frame["variant"] = [self.pair_label(c) for c in self.comparisons]
+        # The bars are the decision interval relative to the baseline's observed value, so a
+        # bar crosses 0 exactly when the verdict says "no clear difference" (the delta-method
+        # lift interval at 95% could disagree with an adjusted verdict).
+        base = frame["value_control"].where(frame["value_control"] > 0)
+        frame["lift_ci_low"] = frame["decision_ci_low"] / base
+        frame["lift_ci_high"] = frame["decision_ci_high"] / base
+        return forest_plot(frame, srm_ok=not self.srm.mismatch, language=self.language)
 
     def figure_arms(self) -> go.Figure:
         """Return a new bar chart of each arm's conversion rate with its interval."""
-        return arms_figure(self.arms, language=self.language)
+        arms = self.arms.assign(variant=[arm_label(v, self.language)
+                                         for v in self.arms["variant"]])
+        return arms_figure(arms, language=self.language)
+
+    def pair_label(self, c: Comparison, language: str | None = None) -> str:
+        """Return the arm's name for people, or ``B vs A`` for a comparison of treated arms."""
+        lang = language or self.language
+        if c.control == self.baseline:
+            return arm_label(c.variant, lang)
+        return tr("abtest.pair", language=lang, variant=arm_label(c.variant, lang),
+                  control=arm_label(c.control, lang))
 
     def headline(self) -> list[dict[str, Any]]:
         """Return the primary metric's relative lift per variant, formatted for report tiles.
@@ -283,17 +340,27 @@ class AbTestResult(ResultMixin):
         def pct(x: float) -> str:
             return format_percent(x, signed=True, language=self.language)
 
+        from workbench.abtest.verdict import format_effect  # verdict imports this module
+
         items = []
-        for c, p_adj in zip(self.comparisons, self.p_adjusted, strict=True):
+        for i, c in enumerate(self.comparisons):
             if c.metric != self.primary_metric or math.isnan(c.lift):
                 continue
-            significant = (p_adj if not math.isnan(p_adj) else c.p_value) < c.alpha
+            low, high = self.decision_interval(i)
+
+            def effect(x: float, c: Comparison = c) -> str:
+                return format_effect(x, c.kind, c.metric, self.currency, self.language,
+                                     signed=True)
+
+            key = c.variant if c.control == self.baseline else f"{c.variant}_vs_{c.control}"
+            # The change is the decision interval (the one the verdict reads), so the tile's
+            # colour and its interval cannot disagree.
             items.append({
-                "metric": f"abtest.{c.variant}.{c.metric}",
-                "label": f"{c.variant} · {metric_label(c.metric, self.language)}",
-                "value": pct(c.lift), "change": f"{pct(c.lift_ci_low)} ~ {pct(c.lift_ci_high)}",
+                "metric": f"abtest.{key}.{c.metric}",
+                "label": f"{self.pair_label(c)} · {metric_label(c.metric, self.language)}",
+                "value": pct(c.lift), "change": f"{effect(low)} ~ {effect(high)}",
                 "change_pct": c.lift,
-                "direction": "flat" if not significant else "up" if c.lift > 0 else "down"})
+                "direction": "flat" if not self.decides(i) else "up" if c.lift > 0 else "down"})
         return items
 
     def _repr_html_(self) -> str:
@@ -494,7 +561,7 @@ def run_abtest(con: BaseBackend | None, params: AbTestParams, settings: Settings
 
 def _empty_result(params: AbTestParams, settings: Settings, language: str,
                   meta: dict[str, Any]) -> AbTestResult:
-    srm = srm_check({}, {"control": 1.0})
+    srm = srm_check({}, {HOLDOUT: 1.0})
     return AbTestResult(
         campaign_id=meta["campaign_id"], name=meta["name"], channel=meta["channel"],
         start=meta["start"], window_days=int(params.window_days), as_of=params.as_of,
@@ -509,8 +576,19 @@ def _empty_result(params: AbTestParams, settings: Settings, language: str,
 
 
 def _order_variants(variants: list[str]) -> list[str]:
-    rank = {"holdout": 0, "control": 1}
+    rank = {HOLDOUT: 0, "control": 1, SEND: 1}
     return sorted(variants, key=lambda v: (rank.get(v, 2), v))
+
+
+def _legacy_send(names: list[str]) -> dict[str, str]:
+    """Return ``{"control": "send"}`` when ``control`` is the arm that got the message.
+
+    Earlier sample shops and audience exports wrote the messaged arm as ``control`` beside
+    ``holdout``; a marketer reads "control" as the untreated group, so stores written then are
+    read with that arm as ``send``. Only that exact pair is renamed: in an A/B test without a
+    holdout (``control``, ``B``) the control really is the untreated baseline.
+    """
+    return {LEGACY_SEND: SEND} if sorted(names) == sorted((HOLDOUT, LEGACY_SEND)) else {}
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
@@ -532,30 +610,84 @@ def _planned(variants: list[str], params: AbTestParams, holdout_share: float
     given = parse_shares(params.planned_shares)
     if given:
         return given
-    rest = [v for v in variants if v != "holdout"]
-    if "holdout" in variants and isinstance(holdout_share, int | float) and not math.isnan(
+    rest = [v for v in variants if v != HOLDOUT]
+    if HOLDOUT in variants and isinstance(holdout_share, int | float) and not math.isnan(
             holdout_share) and 0 < holdout_share < 1:
-        return {"holdout": float(holdout_share),
+        return {HOLDOUT: float(holdout_share),
                 **{v: (1 - holdout_share) / len(rest) for v in rest}}
     return {v: 1.0 / len(variants) for v in variants}
 
 
+#: CUPED's ``theta`` and covariate centre pooled over all arms (``None``: no CUPED).
+_Cuped = tuple[float, float] | None
+
+
+def _common_cuped(stats: dict[str, ArmStatistics]) -> tuple[float, float]:
+    """Return ``(theta, mean_x)`` pooled over every arm (eq. (4) in Deng et al. 2013)."""
+    both = sum((s.revenue_cuped() for s in stats.values()), CupedStats(0, 0, 0, 0, 0, 0))
+    var_x = both.x.variance
+    theta = both.covariance / var_x if var_x > 0 else 0.0
+    return theta, both.sum_x / both.n
+
+
+def _compare_metric(base: ArmStatistics, arm: ArmStatistics, metric: str,
+                    names: tuple[str, str], alpha: float, cuped: _Cuped) -> Comparison:
+    kw = {"alpha": alpha, "names": names, "metric": metric}
+    if metric == "conversion":
+        # Always the pooled z test with the score interval that inverts it, never Fisher's
+        # test: Fisher's p has no interval of the difference that agrees with it, and the
+        # verdict must read the same from the p-value and the interval shown. The pooled z
+        # (Pearson) test keeps its size close to nominal even in small samples, where
+        # Fisher's is conservative (Fagerland, Lydersen & Laake 2017, Statistics in Medicine
+        # 36, 3439-3451); small arms still carry TOO_LITTLE_DATA.
+        return compare_proportions(base.conversion(), arm.conversion(), exact=False, **kw)
+    if metric == "revenue_per_user":
+        if cuped is not None:
+            return cuped_ttest(base.revenue_cuped(), arm.revenue_cuped(), theta=cuped[0],
+                               mean_x=cuped[1], **kw)
+        return welch_ttest(base.revenue(), arm.revenue(), **kw)
+    if metric == "aov":
+        return compare_ratios(base.aov(), arm.aov(), **kw)
+    if metric == GUARDRAIL:
+        return compare_proportions(base.opt_out(), arm.opt_out(), **kw)
+    ratio = base.open_rate() if metric == "open_rate" else base.click_rate()
+    other = arm.open_rate() if metric == "open_rate" else arm.click_rate()
+    return compare_ratios(ratio, other, **kw)
+
+
 def _compare_arms(base: ArmStatistics, arm: ArmStatistics, names: tuple[str, str],
-                  alpha: float, use_cuped: bool) -> list[Comparison]:
-    kw = {"alpha": alpha, "names": names}
-    out = [compare_proportions(base.conversion(), arm.conversion(), metric="conversion", **kw)]
-    if use_cuped:
-        out.append(cuped_ttest(base.revenue_cuped(), arm.revenue_cuped(),
-                               metric="revenue_per_user", **kw))
-    else:
-        out.append(welch_ttest(base.revenue(), arm.revenue(), metric="revenue_per_user", **kw))
-    out.append(compare_ratios(base.aov(), arm.aov(), metric="aov", **kw))
+                  alpha: float, cuped: _Cuped) -> list[Comparison]:
+    out = [_compare_metric(base, arm, m, names, alpha, cuped) for m in DECISION_METRICS]
     if base.total("sent") > 0 and arm.total("sent") > 0:
-        if base.total("opened") + arm.total("opened") > 0:
-            out.append(compare_ratios(base.open_rate(), arm.open_rate(), metric="open_rate", **kw))
-        out.append(compare_ratios(base.click_rate(), arm.click_rate(), metric="click_rate", **kw))
-        out.append(compare_proportions(base.opt_out(), arm.opt_out(), metric=GUARDRAIL, **kw))
+        metrics = (("open_rate",) if base.total("opened") + arm.total("opened") > 0 else ()) + (
+            "click_rate", GUARDRAIL)
+        out += [_compare_metric(base, arm, m, names, alpha, cuped) for m in metrics]
     return out
+
+
+def _pairs(order: list[str], baseline: str) -> list[tuple[str, str]]:
+    """Return ``(control, variant)`` pairs: each arm against the baseline, then treated pairs."""
+    rest = [v for v in order if v != baseline]
+    return [(baseline, v) for v in rest] + [
+        (a, b) for i, a in enumerate(rest) for b in rest[i + 1:]]
+
+
+def _decision_alpha(p: float, p_adj: float, alpha: float, m: int) -> float:
+    """Return the level ``1 -`` of the interval that agrees with an adjusted p-value.
+
+    The interval of a test that inverts to it excludes 0 exactly when ``p < a``; with
+    ``a = alpha * p / p_adj`` that is exactly when ``p_adj < alpha``. For Bonferroni
+    (``p_adj = m p``) this is the simultaneous ``1 - alpha / m`` interval; for Holm's step-down
+    it is the local level ``alpha / (m - k + 1)`` of the step that tests it (or smaller where
+    the running maximum lifts ``p_adj``), for Benjamini-Hochberg ``alpha k / m``. The result is
+    always between ``alpha / m`` and ``alpha`` (both corrections give
+    ``p <= p_adj <= m p``), so these intervals are never wider than Bonferroni's.
+    """
+    if math.isnan(p) or math.isnan(p_adj) or m <= 1:
+        return alpha
+    if p_adj <= 0 or p <= 0:
+        return alpha / m
+    return min(alpha, max(alpha / m, alpha * p / p_adj))
 
 
 def _arms_frame(sums: pd.DataFrame, order: list[str]) -> pd.DataFrame:
@@ -591,34 +723,50 @@ def readout_from_sums(
     sums["variant"] = sums["variant"].astype(str)
     if sums.empty or sums["n"].sum() == 0:
         return _empty_result(params, settings, language, meta)
+    legacy = _legacy_send(sums["variant"].tolist())
+    sums["variant"] = sums["variant"].replace(legacy)
     order = _order_variants(sums["variant"].tolist())
     stats = arm_statistics(sums)
-    baseline = _baseline(order, params.control)
-    srm = srm_check({v: stats[v].n for v in order}, _planned(order, params, meta["holdout_share"]))
+    baseline = _baseline(order, legacy.get(params.control, params.control))
+    planned = {legacy.get(k, k): v for k, v in
+               _planned(order, params, meta["holdout_share"]).items()}
+    srm = srm_check({v: stats[v].n for v in order}, planned)
     alpha = float(params.alpha)
-    use_cuped = int(params.pre_days) > 0 and float(sums["sum_pre_sq"].sum()) > 0
+    cuped = (_common_cuped(stats) if int(params.pre_days) > 0
+             and float(sums["sum_pre_sq"].sum()) > 0 else None)
+    pairs = _pairs(order, baseline)
     comparisons: list[Comparison] = []
-    for v in order:
-        if v != baseline:
-            comparisons += _compare_arms(stats[baseline], stats[v], (baseline, v), alpha,
-                                         use_cuped)
+    for control, v in pairs:
+        comparisons += _compare_arms(stats[control], stats[v], (control, v), alpha, cuped)
     family = [i for i, c in enumerate(comparisons) if c.metric in DECISION_METRICS]
     adjusted = adjust_p_values([comparisons[i].p_value for i in family], params.correction)
     p_adj = [math.nan] * len(comparisons)
     for i, p in zip(family, adjusted, strict=True):
         p_adj[i] = float(p)
+    decision_alpha = [alpha] * len(comparisons)
+    decision_ci = [c.ci for c in comparisons]
+    m = sum(not math.isnan(comparisons[i].p_value) for i in family)
+    for i in family:
+        c = comparisons[i]
+        a = _decision_alpha(c.p_value, p_adj[i], alpha, m)
+        if a != alpha:
+            decision_alpha[i] = a
+            decision_ci[i] = _compare_metric(stats[c.control], stats[c.variant], c.metric,
+                                             (c.control, c.variant), a, cuped).ci
     n_star = int(params.n_star) or DEFAULT_N_STAR
     sequential = tuple(sequential_interval(c, n_star=n_star) for c in comparisons)
     bayes = []
     for c in comparisons:
         if c.metric == "conversion":
-            bayes.append(beta_binomial(stats[baseline].conversion(), stats[c.variant].conversion(),
-                                       names=(baseline, c.variant)))
+            bayes.append(beta_binomial(stats[c.control].conversion(),
+                                       stats[c.variant].conversion(), names=(c.control, c.variant)))
         elif c.metric == "revenue_per_user":
             bayes.append(normal_means(c))
-    vetoes = guardrail_vetoes([c for c in comparisons if c.metric == GUARDRAIL])
+    vetoes = guardrail_vetoes([c for c in comparisons if c.metric == GUARDRAIL
+                               and c.control == baseline])
     roi = _roi(stats, baseline, order, meta, settings, alpha)
-    primary = [c for c in comparisons if c.metric == params.primary_metric]
+    primary = [c for c in comparisons if c.metric == params.primary_metric
+               and c.control == baseline]
     status = AbStatus.SAMPLE_RATIO_MISMATCH if srm.mismatch else next(
         (c.status for c in primary if c.status != AbStatus.OK), AbStatus.OK)
     return AbTestResult(
@@ -630,7 +778,7 @@ def readout_from_sums(
         arms=_arms_frame(sums, order), srm=srm, comparisons=tuple(comparisons),
         p_adjusted=tuple(p_adj), sequential=sequential, bayes=tuple(bayes), roi=tuple(roi),
         vetoes=tuple((v, m) for v, ms in vetoes.items() for m in ms), n_star=n_star,
-        status=status)
+        status=status, decision_ci=tuple(decision_ci), decision_alpha=tuple(decision_alpha))
 
 
 def _roi(stats: dict[str, ArmStatistics], baseline: str, order: list[str],
@@ -648,7 +796,8 @@ def _roi(stats: dict[str, ArmStatistics], baseline: str, order: list[str],
             base.gross(), messages_sent=int(arm.total("sent")),
             cost_per_message=float(meta["cost_per_message"] or 0.0),
             coupon_cost=arm.total("sum_coupon"), margin_rate=float(settings.gross_margin),
-            alpha=alpha, names=(baseline, v)))
+            alpha=alpha, names=(baseline, v),
+            money_digits=get_currency_precision(settings.currency)))
     return out
 
 
@@ -669,7 +818,7 @@ def campaign_overview(con: BaseBackend, as_of: date | None = None, *,
                               language=language or settings.language)
         result = run_abtest(con, params, settings=settings)
         frame = result.to_frame()
-        primary = frame[frame["metric"] == result.primary_metric]
+        primary = frame[(frame["metric"] == result.primary_metric) & ~frame["pair"]]
         best = primary.sort_values("lift", ascending=False).head(1)
         roi = result.roi_frame()
         rows.append({

@@ -4,8 +4,8 @@ Conversion (:func:`compare_proportions`)
     Two-proportion z test with the pooled variance under the null (eq. (2.20)-(2.21) in [1],
     the same statistic as statsmodels' ``proportions_ztest``) and the score interval that
     inverts it (:func:`score_interval`, Mee's interval [6]): the interval excludes zero exactly
-    when p < alpha, so a verdict read from either says the same. When an expected cell count is below 5 (Cochran's rule) or an arm has fewer
-    than 30 customers, Fisher's exact test
+    when p < alpha, so a verdict read from either says the same. When an expected cell count
+    is below 5 (Cochran's rule) or an arm has fewer than 30 customers, Fisher's exact test
     gives the p-value (``scipy.stats.fisher_exact``, correct and fast) and Newcombe's hybrid
     score interval (method 10 in [2]) the CI, because the Wald interval collapses at 0 or n
     conversions.
@@ -187,15 +187,16 @@ def score_interval(c: ProportionStats, v: ProportionStats,
 
     The limits solve ``|z(delta)| = z_(1 - alpha/2)`` for the score statistic with the
     restricted maximum-likelihood variance ([6], without the ``n / (n - 1)`` factor, i.e.
-    Mee's interval; statsmodels' ``confint_proportions_2indep(method="score",
-    correction=False)``). At ``delta = 0`` that statistic is the pooled z of
+    Mee's interval; the golden tests check it against a brute-force scipy inversion, see
+    ``tests/abtest/reference/make_reference.py``). At ``delta = 0`` that statistic is the
+    pooled z of
     :func:`compare_proportions`, so the interval excludes 0 exactly when ``p < alpha``.
 
     Examples
     --------
     >>> [round(x, 4) for x in score_interval(ProportionStats(1000, 100),
     ...                                      ProportionStats(1000, 130))]
-    [0.002, 0.0579]
+    [0.002, 0.0582]
     """
     z = float(stats.norm.isf(alpha / 2))
     d = v.rate - c.rate
@@ -402,10 +403,14 @@ def cuped_ttest(
     metric: str = "revenue_per_user",
     names: tuple[str, str] = ("control", "B"),
     theta: float | None = None,
+    mean_x: float | None = None,
 ) -> Comparison:
     """Compare means after CUPED adjustment by a pre-period covariate.
 
-    ``theta`` defaults to the pooled ``cov(y, x) / var(x)`` of both arms (eq. (4) in [5]).
+    ``theta`` defaults to the pooled ``cov(y, x) / var(x)`` of both arms (eq. (4) in [5]) and
+    ``mean_x`` (the covariate's centre) to their pooled mean. A readout of several arms passes
+    both, pooled over all arms, so that one arm's adjusted mean is the same number in every
+    comparison it takes part in (with per-pair values the same holdout showed two baselines).
     ``variance_reduction`` in the result is the share of the effect's variance removed.
 
     Examples
@@ -425,7 +430,8 @@ def cuped_ttest(
     var_x = both.x.variance
     if theta is None:
         theta = both.covariance / var_x if var_x > 0 else 0.0
-    mean_x = both.sum_x / both.n
+    if mean_x is None:
+        mean_x = both.sum_x / both.n
 
     def adjusted(s: CupedStats) -> tuple[float, float]:
         mean = s.y.mean - theta * (s.x.mean - mean_x)

@@ -7,11 +7,15 @@ figure here is *incremental*: the treated arm minus what the holdout predicts fo
   ``= n_t (rev_t - rev_h)``, with ``rev`` the mean revenue per customer in the attribution
   window, each with the interval of the underlying difference (z / Welch) scaled by ``n_t``;
 * cost ``= messages sent x cost per message + campaign coupon discounts actually redeemed``;
-* incremental margin ``= margin x n_t (gross_t - gross_h) - cost``, where ``gross`` is revenue
+* incremental margin ``= margin x base - cost`` with the margin base
+  ``base = n_t (gross_t - gross_h)``, where ``gross`` is revenue
   per customer *before the campaign's own coupons*. The coupons are taken out of revenue and
   counted once, as a cost; otherwise the discount on orders customers would have placed anyway
   (the real price of a coupon) would be hidden inside a smaller revenue figure and also not
-  scaled correctly by the margin;
+  scaled correctly by the margin. The base is rounded to the currency's minor unit (whole won)
+  before the margin is taken, so the three numbers a page shows (base, cost, margin) reproduce
+  the margin exactly; the base is therefore a field of its own (``margin_base``), not the
+  net incremental revenue next to it;
 * ROI ``= incremental margin / cost``; its interval follows from the revenue interval because
   the cost is known exactly.
 """
@@ -54,6 +58,7 @@ class RoiResult:
     roi_ci: tuple[float, float]
     margin_rate: float
     status: AbStatus = AbStatus.OK
+    margin_base: float = math.nan
 
     def to_dict(self) -> dict[str, object]:
         """Return flat fields (intervals as ``*_low`` / ``*_high``)."""
@@ -86,6 +91,7 @@ def campaign_roi(
     margin_rate: float,
     alpha: float = 0.05,
     names: tuple[str, str] = ("holdout", "B"),
+    money_digits: int = 0,
 ) -> RoiResult:
     """Return incremental conversions, revenue, margin and ROI of one arm against the holdout.
 
@@ -103,6 +109,8 @@ def campaign_roi(
         Campaign coupon discounts redeemed by the arm in the window.
     margin_rate
         Share of revenue kept as gross margin (settings ``gross_margin``).
+    money_digits
+        Minor-unit digits of the currency (KRW: 0); the margin base is rounded to them.
 
     Examples
     --------
@@ -132,7 +140,9 @@ def campaign_roi(
     def scaled(x: float) -> float:
         return n_t * x if math.isfinite(x) else math.nan
 
-    margin = scaled(gross.effect) * margin_rate - cost
+    base = scaled(gross.effect)
+    base = round(base, money_digits) if math.isfinite(base) else math.nan
+    margin = base * margin_rate - cost
     margin_ci = (scaled(gross.ci_low) * margin_rate - cost,
                  scaled(gross.ci_high) * margin_rate - cost)
     roi = margin / cost if cost > 0 else math.nan
@@ -147,5 +157,5 @@ def campaign_roi(
         incremental_revenue=scaled(rev.effect),
         incremental_revenue_ci=(scaled(rev.ci_low), scaled(rev.ci_high)),
         incremental_margin=margin, incremental_margin_ci=margin_ci, roi=roi, roi_ci=roi_ci,
-        margin_rate=float(margin_rate), status=status,
+        margin_rate=float(margin_rate), status=status, margin_base=base,
     )

@@ -24,7 +24,10 @@ from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
 
 __all__ = [
+    "HOLDOUT",
+    "LEGACY_SEND",
     "METRICS",
+    "SEND",
     "MIN_USERS",
     "AbStatus",
     "Comparison",
@@ -32,6 +35,7 @@ __all__ = [
     "MeanStats",
     "ProportionStats",
     "RatioStats",
+    "arm_label",
     "metric_label",
 ]
 
@@ -39,6 +43,25 @@ __all__ = [
 MIN_USERS = 30
 #: Metrics of the readout that have a name for people (``abtest.metric.<name>``).
 METRICS = ("conversion", "revenue_per_user", "aov", "open_rate", "click_rate", "opt_out_rate")
+
+
+#: The arm kept out of a campaign (no message) and the arm that got it.
+HOLDOUT, SEND = "holdout", "send"
+#: What earlier sample shops and audience exports wrote for :data:`SEND` beside a holdout.
+LEGACY_SEND = "control"
+#: Arms that have a name for people (``abtest.arm.<name>``); ``A``, ``B`` ... keep their own.
+_NAMED_ARMS = (HOLDOUT, SEND, "control")
+
+
+def arm_label(arm: str, language: str | None = None) -> str:
+    """Return the arm's name for people: holdout and send are named, variants keep theirs.
+
+    Examples
+    --------
+    >>> arm_label("send", "en"), arm_label("holdout", "ko"), arm_label("B", "ko")
+    ('send', '미발송 그룹', 'B')
+    """
+    return tr(f"abtest.arm.{arm}", language=language) if arm in _NAMED_ARMS else arm
 
 
 def metric_label(metric: str, language: str | None = None) -> str:
@@ -271,7 +294,8 @@ class Comparison:
             return ""
         count = "" if math.isnan(self.reason_count) else format_number(self.reason_count,
                                                                       language=language)
-        return tr(f"abtest.status.{self.reason}", language=language, arm=self.reason_arm,
+        return tr(f"abtest.status.{self.reason}", language=language,
+                  arm=arm_label(self.reason_arm, language),
                   n=count, minimum=MIN_USERS, metric=metric_label(self.metric, language))
 
     @property

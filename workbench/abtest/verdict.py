@@ -15,13 +15,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from workbench.abtest.stats import AbStatus, Comparison, metric_label
+from workbench.abtest.stats import AbStatus, arm_label, metric_label
 from workbench.i18n import format_money, format_number, format_percent, format_value, tr
 
 if TYPE_CHECKING:
     from workbench.abtest.analysis import AbTestResult
+    from workbench.abtest.roi import RoiResult
 
-__all__ = ["build_verdict", "format_effect", "format_metric_value", "format_p", "metric_label",
+__all__ = ["arm_label", "bayes_agrees", "build_verdict", "format_effect", "format_level",
+           "format_metric_value", "format_p", "interval_label", "metric_label", "roi_formula",
            "verdict_parts"]
 
 
@@ -33,20 +35,25 @@ def _is_rate(kind: str, metric: str) -> bool:
 def format_p(p: float, language: str, *, prefix: bool = True) -> str:
     """Return ``p = 0.003`` or ``p < 0.001`` (without ``prefix``: ``0.003``, ``< 0.001``).
 
+    Korean writes 유의확률 for p (``유의확률 0.003``, ``유의확률 0.001 미만``): a page in Korean
+    shows no Latin letters but IDs and the allowed abbreviations.
+
     Examples
     --------
     >>> format_p(0.0004, "en"), format_p(0.0123, "en", prefix=False), format_p(math.nan, "en")
     ('p < 0.001', '0.012', 'p = –')
     """
+    below = not math.isnan(p) and p < 0.001
     if math.isnan(p):
         value = "–"
-    elif p < 0.001:
-        value = "< 0.001"
+    elif below:
+        value = format_number(0.001, digits=3, language=language)
     else:
         value = format_number(p, digits=3, language=language)
     if not prefix:
-        return value
-    return f"p {value}" if value.startswith("<") else f"p = {value}"
+        return tr("abtest.verdict.below", language=language, value=value) if below else value
+    return tr("abtest.verdict.p_below" if below else "abtest.verdict.p", language=language,
+              value=value)
 
 
 def format_metric_value(value: float, kind: str, metric: str, currency: str,
@@ -73,26 +80,71 @@ def format_effect(value: float, kind: str, metric: str, currency: str, language:
     return sign + format_number(mag, digits=2, language=language)
 
 
-def _sentence(c: Comparison, p_adj: float, result: AbTestResult, lang: str) -> str:
+def format_level(alpha: float, language: str) -> str:
+    """Return the confidence level ``1 - alpha`` in percent: ``95``, ``98.3``, ``99.17``.
+
+    Examples
+    --------
+    >>> format_level(0.05, "en"), format_level(0.05 / 3, "en"), format_level(0.05 / 6, "en")
+    ('95', '98.3', '99.2')
+    """
+    level = 100 * (1 - alpha)
+    digits = 0 if abs(level - round(level)) < 0.05 else 1
+    return format_number(level, digits=digits, language=language)
+
+
+def _adjusted(result: AbTestResult, i: int) -> bool:
+    """Return whether comparison ``i`` is shown with a multiplicity-adjusted interval and p."""
+    return (result.correction != "none" and not math.isnan(result.p_adjusted[i])
+            and sum(not math.isnan(x) for x in result.p_adjusted) > 1)
+
+
+def interval_label(result: AbTestResult, i: int, language: str) -> str:
+    """Return ``95% CI`` or ``adjusted 98.3% CI``: the name of comparison ``i``'s interval."""
+    key = "abtest.verdict.ci_adjusted" if _adjusted(result, i) else "abtest.verdict.ci"
+    return tr(key, language=language,
+              level=format_level(result.decision_level(i), language))
+
+
+def bayes_agrees(result: AbTestResult, i: int, prob: float) -> bool:
+    """Return whether the chance to beat tells the same story as the verdict on comparison ``i``.
+
+    With a flat prior the chance is about ``1 - p / 2`` of the unadjusted one-sided test, so a
+    "clear difference" goes with a chance beyond ``1 - alpha / 2`` in the effect's direction
+    and "no clear difference" with a chance between ``alpha / 2`` and ``1 - alpha / 2``.
+    """
+    c = result.comparisons[i]
+    bar = 1 - c.alpha / 2
+    if result.decides(i):
+        return prob >= bar if c.effect > 0 else prob <= 1 - bar
+    return 1 - bar < prob < bar
+
+
+def _sentence(i: int, result: AbTestResult, lang: str) -> str:
+    c, p_adj = result.comparisons[i], result.p_adjusted[i]
     cur = result.currency
     if c.status not in (AbStatus.OK, AbStatus.TOO_LITTLE_DATA):
         return c.summary(lang)
-    p = p_adj if not math.isnan(p_adj) else c.p_value
+    # The words, the interval and the p-value all come from one decision: the interval shown
+    # is the decision interval (adjusted when the p is), and it excludes 0 exactly when the
+    # p shown is below alpha (AbTestResult.decides).
+    low, high = result.decision_interval(i)
+    adjusted = _adjusted(result, i)
+    p = p_adj if adjusted else c.p_value
     fields = {
-        "variant": c.variant, "control": c.control,
+        "variant": arm_label(c.variant, lang), "control": arm_label(c.control, lang),
         "metric": metric_label(c.metric, lang),
         "effect": format_effect(c.effect, c.kind, c.metric, cur, lang),
         "signed": format_effect(c.effect, c.kind, c.metric, cur, lang, signed=True),
-        "low": format_effect(c.ci_low, c.kind, c.metric, cur, lang, unit=False),
-        "high": format_effect(c.ci_high, c.kind, c.metric, cur, lang, unit=False),
-        "level": format_number(100 * (1 - c.alpha), language=lang),
+        "low": format_effect(low, c.kind, c.metric, cur, lang, unit=False),
+        "high": format_effect(high, c.kind, c.metric, cur, lang, unit=False),
+        "ci": interval_label(result, i, lang),
         "p": format_p(p, lang),
     }
-    if not math.isnan(p_adj) and result.correction != "none" and sum(
-            not math.isnan(x) for x in result.p_adjusted) > 1:
+    if adjusted:
         fields["p"] = tr("abtest.verdict.p_adjusted", language=lang, p=format_p(p, lang))
     fields["effect"] = fields["effect"].lstrip("-")
-    if p < c.alpha:
+    if result.decides(i):
         key = "abtest.verdict.raised" if c.effect > 0 else "abtest.verdict.lowered"
     else:
         key = "abtest.verdict.no_difference"
@@ -128,25 +180,22 @@ def verdict_parts(result: AbTestResult, language: str | None = None, *,
     parts: list[str] = []
     if result.srm.mismatch:
         parts.append(srm)
-    frame_p = dict(zip(((c.variant, c.metric) for c in result.comparisons), result.p_adjusted,
-                       strict=True))
-    primary = [c for c in result.comparisons if c.metric == result.primary_metric]
-    bayes = {(b.variant, b.metric): b for b in result.bayes}
+    primary = [i for i, c in enumerate(result.comparisons) if c.metric == result.primary_metric]
+    bayes = {(b.variant, b.control, b.metric): b for b in result.bayes}
     family = sum(not math.isnan(p) for p in result.p_adjusted)
-    for c in primary:
-        sentence = _sentence(c, frame_p[(c.variant, c.metric)], result, lang)
-        b = bayes.get((c.variant, c.metric))
+    for i in primary:
+        c = result.comparisons[i]
+        sentence = _sentence(i, result, lang)
+        b = bayes.get((c.variant, c.control, c.metric))
         if b is not None and not math.isnan(b.prob_beat_control) and c.status in (
                 AbStatus.OK, AbStatus.TOO_LITTLE_DATA):
-            sentence += " " + tr("abtest.verdict.bayes", language=lang, variant=c.variant,
-                                 control=c.control, prob=format_percent(
-                                     b.prob_beat_control, digits=0, language=lang))
+            sentence += " " + _bayes_sentence(result, i, b.prob_beat_control, family, lang)
         parts.append(sentence)
     if family > 1 and result.correction != "none" and primary:
         parts.append(tr(f"abtest.verdict.corrected_{result.correction}", language=lang,
                         k=family))
     for variant, metric in result.vetoes:
-        parts.append(tr("abtest.verdict.veto", language=lang, variant=variant,
+        parts.append(tr("abtest.verdict.veto", language=lang, variant=arm_label(variant, lang),
                         metric=metric_label(metric, lang)))
 
     def money(x: float) -> str:
@@ -156,12 +205,55 @@ def verdict_parts(result: AbTestResult, language: str | None = None, *,
         if math.isnan(r.incremental_revenue):
             continue
         parts.append(tr(
-            "abtest.verdict.roi", language=lang, variant=r.variant, holdout=r.holdout,
+            "abtest.verdict.roi", language=lang, variant=arm_label(r.variant, lang),
+            holdout=arm_label(r.holdout, lang),
             buyers=format_number(r.incremental_conversions, language=lang),
             revenue=money(r.incremental_revenue), low=money(r.incremental_revenue_ci[0]),
-            high=money(r.incremental_revenue_ci[1]), cost=money(r.cost),
-            margin=money(r.incremental_margin),
+            high=money(r.incremental_revenue_ci[1]), level=format_level(result.alpha, lang),
+            formula=roi_formula(r, result.currency, lang),
             roi=format_percent(r.roi, digits=0, language=lang)))
     if not result.srm.mismatch:
         parts.append(srm)
+    if lang == "en":  # a sentence may open with an arm's name ("send raised ...")
+        parts = [p[:1].upper() + p[1:] for p in parts]
     return [p for p in parts if p]
+
+
+def _digits(x: float) -> int:
+    """Return the fewest decimals (up to 4) that write ``x`` exactly."""
+    return next((d for d in range(4) if abs(x * 10**d - round(x * 10**d)) < 1e-9), 4)
+
+
+def _bayes_sentence(result: AbTestResult, i: int, prob: float, family: int, lang: str) -> str:
+    """Return the chance to beat, with why it differs from the verdict when it does.
+
+    The chance is kept even when it disagrees (a manager asks for it, and dropping it only
+    when inconvenient would hide information), but never alone: it is a per-comparison,
+    flat-prior figure with no multiplicity correction, so a sentence says that the verdict,
+    not the chance, decides.
+    """
+    c = result.comparisons[i]
+    text = tr("abtest.verdict.bayes", language=lang, variant=arm_label(c.variant, lang),
+              control=arm_label(c.control, lang),
+              prob=format_percent(prob, digits=0, language=lang))
+    if bayes_agrees(result, i, prob):
+        return text
+    key = ("abtest.verdict.bayes_uncorrected" if _adjusted(result, i)
+           else "abtest.verdict.bayes_model")
+    return text + " " + tr(key, language=lang, k=family)
+
+
+def roi_formula(r: RoiResult, currency: str, language: str) -> str:
+    """Return the margin's arithmetic with every number shown, e.g. ``₩X x 30% - ₩Y = ₩Z``.
+
+    Amounts are exact to the won (never 만/억 rounded) so that the shown numbers reproduce
+    the result: ``margin_base x margin_rate - cost = incremental_margin``, rounded to the won.
+    """
+    def money(x: float) -> str:
+        return format_money(x, currency, language=language, style="plain")
+
+    return tr("abtest.verdict.roi_formula", language=language, base=money(r.margin_base),
+              rate=format_percent(r.margin_rate, digits=_digits(100 * r.margin_rate),
+                                  language=language),
+              messages=money(r.message_cost), coupons=money(r.coupon_cost),
+              cost=money(r.cost), margin=money(r.incremental_margin))

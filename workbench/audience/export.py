@@ -6,7 +6,8 @@
    refuses to export an ad whose text breaks the rules;
 2. applies the consent, opt-out, night-time and contact rules
    (:func:`~workbench.audience.eligibility`) and counts the customers each rule excluded;
-3. splits the eligible customers into ``holdout`` and ``control`` with
+3. splits the eligible customers into ``holdout`` and ``send`` (the arm that gets the message;
+   exports before 2026-12 wrote ``control``, which the A/B readout still reads as ``send``) with
    :func:`workbench.abtest.assign_variants` (deterministic in ``(salt, customer_id)``); the
    holdout is kept out of the file;
 4. writes a CSV in UTF-8 with a BOM (Korean Excel opens it without mojibake) holding only the
@@ -65,7 +66,8 @@ __all__ = ["EXPORT_LOG", "ExportResult", "excel_safe", "export_audience", "read_
 
 #: The export log: one row per export (PIPA: downloads of personal data are recorded).
 EXPORT_LOG = TABLES["audience_exports"]
-SEND_VARIANT = "control"
+#: The messaged arm. Not "control": marketers read that as the untreated group.
+SEND_VARIANT = "send"
 
 
 @dataclass(frozen=True, slots=True)

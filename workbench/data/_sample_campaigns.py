@@ -77,7 +77,7 @@ def plan_campaigns(horizon: float, first_day: dt.date) -> tuple[Campaign, ...]:
             "CMP002", f"{month(s2)}월 신상품 카카오 친구톡", "kakao",
             cost_per_message=15.0, start=s2,
             arms=(Arm("holdout", HOLDOUT_SHARE),
-                  Arm("control", 0.9, 0.12, "KAKAO5000", coupon_fixed=5_000)),
+                  Arm("send", 0.9, 0.12, "KAKAO5000", coupon_fixed=5_000)),
             lapsed_days=None, open_rate=(0.5, 0.3), click_rate=(0.1, 0.03),
             unsubscribe_rate=0.003),
     )

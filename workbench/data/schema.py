@@ -61,7 +61,9 @@ EVENT_TYPES = (
     "checkout_start",
 )
 CAMPAIGN_CHANNELS = ("sms", "lms", "email", "push", "kakao")
-VARIANT_PATTERN = r"^(holdout|control|[A-Z][A-Za-z0-9_]*)$"
+#: ``send`` is the messaged arm beside ``holdout``; ``control`` stays valid (an A/B test's
+#: untreated arm, and what exports before 2026-12 wrote for ``send``).
+VARIANT_PATTERN = r"^(holdout|send|control|[A-Z][A-Za-z0-9_]*)$"
 
 #: Column kinds and their DuckDB types.
 SQL_TYPES = {

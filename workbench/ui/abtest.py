@@ -25,10 +25,13 @@ from workbench.abtest import (
     run_abtest,
 )
 from workbench.abtest.verdict import (
+    arm_label,
     format_effect,
+    format_level,
     format_metric_value,
     format_p,
     metric_label,
+    roi_formula,
     verdict_parts,
 )
 from workbench.errors import ParameterError
@@ -102,21 +105,28 @@ def _row(cells: list[Any], css: str = "", **data: Any) -> str:
     return f"<tr{cls}{attrs}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
 
 
-def _comparison_row(x: Any, currency: str, lang: str) -> str:
-    """Return one row of the comparisons table (a ``to_frame()`` row)."""
+def _comparison_row(x: Any, label: str, currency: str, lang: str) -> str:
+    """Return one row of the comparisons table (a ``to_frame()`` row; ``label`` names the arm).
+
+    The interval cell is the decision interval with its level, the one the verdict reads, so
+    the highlighted rows are exactly those whose interval excludes 0.
+    """
     def value(v: float) -> str:
         return format_metric_value(v, x.kind, x.metric, currency, lang)
 
     def effect(v: float) -> str:
         return format_effect(v, x.kind, x.metric, currency, lang, signed=True)
 
-    cells = [metric_label(x.metric, lang), x.variant, value(x.value_control),
-             value(x.value_variant), effect(x.effect), f"{effect(x.ci_low)} ~ {effect(x.ci_high)}",
+    interval = "–" if math.isnan(x.decision_ci_low) else (
+        f"{effect(x.decision_ci_low)} ~ {effect(x.decision_ci_high)} "
+        f"({format_level(1 - x.decision_level, lang)}%)")
+    cells = [metric_label(x.metric, lang), label, value(x.value_control),
+             value(x.value_variant), effect(x.effect), interval,
              format_percent(x.lift, signed=True, language=lang),
              format_p(x.p_value, lang, prefix=False), format_p(x.p_adjusted, lang, prefix=False),
              format_percent(x.prob_beat_control, digits=0, language=lang)]
     return _row(cells, "wb-significant" if x.significant else "", metric=x.metric,
-                variant=x.variant, p=x.p_value)
+                variant=x.variant, control=x.control, p=x.p_value)
 
 
 class AbTestPage(Page):
@@ -145,7 +155,7 @@ class AbTestPage(Page):
     def _srm_html(self) -> str:
         r, lang = self.result, self.language
         level = "error" if r.srm.mismatch else "info"
-        rows = [_row([x.variant, format_number(x.observed, language=lang),
+        rows = [_row([arm_label(x.variant, lang), format_number(x.observed, language=lang),
                       format_percent(x.observed_share, language=lang),
                       format_percent(x.planned_share, language=lang)])
                 for x in r.srm.to_frame().itertuples()]
@@ -158,7 +168,8 @@ class AbTestPage(Page):
         r, lang = self.result, self.language
         cols = ("metric", "variant", "control_value", "variant_value", "effect", "ci", "lift",
                 "p", "p_adjusted", "prob")
-        rows = [_comparison_row(x, r.currency, lang) for x in r.to_frame().itertuples()]
+        rows = [_comparison_row(x, r.pair_label(c), r.currency, lang)
+                for x, c in zip(r.to_frame().itertuples(), r.comparisons, strict=True)]
         return table_html("wb-abtest-table", _head("col_", cols, lang), rows)
 
     def _roi_html(self) -> str:
@@ -169,13 +180,19 @@ class AbTestPage(Page):
         def money(value: float) -> str:
             return format_value(value, "money", r.currency, language=lang)
 
-        rows = [_row([x.variant, format_number(x.incremental_conversions, language=lang),
-                      money(x.incremental_revenue), money(x.cost), money(x.incremental_margin),
-                      format_percent(x.roi, digits=0, language=lang)],
+        rows = [_row([arm_label(x.variant, lang),
+                      format_number(x.incremental_conversions, language=lang),
+                      money(x.incremental_revenue), money(x.margin_base), money(x.cost),
+                      money(x.incremental_margin), format_percent(x.roi, digits=0, language=lang)],
                      variant=x.variant, roi=x.roi) for x in r.roi]
-        head = _head("roi_", ("arm", "buyers", "revenue", "cost", "margin", "roi"), lang)
-        return (f"<h3>{html.escape(tr('abtest.ui.roi_title', language=lang, holdout=r.baseline))}"
-                f"</h3>{table_html('wb-roi', head, rows)}")
+        head = _head("roi_", ("arm", "buyers", "revenue", "base", "cost", "margin", "roi"), lang)
+        # The arithmetic under the table, exact to the won, so the margin can be checked by hand.
+        formulas = "".join(
+            f"<li data-variant='{html.escape(x.variant)}'>{html.escape(arm_label(x.variant, lang))}"
+            f": {html.escape(roi_formula(x, r.currency, lang))}</li>" for x in r.roi)
+        title = tr("abtest.ui.roi_title", language=lang, holdout=arm_label(r.baseline, lang))
+        return (f"<h3>{html.escape(title)}</h3>{table_html('wb-roi', head, rows)}"
+                f"<ul class='wb-roi-formula'>{formulas}</ul>")
 
     def _overview_html(self) -> str:
         lang = self.language
