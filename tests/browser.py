@@ -62,16 +62,18 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def dashboard_server(store: Path, log_path: Path, *, stop_after: int = 600) -> Iterator[str]:
+def dashboard_server(store: Path, log_path: Path, *, stop_after: int = 600,
+                     options: tuple[str, ...] = ()) -> Iterator[str]:
     """Run ``workbench dashboard`` on a free port for ``store``; yield its base URL.
 
+    ``options`` are more command-line options (``--language ko``, ``--reports DIR``, ...).
     The server's log goes to a file: a pipe nobody reads fills up and blocks Voila mid-page.
     """
     port = free_port()
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.cli", "dashboard", "--port", str(port),
-             "--store", str(store), "--stop-after", str(stop_after)],
+             "--store", str(store), "--stop-after", str(stop_after), *options],
             stdout=log, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:

@@ -47,10 +47,10 @@ def _expected(store: Path, period: str, as_of: date) -> float:
 
 def test_overview_dashboard_end_to_end(server, page):
     base, store = server
-    # The landing page (Voila's tree, a file browser drawn by its scripts) lists every dashboard.
-    page = open_dashboard(page, base + "/", ".jp-DirListing-item[title*='overview.ipynb']")
+    # The home page (issue 15; tests/test_dashboard_home.py checks it) links every dashboard.
+    page = open_dashboard(page, base + "/", "a.wb-card[data-page='overview']")
     for name in ("rfm", "cohorts", "clv", "churn", "abtest", "audience_builder"):
-        assert page.locator(f".jp-DirListing-item[title*='{name}.ipynb']").count() == 1
+        assert page.locator(f"a.wb-card[data-page='{name}']").count() == 1
 
     page = open_dashboard(page, base + "/voila/render/overview.ipynb",
                           ".wb-kpi-tiles .wb-tile[data-metric='net_revenue']")

@@ -37,6 +37,7 @@ bound memory instead: at most ``max_kernels`` kernels at once.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import html
 import os
@@ -44,6 +45,7 @@ import posixpath
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -54,19 +56,24 @@ from jupyter_server.services.kernels.kernelmanager import (
     AsyncMappingKernelManager,
     ServerKernelManager,
 )
+from jupyter_server.utils import url_path_join
 from traitlets import Float, Integer, List, Unicode, default
 from voila.app import Voila
 from voila.handler import VoilaHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
+from workbench._dashboard_home import home_html, store_facts
 from workbench.dashboard import LOOPBACK_HOSTS, TOKEN_VARIABLE, host_name
 from workbench.i18n import tr
 
-__all__ = ["DashboardKernel", "DashboardKernelManager", "DashboardServer", "KernelLimitReached",
-           "main"]
+__all__ = ["DashboardKernel", "DashboardKernelManager", "DashboardServer", "HomeHandler",
+           "KernelLimitReached", "ReportsHandler", "main"]
 
 #: Seconds a refused visitor is told to wait (``Retry-After``): a closed tab frees its kernel
 #: at once, and a page being opened holds one only while it renders (seconds).
 RETRY_AFTER = 30
+#: The dashboards' page template (Voila's "lab" without outside requests or Voila's error text).
+TEMPLATE_DIR = Path(__file__).with_name("_dashboard_template")
 
 
 class KernelLimitReached(tornado.web.HTTPError):
@@ -170,8 +177,19 @@ class _Guard:
             handler.set_header("Retry-After", str(RETRY_AFTER))
             handler.finish(_page(tr("dashboard.busy_title", language=language), text, language,
                                  links=True))
-        else:
+        elif isinstance(handler, tornado.websocket.WebSocketHandler) or not hasattr(
+                handler, "finish"):
             super().write_error(status_code, **kwargs)  # type: ignore[misc]
+        else:
+            # Voila's own error page is English and loads font-awesome from a CDN; tornado has
+            # already logged the details.
+            if status_code == 404:
+                title = tr("dashboard.not_found_title", language=language)
+                text = tr("dashboard.not_found", language=language)
+            else:
+                title = tr("dashboard.error_title", language=language)
+                text = tr("dashboard.error", language=language, status=status_code)
+            handler.finish(_page(title, text, language, links=True, retry=status_code != 404))
 
 
 async def _set_xsrf_cookie(handler: tornado.web.RequestHandler, prepared: Any) -> None:
@@ -193,13 +211,14 @@ def _guarded(cls: type) -> type:
     return type(cls.__name__, (_Guard, cls), {"__module__": __name__})
 
 
-def _page(title: str, text: str, language: str, *, links: bool) -> str:
+def _page(title: str, text: str, language: str, *, links: bool, retry: bool = True) -> str:
     """Return the small HTML page of a refused request (no scripts, no outside resources)."""
     extra = ""
     if links:
-        extra = (f'<p><a href="">{html.escape(tr("dashboard.busy_retry", language=language))}'
-                 f'</a> · <a href="/">{html.escape(tr("dashboard.busy_list", language=language))}'
-                 "</a></p>")
+        home = html.escape(tr("dashboard.busy_list", language=language))
+        again = html.escape(tr("dashboard.busy_retry", language=language))
+        parts = [f'<a href="">{again}</a>'] if retry else []
+        extra = "<p>" + " · ".join([*parts, f'<a href="/">{home}</a>']) + "</p>"
     return (f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title>"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -313,12 +332,63 @@ class DashboardKernel(ServerKernelManager):
         return cmd
 
 
+class HomeHandler(tornado.web.RequestHandler):
+    """The home page at ``/`` (instead of Voila's file browser): see :mod:`_dashboard_home`."""
+
+    def initialize(self, notebooks: str, reports: str) -> None:
+        """Keep the folders served (called by tornado with the route's arguments)."""
+        self.notebooks = Path(notebooks)
+        self.reports = reports
+
+    async def get(self) -> None:
+        """Answer with the home page; the store is read in a thread, off the event loop."""
+        facts = await asyncio.get_running_loop().run_in_executor(None, store_facts)
+        language = self.settings["workbench_access"].language
+        self.set_header("Cache-Control", "no-store")  # the dates change with every refresh
+        self.finish(home_html(facts=facts, notebooks=self.notebooks, reports=Path(self.reports),
+                              language=language))
+
+
+class ReportsHandler(tornado.web.StaticFileHandler):
+    """The weekly reports folder, read-only, under ``/reports/``.
+
+    Tornado already refuses a path that leaves the folder (``..``, encoded or not: 403). On top
+    of that, hidden and underscore entries are not served (``.scratch-*`` holds executed
+    notebooks with customer data, ``_failed/`` the notebooks of failed runs, ``.report.lock``),
+    nor anything a symbolic link would take outside the folder.
+    """
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        """Return the file to serve, refusing hidden entries and links out of ``root``."""
+        relative = os.path.relpath(absolute_path, os.path.abspath(root))
+        if relative == ".." or relative.startswith("../"):
+            raise tornado.web.HTTPError(403)
+        if any(part.startswith((".", "_")) for part in Path(relative).parts):
+            raise tornado.web.HTTPError(404)
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([real_root, os.path.realpath(absolute_path)]) != real_root:
+            raise tornado.web.HTTPError(403)
+        return super().validate_absolute_path(root, absolute_path)
+
+
 class DashboardServer(Voila):
-    """Voila with the access check, the kernel caps and the kernel launcher of this module."""
+    """Voila with our access check, kernel caps, kernel launcher, home page and template.
+
+    The home page is at ``/``, the weekly reports are under ``/reports/``.
+    """
 
     allowed_hosts = List(Unicode(), config=True,
                          help="Host names answered besides localhost, 127.0.0.1 and [::1].")
     language = Unicode("en", config=True, help="Language of refusal pages (en or ko).")
+    reports_dir = Unicode("reports", config=True,
+                          help="Weekly reports folder served read-only under /reports/.")
+
+    def setup_template_dirs(self) -> None:
+        """Put our template first, and give it the filter that words a failed cell."""
+        super().setup_template_dirs()
+        self.template_paths = [str(TEMPLATE_DIR), *self.template_paths]
+        self.config.TemplateExporter.filters = {
+            "workbench_failure": "workbench._dashboard_home.failure_html"}
 
     def init_settings(self) -> dict[str, Any]:
         """Return Voila's tornado settings with our kernel manager, access rules and 404."""
@@ -334,8 +404,27 @@ class DashboardServer(Voila):
         return settings
 
     def init_handlers(self) -> list:
-        """Return Voila's handlers, each behind the access check."""
-        return [(spec[0], _guarded(spec[1]), *spec[2:]) for spec in super().init_handlers()]
+        """Return Voila's handlers and ours, each behind the access check.
+
+        Voila's file browser (``/`` and ``/voila/tree/...``) gives way to the home page; it
+        loads font-awesome from a CDN and names files, not dashboards.
+        """
+        handlers = [
+            (url_path_join(self.server_url, "/"), HomeHandler,
+             {"notebooks": self.root_dir, "reports": self.reports_dir}),
+            (url_path_join(self.server_url, "/reports/(.*)"), ReportsHandler,
+             {"path": os.path.abspath(self.reports_dir), "default_filename": "index.html"}),
+            (url_path_join(self.server_url, "/reports"), tornado.web.RedirectHandler,
+             {"url": url_path_join(self.server_url, "/reports/")}),
+        ]
+        for spec in super().init_handlers():
+            if spec[1] is TornadoVoilaTreeHandler:
+                if spec[0].rstrip("/") != self.server_url.rstrip("/"):
+                    handlers.append((spec[0], tornado.web.RedirectHandler,
+                                     {"url": url_path_join(self.server_url, "/")}))
+                continue
+            handlers.append(spec)
+        return [(spec[0], _guarded(spec[1]), *spec[2:]) for spec in handlers]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -110,7 +110,8 @@ def _cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     return serve(port=args.port, settings=settings, notebooks_path=args.notebooks_dir,
                  stop_after=args.stop_after, max_kernels=args.max_kernels,
                  max_kernels_per_page=args.max_kernels_per_page,
-                 allow_hosts=tuple(args.allow_host or ()), token=args.token)
+                 allow_hosts=tuple(args.allow_host or ()), token=args.token,
+                 reports=args.reports, cell_timeout=args.cell_timeout)
 
 
 def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
@@ -244,6 +245,10 @@ def _parser() -> argparse.ArgumentParser:
                         "VALUE; the printed address carries it")
     p.add_argument("--stop-after", type=float, metavar="SECONDS",
                    help="stop the server by itself after this many seconds")
+    p.add_argument("--reports", default="reports", metavar="FOLDER",
+                   help="weekly reports folder linked from the home page and served read-only "
+                        "under /reports/ (default: reports, as 'workbench report weekly --out')")
+    p.add_argument("--cell-timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_dashboard)
 

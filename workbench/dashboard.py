@@ -1,7 +1,9 @@
 """``workbench dashboard``: serve every notebook as a Voila dashboard on 127.0.0.1.
 
-Voila runs in tree mode on the notebooks folder: its start page lists and links every
-dashboard, and each page runs the notebook in a fresh kernel with sources stripped. Kernels get
+Voila runs in tree mode on the notebooks folder; its file browser gives way to a home page
+(cards for the dashboards in the chosen language, the data's dates, links to the weekly reports
+served read-only under ``/reports/``), and each page runs the notebook in a fresh kernel with
+sources stripped. Kernels get
 ``WORKBENCH_MODE=dashboard`` (widgets, not static charts) and the store through
 ``WORKBENCH_STORE``, so they read the same store as the command, whatever their working folder.
 
@@ -42,6 +44,9 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 TOKEN_VARIABLE = "WORKBENCH_DASHBOARD_TOKEN"
 #: Seconds to wait for the server to answer before giving up (it starts in 2-4 s here).
 START_TIMEOUT = 120.0
+#: Seconds one cell of a page may run (Voila's ``VoilaExecutor.timeout``); past it the page says
+#: it took too long.
+CELL_TIMEOUT = 120.0
 #: ``--allow-host`` values: a name or IPv4 address (optional port), or an IPv6 address.
 _HOST_NAME = re.compile(r"[a-z0-9_.-]+(:\d+)?|\[[0-9a-f:.]+\](:\d+)?|[0-9a-f:.]+", re.IGNORECASE)
 
@@ -93,7 +98,8 @@ def dashboard_url(port: int, token: str | None = None) -> str:
 
 def server_command(folder: Path, port: int, *, max_kernels: int = 4,
                    max_kernels_per_page: int = 2, allow_hosts: Sequence[str] = (),
-                   language: str = "en") -> list[str]:
+                   language: str = "en", reports: str = "reports",
+                   cell_timeout: float = CELL_TIMEOUT) -> list[str]:
     """Return the server's command line (loopback only, no browser, no tracebacks).
 
     Parameters
@@ -107,7 +113,11 @@ def server_command(folder: Path, port: int, *, max_kernels: int = 4,
     allow_hosts
         Host names answered besides the loopback ones.
     language
-        Language of the busy and refusal pages.
+        Language of the home page and of the busy, refusal and failure pages.
+    reports
+        The weekly reports folder, served read-only under ``/reports/``.
+    cell_timeout
+        Seconds a page's cell may run before the page shows that it took too long.
 
     Returns
     -------
@@ -117,7 +127,7 @@ def server_command(folder: Path, port: int, *, max_kernels: int = 4,
     return [
         sys.executable, "-m", "workbench._dashboard_server", str(folder), "--no-browser",
         f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-        "--VoilaConfiguration.show_tracebacks=False", "--VoilaExecutor.timeout=120",
+        "--VoilaConfiguration.show_tracebacks=False", f"--VoilaExecutor.timeout={cell_timeout:g}",
         "--Voila.tornado_settings=allow_origin=",  # no CORS: only same-origin pages
         # Kernels nobody is connected to (a tab that crashed or lost its network before its
         # shutdown beacon) are culled after 15 idle minutes, freeing their place under the caps.
@@ -125,14 +135,15 @@ def server_command(folder: Path, port: int, *, max_kernels: int = 4,
         "--MappingKernelManager.cull_interval=60",
         f"--DashboardKernelManager.max_kernels={max_kernels}",
         f"--DashboardKernelManager.max_kernels_per_page={max_kernels_per_page}",
-        f"--DashboardServer.language={language}",
+        f"--DashboardServer.language={language}", f"--DashboardServer.reports_dir={reports}",
         *(f"--DashboardServer.allowed_hosts={host}" for host in allow_hosts),
     ]
 
 
 def serve(*, port: int, settings: Settings, notebooks_path: str | None = None,
           stop_after: float | None = None, max_kernels: int = 4, max_kernels_per_page: int = 2,
-          allow_hosts: Sequence[str] = (), token: str | None = None) -> int:
+          allow_hosts: Sequence[str] = (), token: str | None = None, reports: str = "reports",
+          cell_timeout: float = CELL_TIMEOUT) -> int:
     """Run the dashboard server until Ctrl+C (or ``stop_after`` seconds); return its exit code.
 
     Parameters
@@ -151,6 +162,11 @@ def serve(*, port: int, settings: Settings, notebooks_path: str | None = None,
         Host names answered besides localhost, 127.0.0.1 and [::1] (e.g. a reverse proxy's).
     token
         ``None``: no token; ``""``: a random one; else this one, required on every request.
+    reports
+        The weekly reports folder (``workbench report weekly --out``), linked from the home
+        page and served read-only under ``/reports/``.
+    cell_timeout
+        Seconds one cell of a page may run (tests use a small value).
 
     Returns
     -------
@@ -172,7 +188,7 @@ def serve(*, port: int, settings: Settings, notebooks_path: str | None = None,
     from workbench.reporting.notebooks import kernel_environment, notebooks_dir
     from workbench.reporting.run import clean_stale_reports
 
-    clean_stale_reports("reports")  # what a report killed by a reboot left in the default place
+    clean_stale_reports(reports)  # what a report killed by a reboot left in the reports folder
     folder = notebooks_dir(notebooks_path)
     store = settings.store if "://" in settings.store else str(Path(settings.store).resolve())
     variables = {"WORKBENCH_MODE": "dashboard", "WORKBENCH_STORE": store,
@@ -181,7 +197,8 @@ def serve(*, port: int, settings: Settings, notebooks_path: str | None = None,
         variables["WORKBENCH_CONFIG"] = settings.source
     command = server_command(folder, port, max_kernels=max_kernels,
                              max_kernels_per_page=max_kernels_per_page, allow_hosts=allow_hosts,
-                             language=settings.language)
+                             language=settings.language, reports=reports,
+                             cell_timeout=cell_timeout)
     started = time.monotonic()
     with kernel_environment(**variables):
         env = dict(os.environ)
