@@ -174,6 +174,55 @@ def test_trend_has_every_week_and_matches_the_reference(con):
         assert row.aov == pytest.approx(ref["aov"], nan_ok=True)
 
 
+@pytest.mark.parametrize("as_of", [AS_OF, date(2026, 12, 1)])
+def test_month_gives_a_monthly_trend_that_ends_on_the_tiles(con, as_of):
+    """Issue 15: choosing Month draws monthly bars, and the tiles are the trend's last two."""
+    result = run_overview(con, OverviewParams(as_of=as_of, period="M", trend_weeks=26),
+                          settings=SETTINGS)
+    monthly = result.period_trend
+    assert monthly is result.monthly_trend and list(monthly.columns)[0] == "month_start"
+    assert all(d.day == 1 for d in monthly["month_start"])
+    prev, cur, _ = period_bounds(as_of, "M")
+    assert list(monthly["month_start"].iloc[-2:]) == [prev, cur]
+    assert monthly["month_start"].iloc[0] <= as_of - timedelta(weeks=26)  # the weeks' span
+    o, e, c = frames()
+    for row in monthly.itertuples():
+        end = (pd.Timestamp(row.month_start) + pd.offsets.MonthBegin(1)).date()
+        ref = ref_period(o, e, c, row.month_start, end)
+        assert (row.net_revenue, row.orders, row.buyers, row.new_buyers) == (
+            ref["net_revenue"], ref["orders"], ref["buyers"], ref["new_buyers"])
+    tiles = result.tiles.set_index("metric")
+    for metric in ("net_revenue", "orders", "buyers", "active_customers", "new_buyers"):
+        assert (tiles.loc[metric, "previous"], tiles.loc[metric, "current"]) == tuple(
+            monthly[metric].iloc[-2:])
+    fig = result.figure_trend()
+    assert list(fig.data[0].x) == list(monthly["month_start"])
+    assert list(fig.data[0].y) == list(monthly["net_revenue"])
+    assert fig.layout.xaxis.title.text == "Month"
+    months = len(monthly)
+    assert f"the {months}-month average" in fig.layout.title.text.replace("<br>", " ") or (
+        fig.layout.title.text == f"Monthly net revenue over the last {months} months")
+    ko = run_overview(con, OverviewParams(as_of=as_of, period="M", language="ko"),
+                      settings=SETTINGS).figure_trend()
+    assert ko.layout.xaxis.title.text == "월" and "개월" in ko.layout.title.text
+    weekly = run_overview(con, OverviewParams(as_of=as_of), settings=SETTINGS)
+    assert weekly.period_trend is weekly.trend and weekly.monthly_trend.empty
+    assert weekly.figure_trend().layout.xaxis.title.text == "Week (Monday to Sunday)"
+
+
+def test_the_page_redraws_the_trend_when_the_period_changes(sample_store):
+    from workbench.ui.overview import OverviewPage
+
+    page = OverviewPage(OverviewParams(as_of=AS_OF, store=str(sample_store),
+                                       mode="interactive"), settings=SETTINGS)
+    page.widget()
+    assert page._drawn["trend"][0] is page.result.trend
+    page.w_period.value = "M"  # the toggle's callback recomputes and redraws
+    assert page.result.period == "M"
+    assert page._drawn["trend"][0] is page.result.monthly_trend
+    assert "month_start" in page.result.period_trend.columns
+
+
 def test_drivers_add_up_to_the_change_in_net_revenue(con):
     r = run_overview(con, OverviewParams(as_of=AS_OF), settings=SETTINGS)
     t = r.tiles.set_index("metric")

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.data.schema import NET_STATUSES
-from workbench.dates import period_bounds, shift_period, week_starts
+from workbench.dates import month_start, period_bounds, shift_period, week_starts
 from workbench.errors import ParameterError
 from workbench.i18n import (
     format_date,
@@ -62,6 +62,7 @@ TILE_METRICS = {
 TILE_COLUMNS = ("metric", "label", "current", "previous", "change", "change_pct", "unit")
 TREND_COLUMNS = ("week_start", "net_revenue", "orders", "buyers", "active_customers", "aov",
                  "new_buyers")
+MONTHLY_TREND_COLUMNS = ("month_start", *TREND_COLUMNS[1:])
 REPURCHASE_COLUMNS = ("rate", "ci_lower", "ci_upper", "repurchasers", "cohort_size",
                       "window_days", "cohort_first", "cohort_last")
 #: Metrics with a plain-language definition of their own (``kpi.definition.<metric>``).
@@ -99,6 +100,11 @@ class OverviewResult(Readable, ResultMixin):
         Kaplan-Meier share of first-time buyers with a second order by day ``days``.
     trend
         One row per Monday-Sunday week of the last ``trend_weeks`` complete weeks.
+    monthly_trend
+        One row per complete calendar month over the same span (from the month holding the
+        trend's first day to the current month), ``month_start`` instead of ``week_start``;
+        computed when ``period`` is ``M`` (empty otherwise). :attr:`period_trend` picks the
+        one that follows the period, and the trend chart draws it.
     status
         ``OK``, ``NO_DATA`` (no orders) or ``EMPTY_PERIOD`` (no net order in the current period).
     repurchase_window_days
@@ -134,10 +140,21 @@ class OverviewResult(Readable, ResultMixin):
     activity_events: bool = True
     decomposition: Decomposition | None = None
     order_dates: tuple[date, date] | None = None
+    monthly_trend: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Return the KPI tiles (one row per metric)."""
         return self.tiles.copy()
+
+    @property
+    def period_trend(self) -> pd.DataFrame:
+        """Return the trend that follows the period: weekly for ``W``, monthly for ``M``.
+
+        Its last two rows are the previous and current periods of the tiles.
+        """
+        if self.period == "M" and self.monthly_trend is not None:
+            return self.monthly_trend
+        return self.trend
 
     # ------------------------------------------------------------------------------ words
     def message_in(self, language: str | None = None) -> str:
@@ -263,8 +280,8 @@ class OverviewResult(Readable, ResultMixin):
 
     # ------------------------------------------------------------------------------ figures
     def figure_trend(self) -> go.Figure:
-        """Return a new figure of weekly net revenue and buyers."""
-        return trend_figure(self.trend, currency=self.currency, language=self.language)
+        """Return a new figure of net revenue and buyers per week (``W``) or month (``M``)."""
+        return trend_figure(self.period_trend, currency=self.currency, language=self.language)
 
     def figure_drivers(self) -> go.Figure:
         """Return a new waterfall of the revenue drivers (previous -> contributions -> current)."""
@@ -373,7 +390,7 @@ def run_overview(con: BaseBackend, params: OverviewParams, *,
             "activity_events": bool(facts["activity_events"])}
     if not facts["orders"]:
         return _no_data(base)
-    trend, rows = _period_rows(orders, events, customers, params, settings, memo)
+    trend, monthly, rows = _period_rows(orders, events, customers, params, settings, memo)
     tiles = _tiles(rows, _top_shares(orders, params, settings))
     drivers, dec = drivers_frame(rows[0], rows[1])
     window = int(params.repurchase_window_days)
@@ -381,7 +398,7 @@ def run_overview(con: BaseBackend, params: OverviewParams, *,
     empty = not rows[1]["orders"]
     return OverviewResult(
         **base, tiles=_labelled(tiles, "metric", language),
-        drivers=_labelled(drivers, "factor", language), trend=trend,
+        drivers=_labelled(drivers, "factor", language), trend=trend, monthly_trend=monthly,
         repurchase=memo(("repurchase", window), lambda: repurchase_rate(
             buyers, as_of=params.as_of, timezone=settings.timezone, window_days=window)),
         second_order_curve=memo("curve", lambda: second_order_curve(
@@ -426,7 +443,7 @@ def _no_data(base: dict[str, Any]) -> OverviewResult:
         drivers=q.empty_frame(("factor", "label", *DRIVER_COLUMNS[1:])),
         repurchase=q.empty_frame(REPURCHASE_COLUMNS),
         second_order_curve=q.empty_frame(CURVE_COLUMNS), trend=q.empty_frame(TREND_COLUMNS),
-        status=Status.NO_DATA)
+        monthly_trend=q.empty_frame(MONTHLY_TREND_COLUMNS), status=Status.NO_DATA)
 
 
 def _buckets(orders: Any, events: Any, customers: Any, bounds: list[date],
@@ -439,21 +456,43 @@ def _buckets(orders: Any, events: Any, customers: Any, bounds: list[date],
 
 
 def _period_rows(orders: Any, events: Any, customers: Any, params: OverviewParams,
-                 settings: Settings, memo: _Memo) -> tuple[pd.DataFrame, list[dict[str, float]]]:
+                 settings: Settings, memo: _Memo
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, float]]]:
     weeks = week_starts(params.as_of, params.trend_weeks)
     bounds = [*weeks, weeks[-1] + timedelta(days=7)]
     weekly = memo("weekly", lambda: _buckets(orders, events, customers, bounds, settings))
-    # Weekly tiles are the trend's last two weeks; months need their own distinct counts.
-    rows = (weekly[-2:] if params.period == "W" else
-            _buckets(orders, events, customers, list(period_bounds(params.as_of, "M")),
-                     settings))
-    return memo("trend", lambda: _trend(weeks, weekly)), rows
+    trend = memo("trend", lambda: _trend(weeks, weekly))
+    if params.period == "W":  # weekly tiles are the trend's last two weeks
+        return trend, pd.DataFrame(columns=list(MONTHLY_TREND_COLUMNS)), weekly[-2:]
+    # Months need their own distinct counts; the monthly trend's last two months are the
+    # tiles' periods, so one query gives both.
+    months = _month_starts(params.as_of, weeks[0])
+    monthly = memo("monthly", lambda: _buckets(orders, events, customers, months, settings))
+    frame = memo("monthly_trend", lambda: _trend(months[:-1], monthly, column="month_start"))
+    return trend, frame, monthly[-2:]
 
 
-def _trend(weeks: list[date], weekly: list[dict[str, float]]) -> pd.DataFrame:
-    frame = pd.DataFrame(weekly)
+def _month_starts(as_of: date, first_day: date) -> list[date]:
+    """Return month bounds from the month holding ``first_day`` to the current month's end.
+
+    At least the previous and current complete months of :func:`period_bounds`, so the
+    monthly trend spans the weekly one's days and ends on the tiles' two months.
+
+    >>> _month_starts(date(2026, 11, 16), date(2026, 8, 10))
+    [datetime.date(2026, 8, 1), datetime.date(2026, 9, 1), datetime.date(2026, 10, 1), \
+datetime.date(2026, 11, 1)]
+    """
+    previous, _, end = period_bounds(as_of, "M")
+    first = min(month_start(first_day), previous)
+    count = (end.year - first.year) * 12 + end.month - first.month
+    return [month_start(end, k) for k in range(count, -1, -1)]
+
+
+def _trend(starts: list[date], buckets: list[dict[str, float]], *,
+           column: str = "week_start") -> pd.DataFrame:
+    frame = pd.DataFrame(buckets)
     return pd.DataFrame({
-        "week_start": weeks, "net_revenue": frame["net_revenue"],
+        column: starts, "net_revenue": frame["net_revenue"],
         "orders": frame["orders"].astype("int64"), "buyers": frame["buyers"].astype("int64"),
         "active_customers": frame["active_customers"].astype("int64"),
         "aov": frame["net_revenue"] / frame["orders"].where(frame["orders"] > 0),

@@ -42,7 +42,7 @@ class OverviewPage(Page):
         # last time (cached parts, kept alive here) is left as it is instead of being rebuilt
         # and resent to the browser.
         r = self.result
-        return {"trend": (r.trend,), "drivers": (r.drivers, r.tiles),
+        return {"trend": (r.period_trend,), "drivers": (r.drivers, r.tiles),
                 "second_order": (r.second_order_curve,)}
 
     def static_parts(self) -> list[Any]:

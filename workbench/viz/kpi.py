@@ -28,49 +28,54 @@ def _signed_money(value: float, currency: str, language: str) -> str:
     return ("+" if value >= 0 else "-") + format_money(abs(value), currency, language=language)
 
 
-def _trend_title(trend: pd.DataFrame, currency: str, language: str) -> str:
-    weeks = len(trend)
-    mean = float(trend["net_revenue"].mean()) if weeks else math.nan
-    if not weeks or not mean or math.isnan(mean):
-        return tr("viz.title.trend_plain", language=language, weeks=weeks)
+def _trend_title(trend: pd.DataFrame, unit: str, currency: str, language: str) -> str:
+    count = len(trend)
+    mean = float(trend["net_revenue"].mean()) if count else math.nan
+    if not count or not mean or math.isnan(mean):
+        return tr(f"viz.title.trend_plain{unit}", language=language, weeks=count)
     last = float(trend["net_revenue"].iloc[-1])
     ratio = last / mean - 1
-    key = "viz.title.trend_above" if ratio >= 0 else "viz.title.trend_below"
-    return tr(key, language=language, weeks=weeks,
+    key = f"viz.title.trend_{'above' if ratio >= 0 else 'below'}{unit}"
+    return tr(key, language=language, weeks=count,
               pct=format_percent(abs(ratio), language=language),
               value=format_money(last, currency, language=language))
 
 
 def trend_figure(trend: pd.DataFrame, *, currency: str = "KRW",
                  language: str = "en") -> go.Figure:
-    """Return weekly net revenue (bars) and buyers (line, right axis).
+    """Return net revenue (bars) and buyers (line, right axis) per week or per month.
 
     Parameters
     ----------
     trend
-        One row per week: ``week_start``, ``net_revenue``, ``buyers``.
+        One row per week (``week_start``) or per calendar month (``month_start``), with
+        ``net_revenue`` and ``buyers``; the axis, hover dates and title follow the column.
     currency, language
         Money formatting and label language.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        Trace 0 holds ``week_start`` / ``net_revenue``, trace 1 ``week_start`` / ``buyers``.
+        Trace 0 holds the period starts / ``net_revenue``, trace 1 the starts / ``buyers``.
     """
     unit = money_unit(currency, language)
     fmt = money_tickformat(currency)
-    x = list(trend["week_start"])
+    monthly = "month_start" in trend.columns
+    x = list(trend["month_start" if monthly else "week_start"])
+    day = "%Y-%m" if monthly else "%Y-%m-%d"
     fig = go.Figure()
     fig.add_bar(x=x, y=list(trend["net_revenue"]), name=tr("viz.trace.net_revenue",
                                                            language=language),
-                marker_color=_BLUE, hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{fmt}}} {unit}"
+                marker_color=_BLUE, hovertemplate=f"%{{x|{day}}}<br>%{{y:{fmt}}} {unit}"
                 "<extra></extra>")
     fig.add_scatter(x=x, y=list(trend["buyers"]), name=tr("viz.trace.buyers", language=language),
                     mode="lines+markers", yaxis="y2", line={"color": _GREY},
-                    hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f}<extra></extra>")
+                    hovertemplate=f"%{{x|{day}}}<br>%{{y:,.0f}}<extra></extra>")
     fig.update_layout(
-        xaxis={"title": {"text": tr("viz.axis.week", language=language)},
-               "tickformat": "%m-%d"},
+        xaxis={"title": {"text": tr(f"viz.axis.{'month' if monthly else 'week'}",
+                                    language=language)},
+               "tickformat": "%Y-%m" if monthly else "%m-%d",
+               **({"dtick": "M1"} if monthly else {})},
         yaxis={"title": {"text": tr("viz.axis.net_revenue", language=language, unit=unit)},
                "tickformat": fmt, "rangemode": "tozero"},
         yaxis2={"title": {"text": tr("viz.axis.buyers", language=language)},
@@ -78,7 +83,8 @@ def trend_figure(trend: pd.DataFrame, *, currency: str = "KRW",
                 "rangemode": "tozero", "showgrid": False},
         hovermode="x unified",
     )
-    return finish_figure(fig, _trend_title(trend, currency, language))
+    return finish_figure(fig, _trend_title(trend, "_month" if monthly else "", currency,
+                                           language))
 
 
 def drivers_figure(drivers: pd.DataFrame, *, previous_revenue: float, current_revenue: float,
