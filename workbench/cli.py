@@ -70,16 +70,18 @@ def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_churn(args: argparse.Namespace, settings: Settings) -> int:
-    from workbench.churn import train
+    from workbench.churn import ChurnDefinition, saved_name, train
     from workbench.churn.model import models_dir
     from workbench.data import connect
 
     as_of = args.as_of or today(settings)
+    definition = ChurnDefinition(horizon_days=args.horizon)
+    args.name = args.name or saved_name(definition)
     started = time.perf_counter()
     con = connect(settings.store, settings=settings)
     try:
-        model = train(con, as_of, settings=settings, backtest_cutoffs=args.backtest,
-                      save=args.name)
+        model = train(con, as_of, definition=definition, settings=settings,
+                      backtest_cutoffs=args.backtest, save=args.name)
     finally:
         con.disconnect()
     metrics = model.metadata_.get("backtest", {}).get("metrics", [])
@@ -195,14 +197,17 @@ def _parser() -> argparse.ArgumentParser:
                     "strictly before it, calibrated on a later slice), backtests it on "
                     "--backtest consecutive cutoffs and saves it with its metadata and SHA-256 "
                     "in models/ next to the store. 'workbench refresh' then scores every "
-                    "customer with it (without a saved model, refresh trains one each time).")
+                    "customer with it (without a saved model, refresh trains and saves one).")
     p.add_argument("action", choices=["train"], help="what to do")
     p.add_argument("--as-of", type=iso_date, help="the date the model will score at "
                                                    "(default: today)")
     p.add_argument("--backtest", type=int, default=3,
                    help="backtest cutoffs stored with the model (default 3; 0: none)")
-    p.add_argument("--name", default="churn", help="model name (default: churn, the one "
-                                                   "refresh and the dashboard use)")
+    p.add_argument("--horizon", type=int, default=90,
+                   help="churned = no order in this many days after a cutoff (default 90)")
+    p.add_argument("--name", default="", help="model name (default: churn for 90 days, the one "
+                                              "refresh uses; churn-<N>d otherwise, the one "
+                                              "the dashboard looks for)")
     p.set_defaults(func=_cmd_churn)
 
     p = sub.add_parser(

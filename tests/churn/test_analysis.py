@@ -50,15 +50,19 @@ def test_run_churn_scores_everyone_with_bands_reasons_and_actions(result):
     assert (c.loc[c["risk_band"] != "high", "churn_reasons"] == "").all()
     assert result.bands["band"].tolist() == ["high", "medium", "low"]
     assert result.bands["action"].str.startswith("Win-back").iloc[0]
-    assert result.value_source == "clv"  # workbench.clv's 12-month CLV
+    assert result.value_source == "clv_if_retained"  # workbench.clv's CLV / P(alive)
     assert result.definition_text == "Churned = no order in the 90 days after the cutoff."
-    assert "at high churn risk" in result.message
+    assert "in the top risk band" in result.message
 
 
 def test_watchlist_is_masked_and_sorted_by_value_at_risk(result):
+    # Issue 15: the list ranks every customer by value at risk, not only the high band.
     w = result.watchlist
-    assert len(w) == 10 and (w["risk_band"] == "high").all()
+    c = result.customers
+    assert len(w) == 10
     assert w["value_at_risk"].is_monotonic_decreasing
+    assert w["value_at_risk"].iloc[0] == c["value_at_risk"].max()
+    assert w["value_at_risk"].iloc[-1] >= c["value_at_risk"].nlargest(10).iloc[-1]
     assert w["name"].str.contains(r"\*").all()
     assert w["phone"].str.match(r"^010-\*\*\*\*-\d{4}$").all()
     assert w["reasons"].str.len().gt(0).all()
@@ -66,7 +70,7 @@ def test_watchlist_is_masked_and_sorted_by_value_at_risk(result):
 
 def test_sentences_are_made_where_they_are_shown(result):
     assert result.message == result.message_in("en")
-    assert "이탈 위험 높음" in result.message_in("ko")
+    assert "가장 위험한 구간" in result.message_in("ko")
     watch = result.watch  # numbers and reason keys
     assert "reasons" not in watch and set(REASON_FEATURES) <= set(watch.columns)
     en, ko = result.watchlist, result.watchlist_in("ko")
@@ -77,16 +81,17 @@ def test_sentences_are_made_where_they_are_shown(result):
     assert ko["reasons"].str.contains("[가-힣]").all()
 
 
-def test_value_is_the_clv_of_workbench_clv(result, sample_store):
+def test_value_is_the_clv_of_workbench_clv_if_retained(result, sample_store):
+    # Issue 15: value if retained = CLV / P(alive); CLV alone already discounts leaving.
     from workbench.clv.analysis import clv_part
 
     s = Settings(store=str(sample_store))
     con = connect(sample_store, settings=s)
-    clv = clv_part(con, as_of=AS_OF, settings=s).to_pandas().set_index("customer_id")["clv"]
+    part = clv_part(con, as_of=AS_OF, settings=s).to_pandas().set_index("customer_id")
     con.disconnect()
     c = result.customers.set_index("customer_id")
-    pd.testing.assert_series_equal(c["value"], clv.reindex(c.index).fillna(0.0),
-                                   check_names=False)
+    expected = (part["clv"] / part["p_alive"].clip(lower=1e-9)).reindex(c.index).fillna(0.0)
+    pd.testing.assert_series_equal(c["value"], expected, check_names=False)
     pd.testing.assert_series_equal(c["value_at_risk"], c["value"] * c["churn_risk"],
                                    check_names=False)
 
@@ -106,10 +111,11 @@ def test_korean_result(sample_store):
     r = run_churn(con, ChurnParams(as_of=AS_OF, backtest_cutoffs=0, language="ko",
                                    band_rule="precision", band_high=0.9, band_medium=0.7), s)
     con.disconnect()
-    assert "이탈 위험 높음" in r.message
+    assert "가장 위험한 구간인 위험 높음 (예상 이탈률 " in r.message
     high = r.customers[r.customers["risk_band"] == "high"]
     assert high["churn_risk"].mean() >= 0.9
-    assert r.bands["label"].tolist() == ["위험 높음", "위험 보통", "위험 낮음"]
+    assert r.bands["label"].iloc[0] == (
+        f"위험 높음 (예상 이탈률 {round(100 * high['churn_risk'].mean())}%)")
 
 
 def test_too_short_history_is_a_status_not_an_error(sample_store):
@@ -169,7 +175,7 @@ def test_an_outdated_saved_model_warns_and_refresh_trains_one(trained, store_cop
     s = Settings(store=str(store_copy))
     save_model(model, "churn", settings=s)
     con = connect(store_copy, settings=s)
-    with pytest.warns(WorkbenchWarning, match="older workbench.*trains a model in memory"):
+    with pytest.warns(WorkbenchWarning, match="older workbench.*trains a new model and saves"):
         part = churn_part(con, as_of=AS_OF, settings=s).to_pandas()
     con.disconnect()
     assert len(part) > 0 and part["churn_risk"].between(0, 1).all()

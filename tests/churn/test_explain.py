@@ -63,7 +63,7 @@ def test_reason_texts_in_english_and_korean():
         "No recent cart activity")
     assert reason_text("slowing_down", values) == (
         "0 orders in the last 90 days vs 3 in the 90 days before")
-    assert reason_text("low_p_alive", values, "ko") == "구매 이력상 활성 확률 23% (BG/NBD)"
+    assert reason_text("low_p_alive", values, "ko") == "구매 이력상 아직 활성일 확률이 23%에 불과"
     assert reason_text("no_visits", {"days_since_visit": float("nan")}) == (
         "No visits recorded recently")
     assert reasons_text("few_orders;no_visits", values) == (
@@ -71,3 +71,61 @@ def test_reason_texts_in_english_and_korean():
     assert reasons_text("", values, "ko") == "두드러진 이유 없음"
     for key in REASONS:  # every reason has words in both languages
         assert reason_text(key, {}, "en") and reason_text(key, {}, "ko")
+
+
+@pytest.fixture(scope="module")
+def u_shaped_model():
+    # Churn is likely for one-order customers and, oddly, for very frequent ones (resellers
+    # who move to a wholesaler): a tree raises the risk of 104 orders too.
+    rng = np.random.default_rng(2)
+
+    def slice_(n):
+        orders = np.concatenate([rng.integers(1, 20, n - n // 5), rng.integers(60, 120, n // 5)])
+        p = np.where((orders <= 2) | (orders >= 60), 0.8, 0.2)
+        y = (rng.random(n) < p).astype(int)
+        return pd.DataFrame({"orders": orders.astype(float),
+                             "recency_days": rng.uniform(0, 200, n)},
+                            index=pd.Index([f"c{i}" for i in range(n)], name="customer_id")), y
+
+    X, y = slice_(4000)
+    X_cal, y_cal = slice_(4000)
+    return ChurnModel(max_iter=60).fit(X, y, X_cal=X_cal, y_cal=y_cal), X_cal
+
+
+def test_a_reason_never_argues_against_the_risk(u_shaped_model):
+    # Issue 15: "Only 104 order(s) so far" was given as a reason for risk.
+    from workbench.churn.explain import MIN_PUSH, reason_holds
+
+    model, X = u_shaped_model
+    many = X[X["orders"] >= 60]
+    pushes = group_pushes(model, many)
+    assert (pushes["few_orders"] >= MIN_PUSH).mean() > 0.9  # the trees do raise their risk
+    assert not top_reasons(model, many).str.contains("few_orders").any()
+    one = X[X["orders"] == 1]
+    assert top_reasons(model, one).str.split(";").str[0].eq("few_orders").mean() > 0.9
+    holds = reason_holds(X, model.reference_)
+    assert holds["few_orders"].equals(X["orders"] < model.reference_["orders"])
+
+
+def test_sample_reasons_raise_the_risk_and_their_words_hold(trained):
+    from workbench.churn.explain import MIN_PUSH
+
+    model, frame = trained
+    X = frame.set_index("customer_id") if "customer_id" in frame else frame
+    X = X.loc[:, list(model.features_)].iloc[:600]
+    keys = top_reasons(model, X)
+    pushes = group_pushes(model, X)
+    ref = model.reference_
+    picked = [(cid, k) for cid, ks in keys.items() for k in ks.split(";") if k]
+    assert len(picked) > 100
+    for cid, key in picked:
+        row = X.loc[cid]
+        assert pushes.loc[cid, key] >= MIN_PUSH  # the contribution has the sign of the risk
+        if key == "low_p_alive":
+            assert row["p_alive"] < min(0.5, ref["p_alive"])
+        elif key == "slowing_down":
+            assert row["orders_90d"] < row["orders_180d"] - row["orders_90d"]
+        elif key == "few_orders":
+            assert row["orders"] < ref["orders"]
+        elif key == "no_recent_order":
+            assert row["recency_days"] > ref["recency_days"]

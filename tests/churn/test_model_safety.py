@@ -356,8 +356,10 @@ def test_refresh_warns_and_trains_when_only_an_old_pickle_is_saved(trained, stor
     marker = folder / "pwned"
     _write(folder, "churn.joblib", pickle.dumps(Boom(str(marker))), model_format=2)
     con = connect(store_copy, settings=s)
-    with pytest.warns(WorkbenchWarning, match="does not open pickles.*trains a model in memory"):
+    # Issue 15: refresh now saves the model it trains (it used to keep it in memory).
+    with pytest.warns(WorkbenchWarning, match="does not open pickles.*trains a new model"):
         part = churn_part(con, as_of=AS_OF, settings=s).to_pandas()
     con.disconnect()
     assert len(part) > 0 and part["churn_risk"].between(0, 1).all()
     assert not marker.exists()
+    assert (folder / "churn.skops").is_file() and not (folder / "churn.joblib").exists()

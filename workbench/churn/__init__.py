@@ -6,6 +6,7 @@ scikit-learn ``Pipeline`` of gradient-boosted trees, calibrated on a later time 
 
     from workbench.churn import ChurnParams, run_churn, train, score
     model = train(con, as_of, save="churn")          # saved in the store's models/ folder
+    model = ensure_model(con, as_of, settings=s)     # the saved one; trained once if none
     scored = score(con, as_of, model)                # churn_risk, risk_band, churn_reasons
     result = run_churn(con, ChurnParams(as_of=as_of))  # bands, reasons, actions, backtest
 
@@ -19,7 +20,9 @@ from workbench.churn.analysis import (
     ChurnParams,
     ChurnResult,
     churn_part,
+    ensure_model,
     run_churn,
+    saved_name,
     score,
     train,
     training_cutoffs,
@@ -35,7 +38,14 @@ from workbench.churn.backtest import (
     score_metrics,
     true_churn_probability,
 )
-from workbench.churn.bands import BANDS, BandRule, assign_bands, band_summary
+from workbench.churn.bands import (
+    BANDS,
+    BandRule,
+    assign_bands,
+    band_label,
+    band_summary,
+    risk_level,
+)
 from workbench.churn.definition import ChurnDefinition
 from workbench.churn.explain import permutation_table, reason_text, reasons_text, top_reasons
 from workbench.churn.features import churn_features, feature_frame
@@ -55,10 +65,12 @@ __all__ = [
     "BANDS", "SNAPSHOT_COLUMNS", "Backtest", "BandRule", "ChurnDefinition", "ChurnModel",
     "ChurnParams", "ChurnResult", "FeatureMismatchError", "OutdatedModelError",
     "UntrustedModelError",
-    "assign_bands", "backtest", "backtest_cutoffs", "band_summary", "churn_features",
-    "churn_labels", "churn_part", "data_end", "expected_auc", "expected_calibration_error",
+    "assign_bands", "backtest", "backtest_cutoffs", "band_label", "band_summary",
+    "churn_features", "churn_labels", "churn_part", "data_end", "ensure_model", "expected_auc",
+    "expected_calibration_error",
     "feature_frame", "labelled_frame", "lift_capture", "load_model", "models_dir",
     "permutation_table", "read_metadata", "reason_text", "reasons_text", "reliability_curve",
-    "run_churn", "save_model", "score", "score_metrics", "top_reasons", "train",
+    "risk_level", "run_churn", "save_model", "saved_name", "score", "score_metrics",
+    "top_reasons", "train",
     "training_cutoffs", "true_churn_probability",
 ]

@@ -8,6 +8,9 @@
 - :func:`run_churn` is the notebook's analysis: score, bands with the recommended action,
   the high-risk high-value list (masked), reasons, and the backtest.
 - :func:`churn_part` gives the snapshot columns (:data:`SNAPSHOT_COLUMNS`).
+- :func:`ensure_model` returns the saved model for a definition, training and saving it
+  (:func:`saved_name`) only when there is none: ``workbench refresh`` and the weekly report
+  call it, so pages only ever read a saved model (``run_churn(..., fit=False)``).
 
 The analysis returns numbers, keys and statuses; :class:`ChurnResult` words them (the message,
 the plain-words reasons of the watchlist) in the reader's language when they are shown, so the
@@ -28,7 +31,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.churn.backtest import BACKTEST_COLUMNS, backtest, backtest_cutoffs, score_metrics
-from workbench.churn.bands import BANDS, BandRule, assign_bands, band_summary
+from workbench.churn.bands import (
+    BANDS,
+    BandRule,
+    assign_bands,
+    band_label,
+    band_summary,
+    risk_level,
+)
 from workbench.churn.definition import ChurnDefinition
 from workbench.churn.explain import REASON_FEATURES, REASONS, reasons_text, top_reasons
 from workbench.churn.features import categories_for, feature_frame
@@ -60,14 +70,16 @@ from workbench.viz.churn import (
     risk_value_scatter,
 )
 
-__all__ = ["SNAPSHOT_COLUMNS", "ChurnParams", "ChurnResult", "churn_part", "run_churn",
-           "score", "train"]
+__all__ = ["SNAPSHOT_COLUMNS", "ChurnParams", "ChurnResult", "churn_part", "ensure_model",
+           "run_churn", "saved_name", "score", "train"]
 
 #: Columns :func:`churn_part` adds to the per-customer snapshot.
 SNAPSHOT_COLUMNS = ("customer_id", "churn_risk", "risk_band", "churn_reasons")
 #: Columns of :attr:`ChurnResult.watchlist` (``reasons`` in plain words).
 WATCH_COLUMNS = ("customer_id", "name", "phone", "churn_risk", "risk_band", "value",
                  "value_at_risk", "recency_days", "orders", "reasons")
+#: Scorers shown with the model in a backtest; one ranking worse than chance is left out.
+BASELINES = ("days_since_last_order", "p_alive", "bgnbd_p_no_order")
 #: Columns of :attr:`ChurnResult.watch`: the list as numbers and reason keys, with the
 #: customers' values that the plain-words reasons quote.
 WATCH_FACT_COLUMNS = (*WATCH_COLUMNS[:-1], "churn_reasons",
@@ -98,7 +110,9 @@ class ChurnParams(NotebookParams):
     step_days
         Days between backtest cutoffs.
     model
-        Name of a saved model in the store's ``models/`` folder; empty: train one for ``as_of``.
+        Name of a saved model in the store's ``models/`` folder; empty: :func:`run_churn`
+        trains one for ``as_of``, a page (``fit=False``) uses the one saved for the
+        definition (:func:`saved_name`) and never trains.
     top_n
         Customers in the high-risk high-value list.
     """
@@ -377,9 +391,12 @@ class ChurnResult(Readable, ResultMixin):
         text = tr("churn.message.headline", language=lang,
                   count=format_number(high["customers"], language=lang),
                   share=format_percent(high["share"], language=lang),
+                  band=band_label(high["mean_risk"], lang),
                   rate=format_percent(0 if pd.isna(high["mean_risk"]) else high["mean_risk"],
                                       language=lang),
-                  value=format_money(float(high["value"]), self.currency, language=lang))
+                  value=format_money(float(high["value_at_risk"]), self.currency,
+                                     language=lang),
+                  basis=tr(f"churn.value_basis.{self.value_source}", language=lang))
         if len(self.reasons):
             top = tr(f"churn.reason_label.{self.reasons['reason'].iloc[0]}", language=lang)
             text += " " + tr("churn.message.top_reason", language=lang, reason=top)
@@ -415,10 +432,42 @@ class ChurnResult(Readable, ResultMixin):
              "change_pct": math.nan, "direction": "flat"},
             {"metric": "churn.value_at_risk",
              "label": tr("churn.headline.value_at_risk", language=lang),
-             "value": format_money(float(self.customers["value_at_risk"].sum()), self.currency,
+             "value": format_money(float(self.bands["value_at_risk"].sum()), self.currency,
                                    language=lang), "change": "", "change_pct": math.nan,
              "direction": "flat"},
         ]
+
+    @property
+    def baselines_below_chance(self) -> list[str]:
+        """Baseline scorers whose ROC AUC is below 0.5 at some backtest cutoff.
+
+        Such a score ranks the leavers *below* the stayers on this store (days since the last
+        order, for instance, when long-time dormant customers are excluded and the recent
+        ones churn most): shown beside the model it would read as a worse model rather than
+        as a score pointing the wrong way, so pages and reports leave it out and say why.
+        """
+        bt = self.backtest
+        if bt.empty or "roc_auc" not in bt:
+            return []
+        auc = pd.to_numeric(bt["roc_auc"], errors="coerce")
+        below = bt.loc[bt["scorer"].isin(BASELINES) & (auc < 0.5), "scorer"]
+        return sorted(set(below), key=list(BASELINES).index)
+
+    @property
+    def backtest_shown(self) -> pd.DataFrame:
+        """The backtest metrics without :attr:`baselines_below_chance`."""
+        if self.backtest.empty:
+            return self.backtest
+        return self.backtest[~self.backtest["scorer"].isin(self.baselines_below_chance)]
+
+    def backtest_note(self, language: str | None = None) -> str:
+        """Return why baselines are left out of the backtest (empty when none is)."""
+        left_out = self.baselines_below_chance
+        if not left_out:
+            return ""
+        lang = language or self.language
+        names = ", ".join(tr(f"churn.viz.scorer.{s}", language=lang) for s in left_out)
+        return tr("churn.ui.below_chance", language=lang, names=names)
 
     def summary(self) -> str:
         """Return the message, the definition and one line per band with its action."""
@@ -430,16 +479,22 @@ class ChurnResult(Readable, ResultMixin):
                          f" · {row.action}")
         return "\n".join(lines)
 
+    @property
+    def band_labels(self) -> dict[str, str]:
+        """Band key -> name by expected churn (the legends of the charts)."""
+        return dict(zip(self.bands["band"], self.bands["label"], strict=True))
+
     def figure_distribution(self) -> go.Figure:
         """Return a new histogram of churn risk coloured by band."""
         return risk_distribution(self.customers, definition=self.definition_text,
-                                 language=self.language)
+                                 language=self.language, labels=self.band_labels)
 
     def figure_watchlist(self) -> go.Figure:
         """Return a new risk x value scatter of the customers (high-risk high-value on top)."""
         return risk_value_scatter(self.customers, currency=self.currency,
                                   value_source=self.value_source,
-                                  definition=self.definition_text, language=self.language)
+                                  definition=self.definition_text, language=self.language,
+                                  labels=self.band_labels)
 
     def figure_reasons(self) -> go.Figure:
         """Return a new bar chart of the most common reasons among at-risk customers."""
@@ -453,7 +508,7 @@ class ChurnResult(Readable, ResultMixin):
 
     def figure_backtest(self) -> go.Figure:
         """Return a new chart of ROC AUC per backtest cutoff, model against baselines."""
-        return backtest_figure(self.backtest, definition=self.definition_text,
+        return backtest_figure(self.backtest_shown, definition=self.definition_text,
                                language=self.language)
 
     def figure(self) -> go.Figure:
@@ -474,7 +529,8 @@ def _no_data(base: dict[str, Any], status: Status, condition: str, **facts: Any
                        condition=condition, facts=facts)
 
 
-def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -> ChurnResult:
+def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *,
+              fit: bool = True) -> ChurnResult:
     """Score churn risk as of ``params.as_of``, with bands, reasons, actions and a backtest.
 
     With ``params.model`` the saved model is loaded (its stored backtest is shown when the
@@ -482,11 +538,17 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
     ``as_of`` and, with ``backtest_cutoffs``, backtested on the latest cutoffs whose outcomes
     are known.
 
+    With ``fit=False`` (dashboards: a page load must never train) nothing is fitted: the saved
+    model :func:`saved_name` gives for the definition (or ``params.model``) scores, its stored
+    backtest is shown or none, and values come from the snapshot or the 365-day proxy
+    (:func:`_values`). Without a saved model the result says how to create one.
+
     Returns
     -------
     ChurnResult
-        ``status`` ``NO_DATA`` without orders, ``TOO_LITTLE_DATA`` when the history is too
-        short to train (the message says how much is needed).
+        ``status`` ``NO_DATA`` without orders, or (``fit=False``) without a saved model for
+        the definition (``condition`` ``churn.message.no_model``); ``TOO_LITTLE_DATA`` when
+        the history is too short to train (the message says how much is needed).
 
     Raises
     ------
@@ -501,7 +563,10 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
     language = params.language or settings.language
     definition = params.churn_definition()
     folder = models_dir(settings, store=params.store)
-    model = load_model(params.model, folder=folder) if params.model else None
+    name = params.model or ("" if fit else saved_name(definition))
+    if name and not params.model and not _saved_for(name, definition, folder):
+        name = ""
+    model = load_model(name, folder=folder) if name else None
     if model is not None:  # a saved model scores for its own definition
         definition = model.definition
     base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
@@ -509,6 +574,10 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
     end = data_end(con, settings=settings)
     if end is None:
         return _no_data(base, Status.NO_DATA, "churn.message.no_data")
+    if model is None and not fit:
+        return _no_data(base, Status.NO_DATA, _no_model_key(definition),
+                        definition=definition.describe(language), name=saved_name(definition),
+                        horizon=definition.horizon_days)
     stored_backtest = model.metadata_.get("backtest") if model is not None else None
     try:
         if model is None:
@@ -520,7 +589,7 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
     if scored.empty:
         return _no_data(base, Status.NO_DATA, "churn.message.no_customers",
                         as_of=params.as_of.isoformat())
-    value, source = _values(con, scored, params.as_of, settings)
+    value, source = _values(con, scored, params.as_of, settings, fit=fit)
     customers = pd.DataFrame({
         "customer_id": scored.index, "churn_risk": scored["churn_risk"].to_numpy(),
         "risk_band": scored["risk_band"].to_numpy(),
@@ -529,44 +598,74 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None) -
         "recency_days": scored["recency_days"].to_numpy(),
         "orders": scored["orders"].to_numpy()})
     bt, rel, gaps, imp = _backtest_frames(con, params, definition, settings, model,
-                                          stored_backtest)
+                                          stored_backtest, fit=fit)
     info = {**{k: v for k, v in model.metadata_.items() if k != "backtest"},
-            "features": list(model.features_), "model_name": params.model or ""}
+            "features": list(model.features_), "model_name": name}
     return ChurnResult(**base, customers=customers, bands=_bands_frame(customers, language),
                        reasons=_reasons_frame(customers, language),
-                       watch=_watch(con, customers, scored, int(params.top_n)), backtest=bt,
+                       watch=_watch(con, customers, scored, model, int(params.top_n)),
+                       backtest=bt,
                        reliability=rel, gaps=gaps, importance=imp, model_info=info,
                        value_source=source)
 
 
-def _values(con: Any, scored: pd.DataFrame, as_of: date,
-            settings: Settings | None = None) -> tuple[pd.Series, str]:
-    """Return each customer's value and its source.
+#: Floor of P(alive) when dividing by it: below it CLV and P(alive) are both rounding noise.
+_P_ALIVE_FLOOR = 1e-9
 
-    The snapshot's ``clv`` when the snapshot is for ``as_of``; else the CLV of
-    ``workbench.clv`` (BG/NBD + Gamma-Gamma, 12 months, margin); else, when the CLV models
-    refuse the data, the net revenue of the last 365 days as a proxy.
+
+def _no_model_key(definition: ChurnDefinition) -> str:
+    """Return the message saying how to create the missing model for ``definition``."""
+    if definition == ChurnDefinition():
+        return "churn.message.no_model"  # refresh, the report and ``make demo`` create it
+    if definition == ChurnDefinition(horizon_days=definition.horizon_days):
+        return "churn.message.no_model_horizon"  # ``workbench churn train --horizon N``
+    return "churn.message.no_model_custom"
+
+
+def _values(con: Any, scored: pd.DataFrame, as_of: date, settings: Settings | None = None,
+            *, fit: bool = True) -> tuple[pd.Series, str]:
+    """Return each customer's value if retained, and its source.
+
+    ``clv_if_retained``: the predicted 12-month margin (CLV: BG/NBD + Gamma-Gamma, discounted)
+    divided by P(alive). The CLV already counts the chance that the customer has left: their
+    expected purchases are P(alive) times those of a customer known to be active (eq. (10) in
+    [1]), and spend and discounting scale with them, so ``clv / p_alive`` is what the customer
+    brings if they stay. Multiplying the CLV itself by the churn risk would count leaving twice
+    and put customers who are long gone and worth nothing at the top of the list.
+
+    From the snapshot's ``clv`` and ``p_alive`` when the snapshot is for ``as_of``; else, with
+    ``fit``, from ``workbench.clv`` fitted now; else (a page, or when the CLV models refuse the
+    data) ``net_revenue_365d``, the net revenue of the last 365 days: what they bring in a
+    year if they keep their pace.
+
+    References
+    ----------
+    .. [1] Fader, Hardie and Lee (2005), "Counting your customers the easy way: an alternative
+       to the Pareto/NBD model", Marketing Science 24(2).
     """
-    table = snapshot_for(con, as_of, ["clv"])
-    if table is None:
+    table = snapshot_for(con, as_of, ["clv", "p_alive"])
+    if table is None and fit:
         table = clv_part(con, as_of=as_of, settings=settings or load_settings())
     if table is None:
         return scored["net_revenue_365d"].astype(float).fillna(0.0), "net_revenue_365d"
-    clv = table.select("customer_id", "clv").to_pyarrow().to_pandas().set_index(
-        "customer_id")["clv"]
-    return clv.reindex(scored.index).astype(float).fillna(0.0), "clv"
+    frame = table.select("customer_id", "clv", "p_alive").to_pyarrow().to_pandas().set_index(
+        "customer_id").reindex(scored.index).astype(float)
+    value = frame["clv"] / frame["p_alive"].clip(lower=_P_ALIVE_FLOOR)
+    return value.fillna(0.0), "clv_if_retained"
 
 
 def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
-                     settings: Settings, model: ChurnModel, stored: dict | None
+                     settings: Settings, model: ChurnModel, stored: dict | None, *,
+                     fit: bool = True
                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Return the backtest tables: stored with the model, computed, or empty.
+    """Return the backtest tables: stored with the model, computed (with ``fit``), or empty.
 
-    Empty without cutoffs, or when the history before the cutoffs is too short to train on
-    (the page then says there is no backtest).
+    Empty without cutoffs, without a stored one when fitting is not allowed, or when the
+    history before the cutoffs is too short to train on (the page then says there is no
+    backtest).
     """
     empty = pd.DataFrame()
-    if int(params.backtest_cutoffs) == 0:
+    if int(params.backtest_cutoffs) == 0 or (not stored and not fit):
         return _empty(BACKTEST_COLUMNS), empty, empty, empty
     if stored:
         return (pd.DataFrame(stored.get("metrics", [])),
@@ -584,15 +683,24 @@ def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
 
 
 def _bands_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Return the band table; each band is named by its expected churn (:func:`band_label`).
+
+    The bands are cut by rank or precision (:class:`BandRule`), so the top band of a loyal
+    shop may expect 20% churn and the bottom one of a shop losing customers 49%: a name by
+    rank ("low risk") would then contradict the number beside it.
+    """
     risk = customers.set_index("customer_id")["churn_risk"]
     bands = customers.set_index("customer_id")["risk_band"]
     out = band_summary(risk, bands)
-    value = customers.groupby("risk_band")["value"].sum().reindex(list(BANDS)).fillna(0.0)
-    out["value"] = value.to_numpy()
-    out["label"] = [tr(f"churn.band.{b}", language=language) for b in out["band"]]
+    sums = customers.groupby("risk_band")[["value", "value_at_risk"]].sum().reindex(
+        list(BANDS)).fillna(0.0)
+    out["value"] = sums["value"].to_numpy()
+    out["value_at_risk"] = sums["value_at_risk"].to_numpy()
+    out["level"] = [risk_level(m) for m in out["mean_risk"]]
+    out["label"] = [band_label(m, language) for m in out["mean_risk"]]
     out["action"] = [tr(f"churn.action.{b}", language=language) for b in out["band"]]
-    return out.loc[:, ["band", "label", "customers", "share", "mean_risk", "min_risk", "value",
-                       "action"]]
+    return out.loc[:, ["band", "level", "label", "customers", "share", "mean_risk", "min_risk",
+                       "value", "value_at_risk", "action"]]
 
 
 def _reasons_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -607,16 +715,20 @@ def _reasons_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
     return out.reset_index(drop=True).loc[:, ["reason", "label", "customers", "share"]]
 
 
-def _watch(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, top_n: int
-           ) -> pd.DataFrame:
-    """Return the high-band customers with the most value at risk, names and phones masked.
+def _watch(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, model: ChurnModel,
+           top_n: int) -> pd.DataFrame:
+    """Return the customers with the most value at risk (risk x value if retained), masked.
 
-    With their reason keys and the feature values the worded reasons quote
-    (:data:`WATCH_FACT_COLUMNS`); :meth:`ChurnResult.watchlist_in` words them.
+    Ranked over every band: value at risk already weighs the risk, and the customers worth a
+    call are those with much to lose, not the surest leavers (often long gone and worth
+    little). With their reason keys (explained here, whatever their band) and the feature
+    values the worded reasons quote (:data:`WATCH_FACT_COLUMNS`);
+    :meth:`ChurnResult.watchlist_in` words them.
     """
-    high = customers[customers["risk_band"] == "high"]
-    top = high.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
-                           kind="stable").head(top_n).reset_index(drop=True)
+    top = customers.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
+                                kind="stable").head(top_n).reset_index(drop=True)
+    features = scored.reindex(index=top["customer_id"], columns=list(model.features_))
+    top["churn_reasons"] = top_reasons(model, features).to_numpy()
     contacts = masked_contacts(con, list(top["customer_id"]))
     top["name"], top["phone"] = contacts["name"], contacts["phone"]
     quoted = [f for f in WATCH_FACT_COLUMNS if f not in top.columns]
@@ -624,59 +736,115 @@ def _watch(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, top_n: int
     return top.astype({"name": object, "phone": object}).loc[:, list(WATCH_FACT_COLUMNS)]
 
 
+# ------------------------------------------------------------------------------------ saved
+_DEFAULT = ChurnDefinition().to_dict()
+
+
+def saved_name(definition: ChurnDefinition | None = None) -> str:
+    """Return the name a model for ``definition`` is saved under (``churn`` for the default).
+
+    >>> saved_name(), saved_name(ChurnDefinition(horizon_days=60))
+    ('churn', 'churn-60d')
+    >>> saved_name(ChurnDefinition(mode="rhythm", k=2.5))
+    'churn-rhythm-2.5x-90d'
+    """
+    d = definition or ChurnDefinition()
+    if d == ChurnDefinition():
+        return "churn"
+    if d.mode == "fixed":
+        return f"churn-{d.horizon_days}d"
+    return f"churn-rhythm-{float(d.k):g}x-{d.horizon_days}d"
+
+
+def _saved_for(name: str, definition: ChurnDefinition, folder: Any) -> bool:
+    """Return whether the model saved as ``name`` in ``folder`` is for ``definition``."""
+    meta = read_metadata(name, folder=folder)
+    return meta is not None and meta.get("definition") == definition.to_dict()
+
+
+def ensure_model(con: Any, as_of: date, *, settings: Settings,
+                 definition: ChurnDefinition | None = None, store: str | None = None,
+                 backtest_cutoffs: int = 3, step_days: int = 28,
+                 retrain: bool = False) -> ChurnModel | None:
+    """Return the saved model for ``definition``, training and saving one when there is none.
+
+    ``workbench refresh`` and the weekly report (through :func:`churn_part`) call this, so a
+    fresh store gets its model once, with its backtest stored (``backtest_cutoffs``), and no
+    page ever trains (:func:`run_churn` with ``fit=False``). The model is saved as
+    :func:`saved_name` of the definition in the store's ``models/``; it is trained for
+    ``as_of`` (or the end of the data, when earlier). An existing model is reused whatever
+    date it was trained for: ``workbench churn train`` retrains on demand.
+
+    A saved model of an older format, or one for another definition under the same name
+    (written by hand), is replaced with a warning; so is any model when ``retrain``.
+
+    Returns
+    -------
+    ChurnModel or None
+        ``None`` when the store has no orders or too little history to train.
+
+    Raises
+    ------
+    UntrustedModelError
+        The saved model fails its checks (changed since it was saved, a broken sidecar):
+        refresh runs unattended, and quietly training over it would hide that someone or
+        something replaced the file; ``workbench churn train`` replaces it.
+    """
+    definition = definition or ChurnDefinition()
+    name, folder = saved_name(definition), models_dir(settings, store=store)
+    meta = None if retrain else read_metadata(name, folder=folder)
+    # Sidecars from before definitions were recorded describe the default one.
+    if meta is not None and meta.get("definition", _DEFAULT) == definition.to_dict():
+        try:
+            return load_model(name, folder=folder)
+        except OutdatedModelError as exc:
+            warnings.warn(tr("churn.refresh.outdated", error=str(exc)), WorkbenchWarning,
+                          stacklevel=2)
+    elif meta is not None:
+        warnings.warn(tr("churn.refresh.other_definition", name=name,
+                         definition=definition.describe()), WorkbenchWarning, stacklevel=2)
+    end = data_end(con, settings=settings)
+    if end is None:
+        return None
+    try:
+        return train(con, min(as_of, end), definition=definition, settings=settings,
+                     backtest_cutoffs=backtest_cutoffs, step_days=step_days, save=name,
+                     folder=folder)
+    except TooLittleDataError:
+        return None
+
+
 # ------------------------------------------------------------------------------------ snapshot
 def churn_part(con: Any, *, as_of: date, settings: Settings) -> Any:
     """Return the churn columns of the per-customer snapshot (:data:`SNAPSHOT_COLUMNS`).
 
-    Uses the saved model ``churn`` from the store's ``models/`` folder when there is one whose
-    features match this store; otherwise trains one for ``as_of`` (default parameters: 90
-    days, bands by capacity 10% / 20%). Returns an Ibis memtable keyed by ``customer_id``;
-    with too little history to train, an empty one (the snapshot's churn columns are null).
+    Scores with the saved model ``churn`` (:func:`ensure_model`: trained, backtested and saved
+    on the first refresh of a store, default parameters: 90 days, bands by capacity 10% /
+    20%). When the store's tables no longer give that model's features (a table added or
+    dropped since), a model for the store as it is replaces it. Returns an Ibis memtable
+    keyed by ``customer_id``; with too little history to train, an empty one (the snapshot's
+    churn columns are null).
 
-    A saved model of an older format is expected after an upgrade: a warning, and a model
-    trained in memory. A model that fails its checks (changed since it was saved, a broken
-    sidecar, contents ``save_model`` does not write) raises ``UntrustedModelError``: refresh
-    runs unattended, a warning in its log is easily missed, and quietly training instead
-    would hide that someone or something replaced the file. The snapshot then stays as it
-    was, and ``workbench churn train`` fixes it.
+    A model that fails its checks raises ``UntrustedModelError`` (see :func:`ensure_model`):
+    the snapshot then stays as it was, and ``workbench churn train`` fixes it.
     """
     empty = ibis.memtable(pd.DataFrame({
         "customer_id": pd.Series(dtype="string"), "churn_risk": pd.Series(dtype="float64"),
         "risk_band": pd.Series(dtype="string"), "churn_reasons": pd.Series(dtype="string")}))
-    end = data_end(con, settings=settings)
-    if end is None:
+    model = ensure_model(con, as_of, settings=settings)
+    if model is None:
         return empty
-    model = None
-    if read_metadata("churn", settings=settings) is not None:
-        try:
-            model = load_model("churn", settings=settings)
-        except OutdatedModelError as exc:
-            warnings.warn(tr("churn.refresh.outdated", error=str(exc)), WorkbenchWarning,
-                          stacklevel=2)
-    scored = _score_saved(con, as_of, model, settings) if model is not None else None
-    if scored is None:
-        try:
-            model = train(con, min(as_of, end), settings=settings)
-        except TooLittleDataError:
+    try:
+        scored = score(con, as_of, model, settings=settings, band_rule=BandRule())
+    except FeatureMismatchError:
+        model = ensure_model(con, as_of, settings=settings, retrain=True)
+        if model is None:
             return empty
         scored = score(con, as_of, model, settings=settings, band_rule=BandRule())
     frame = scored.loc[:, ["churn_risk", "risk_band", "churn_reasons"]].reset_index()
     frame["churn_risk"] = frame["churn_risk"].astype("float64")
     frame["customer_id"] = frame["customer_id"].astype(str)
     return ibis.memtable(frame)
-
-
-def _score_saved(con: Any, as_of: date, model: ChurnModel, settings: Settings
-                 ) -> pd.DataFrame | None:
-    """Score with a saved model, or return ``None`` when the store no longer gives its features.
-
-    The store's tables changed since the model was trained (a table added or dropped): the
-    refresh then trains a model for the store as it is.
-    """
-    try:
-        return score(con, as_of, model, settings=settings, band_rule=BandRule())
-    except FeatureMismatchError:
-        return None
 
 
 #: The churn columns of the per-customer snapshot.

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
-from workbench.i18n import tr
+from workbench.i18n import format_percent, tr
 
-__all__ = ["BANDS", "BAND_RULES", "BandRule", "assign_bands", "band_summary"]
+__all__ = ["BANDS", "BAND_RULES", "LEVELS", "BandRule", "assign_bands", "band_label",
+           "band_summary", "risk_level"]
 
 BANDS = ("high", "medium", "low")
 BAND_RULES = ("capacity", "precision")
@@ -145,3 +146,34 @@ def band_summary(risk: pd.Series, bands: pd.Series) -> pd.DataFrame:
     out["customers"] = out["customers"].fillna(0).astype("int64")
     out["share"] = out["customers"] / max(len(frame), 1)
     return out.reset_index().loc[:, ["band", "customers", "share", "mean_risk", "min_risk"]]
+
+
+#: Expected churn at or above which a band's level is named ``high``, then ``medium``.
+LEVELS = (("high", 0.5), ("medium", 0.2))
+
+
+def risk_level(mean_risk: float) -> str:
+    """Return ``high``, ``medium`` or ``low`` for a band's expected churn (its mean risk).
+
+    High from 50% (more likely to leave than to stay), medium from 20%, low below; an empty
+    band is ``low``.
+
+    >>> risk_level(0.49), risk_level(0.5), risk_level(0.1)
+    ('medium', 'high', 'low')
+    """
+    if mean_risk is None or mean_risk != mean_risk:
+        return "low"
+    return next((name for name, floor in LEVELS if mean_risk >= floor), "low")
+
+
+def band_label(mean_risk: float, language: str) -> str:
+    """Return a band's name: its level and its expected churn, e.g. ``High risk (62% expected)``.
+
+    >>> band_label(0.49, "en")
+    'Medium risk (49% expected to churn)'
+    """
+    level = tr(f"churn.band.{risk_level(mean_risk)}", language=language)
+    if mean_risk is None or mean_risk != mean_risk:
+        return level
+    return tr("churn.band.label", language=language, level=level,
+              rate=format_percent(mean_risk, digits=0, language=language))

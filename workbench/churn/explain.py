@@ -13,6 +13,12 @@ Per customer
     explanation, cf. Zeiler and Fergus 2014; with one group at a time it is cheap and exact
     for the model, unlike sampling Shapley values). :func:`reason_text` words them in English
     or Korean with the customer's own numbers.
+
+    A positive push alone is not enough: trees also raise the risk of customers whose values
+    argue *against* it (a P(alive) of 100%, more orders lately than before, 104 orders so far:
+    interactions, or a typical customer who is safer still). Such a sentence would contradict
+    its own number, so a group is a reason only when the customer's quoted value is on the
+    risky side of the typical customer's (:func:`reason_holds`).
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ from workbench.churn.features import FEATURE_GROUPS, feature_group
 from workbench.churn.model import ChurnModel
 from workbench.i18n import format_number, format_percent, tr
 
-__all__ = ["REASONS", "REASON_FEATURES", "permutation_table", "reason_text", "reasons_text",
-           "top_reasons"]
+__all__ = ["REASONS", "REASON_FEATURES", "permutation_table", "reason_holds", "reason_text",
+           "reasons_text", "top_reasons"]
 
 #: Reason keys, one per feature group (``churn.reason_text.<key>`` in the locale catalog).
 REASONS = tuple(FEATURE_GROUPS)
@@ -78,15 +84,73 @@ def group_pushes(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(pushes, index=X.index)
 
 
+def reason_holds(X: pd.DataFrame, reference: dict[str, float | None]) -> pd.DataFrame:
+    """Return per row and reason whether its sentence argues for risk with this row's numbers.
+
+    ``reference`` is the typical customer (:attr:`ChurnModel.reference_`). Each reason's words
+    must be true and point towards churn: longer without an order, a visit or a product view
+    than typical (or none in the event window); past the usual gap (ratio above 1); fewer
+    orders in the last 90 days than in the 90 before; fewer orders so far than typical; an
+    abandoned cart, or no cart at all; opened a smaller share of messages than typical; no
+    consent on some channel; P(alive) below both the typical customer's and one half. The
+    category mix has no number to contradict. A missing feature never holds.
+
+    >>> ref = {"orders": 3.0, "p_alive": 0.9}
+    >>> X = pd.DataFrame({"orders": [1.0, 104.0], "p_alive": [0.2, 1.0]})
+    >>> reason_holds(X, ref)[["few_orders", "low_p_alive"]].to_numpy().tolist()
+    [[True, True], [False, False]]
+    """
+    def col(name: str) -> np.ndarray:
+        return (X[name].to_numpy(dtype=float, na_value=np.nan) if name in X
+                else np.full(len(X), np.nan))
+
+    def ref(name: str) -> float:
+        value = reference.get(name)
+        return np.nan if value is None else float(value)
+
+    ratio = col("gap_overdue")
+    ratio = np.where(np.isnan(ratio), col("cycle_overdue"), ratio)
+    recent, half_year = col("orders_90d"), col("orders_180d")
+    sent, opened = col("messages_sent"), col("messages_opened")
+    ref_rate = ref("messages_opened") / ref("messages_sent") if ref("messages_sent") > 0 else 1.0
+    carts, abandoned = col("carts_90d"), col("abandoned_carts_90d")
+    consent = [col(c) for c in ("sms_opt_in", "email_opt_in", "push_opt_in") if c in X]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        holds = {
+            "no_recent_order": col("recency_days") > ref("recency_days"),
+            "overdue": ratio > 1,
+            "slowing_down": recent < half_year - recent,
+            "few_orders": col("orders") < ref("orders"),
+            "no_visits": ("days_since_visit" in X) & (np.isnan(col("days_since_visit"))
+                                                       | (col("days_since_visit")
+                                                          > ref("days_since_visit"))),
+            "no_browsing": ("days_since_view" in X) & (np.isnan(col("days_since_view"))
+                                                        | (col("days_since_view")
+                                                           > ref("days_since_view"))),
+            "abandoned_carts": (abandoned > 0) | (("carts_90d" in X) & ((carts == 0)
+                                                                        | np.isnan(carts))),
+            "ignores_messages": (sent > 0) & (opened / sent < ref_rate),
+            "no_consent": (np.any([c == 0 for c in consent], axis=0) if consent
+                           else np.zeros(len(X), dtype=bool)),
+            "category": np.ones(len(X), dtype=bool),
+            "low_p_alive": col("p_alive") < min(ref("p_alive"), 0.5),
+        }
+    return pd.DataFrame({k: np.broadcast_to(np.asarray(v, dtype=bool), (len(X),))
+                         for k, v in holds.items()}, index=X.index)
+
+
 def top_reasons(model: ChurnModel, X: pd.DataFrame, *, top: int = 3) -> pd.Series:
     """Return the top reason keys per row, ``;``-separated (empty when nothing stands out).
 
-    A group is a reason when it pushes the log-odds up by at least :data:`MIN_PUSH`.
+    A group is a reason when it pushes the log-odds up by at least :data:`MIN_PUSH` and its
+    sentence holds for the row (:func:`reason_holds`): a reason never argues against the risk
+    it explains.
     """
     if len(X) == 0:
         return pd.Series([], index=X.index, dtype="object", name="churn_reasons")
     pushes = group_pushes(model, X)
-    values = pushes.to_numpy()
+    holds = reason_holds(X, model.reference_).reindex(columns=pushes.columns, fill_value=False)
+    values = np.where(holds.to_numpy(), pushes.to_numpy(), -np.inf)
     names = np.array(pushes.columns, dtype=object)
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     picked = np.take_along_axis(values, order, axis=1) >= MIN_PUSH

@@ -3,9 +3,11 @@
 It shows the risk distribution, the bands with the recommended action, the high-risk
 high-value list (masked), reasons, the reliability curve and backtest metrics over time.
 
-No analysis happens here: the page calls :func:`workbench.churn.run_churn`. When the store has
-a saved model named ``churn`` (``workbench.churn.train(..., save="churn", backtest_cutoffs=3)``)
-and the notebook names none, the page uses it, so a dashboard opens without training.
+No analysis happens here: the page calls :func:`workbench.churn.run_churn` with ``fit=False``:
+it scores with the saved model for the chosen definition (``churn`` for 90 days, saved by
+``workbench refresh``, the weekly report or ``workbench churn train``) and shows the backtest
+stored with it. A page load never trains: without a saved model the page says how to create
+one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from workbench.churn import models_dir, read_metadata, run_churn
+from workbench.churn import run_churn
 from workbench.i18n import format_money, format_number, format_percent, tr
 from workbench.ui.common import table_html
 from workbench.ui.page import Page, chart_outputs, html_box, show_figure
@@ -42,8 +44,12 @@ def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
     return table_html("wb-churn-bands", head, rows)
 
 
-def watchlist_html(watch: pd.DataFrame, *, currency: str, language: str) -> str:
-    """Return the high-risk high-value list (masked names and phones) as HTML."""
+def watchlist_html(watch: pd.DataFrame, *, currency: str, language: str,
+                   basis: str = "") -> str:
+    """Return the list of the most value at risk (masked names and phones) as HTML.
+
+    ``basis`` names the value (``churn.value_basis.<value_source>``) in the note on the order.
+    """
     cols = ("customer_id", "name", "phone", "churn_risk", "value", "value_at_risk",
             "recency_days", "reasons")
     head = [tr(f"churn.table.{c}", language=language) for c in cols]
@@ -56,12 +62,18 @@ def watchlist_html(watch: pd.DataFrame, *, currency: str, language: str) -> str:
                  format_number(r.recency_days, language=language), r.reasons]
         rows.append("<tr class='wb-churn-customer'>" + "".join(
             f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    return (f"<h3>{html.escape(tr('churn.ui.watchlist', language=language))}</h3>"
+    note = (f"<p class='wb-note wb-churn-watch-note'>"
+            f"{html.escape(tr('churn.ui.watchlist_note', language=language, basis=basis))}</p>"
+            if basis else "")
+    return (f"<h3>{html.escape(tr('churn.ui.watchlist', language=language))}</h3>" + note
             + table_html("wb-churn-watchlist", head, rows))
 
 
-def metrics_html(metrics: pd.DataFrame, *, language: str) -> str:
-    """Return the backtest metrics (one row per cutoff and score) as HTML."""
+def metrics_html(metrics: pd.DataFrame, *, language: str, note: str = "") -> str:
+    """Return the backtest metrics (one row per cutoff and score) as HTML.
+
+    ``note`` says which baselines are left out and why (:meth:`ChurnResult.backtest_note`).
+    """
     if metrics.empty:
         text = html.escape(tr("churn.ui.no_backtest", language=language))
         return f"<p class='wb-note'>{text}</p>"
@@ -78,21 +90,32 @@ def metrics_html(metrics: pd.DataFrame, *, language: str) -> str:
         rows.append(f"<tr data-scorer='{html.escape(str(r.scorer))}' data-cutoff='{r.cutoff}' "
                     f"data-auc='{r.roc_auc}'>" + "".join(
                         f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    note_html = (f"<p class='wb-note wb-churn-below-chance'>{html.escape(note)}</p>"
+                 if note else "")
     return (f"<h3>{html.escape(tr('churn.ui.metrics', language=language))}</h3>"
-            + table_html("wb-churn-metrics", head, rows))
+            + table_html("wb-churn-metrics", head, rows) + note_html)
+
+
+def _watch_html(r: Any, language: str, rows: int | None = None) -> str:
+    watch = r.watchlist_in(language)
+    return watchlist_html(watch if rows is None else watch.head(rows), currency=r.currency,
+                          language=language,
+                          basis=tr(f"churn.value_basis.{r.value_source}", language=language))
+
+
+def _metrics_html(r: Any, language: str) -> str:
+    return metrics_html(r.backtest_shown, language=language, note=r.backtest_note(language))
 
 
 class ChurnPage(Page):
     """Churn risk for one store; ``display(page)`` shows it in the current mode."""
 
+    #: The snapshot's date by default: its values (CLV) are read, not fitted.
+    prefers_snapshot = True
+
     def run(self) -> Any:
-        """Run :func:`workbench.churn.run_churn` (the saved ``churn`` model when there is one)."""
-        params = self.params
-        folder = models_dir(self.settings, store=params.store)
-        saved = read_metadata("churn", folder=folder) if not params.model else None
-        if saved and saved.get("definition") == params.churn_definition().to_dict():
-            params = params.replace(model="churn")
-        return run_churn(self.con, params, settings=self.settings)
+        """Run :func:`workbench.churn.run_churn` with the saved model, never training one."""
+        return run_churn(self.con, self.params, settings=self.settings, fit=False)
 
     def _figures(self) -> dict[str, Any]:
         r = self.result
@@ -119,10 +142,9 @@ class ChurnPage(Page):
                                                       language=self.language)]
         figures = self._figures()
         parts += [figures[n]() for n in ("distribution", "watchlist", "reasons")]
-        parts.append(watchlist_html(r.watchlist_in(self.language).head(20),
-                                    currency=r.currency, language=self.language))
+        parts.append(_watch_html(r, self.language, rows=20))
         parts += [figures[n]() for n in ("reliability", "backtest") if n in figures]
-        parts.append(metrics_html(r.backtest, language=self.language))
+        parts.append(_metrics_html(r, self.language))
         return parts
 
     def form(self) -> list[widgets.Widget]:
@@ -135,8 +157,8 @@ class ChurnPage(Page):
                                           else 90,
                                           description=tr("churn.ui.horizon", language=lang))
         self.w_horizon.add_class("wb-churn-horizon")
-        self.w_rule = widgets.ToggleButtons(options=[("capacity", "capacity"),
-                                                     ("precision", "precision")],
+        self.w_rule = widgets.ToggleButtons(options=[(tr(f"churn.ui.rule.{k}", language=lang), k)
+                                                     for k in ("capacity", "precision")],
                                             value=self.params.band_rule,
                                             description=tr("churn.ui.band_rule", language=lang))
         self.w_rule.add_class("wb-churn-rule")
@@ -161,9 +183,8 @@ class ChurnPage(Page):
         r = self.result
         self.w_intro.value = self._intro()
         self.w_bands.value = bands_html(r.bands, currency=r.currency, language=self.language)
-        self.w_watch.value = watchlist_html(r.watchlist_in(self.language), currency=r.currency,
-                                            language=self.language)
-        self.w_metrics.value = metrics_html(r.backtest, language=self.language)
+        self.w_watch.value = _watch_html(r, self.language)
+        self.w_metrics.value = _metrics_html(r, self.language)
         figures = self._figures()
         for name in CHARTS:
             show_figure(self.w_charts[name], figures[name]() if name in figures else None)

@@ -30,16 +30,25 @@ def _titled(fig: go.Figure, title: str, definition: str) -> go.Figure:
     return fig
 
 
+def _band_name(band: str, labels: dict[str, str] | None, language: str) -> str:
+    if labels and band in labels:
+        return labels[band]
+    return tr(f"churn.band.{band}", language=language)
+
+
 def risk_distribution(customers: pd.DataFrame, *, definition: str = "",
-                      language: str = "en") -> go.Figure:
-    """Return a histogram of ``churn_risk`` (20 bins of 5 points), stacked by ``risk_band``."""
+                      language: str = "en", labels: dict[str, str] | None = None) -> go.Figure:
+    """Return a histogram of ``churn_risk`` (20 bins of 5 points), stacked by ``risk_band``.
+
+    ``labels`` names the bands in the legend (default: the band keys' names).
+    """
     fig = go.Figure()
     edges = np.linspace(0, 1, 21)
     for band in ("low", "medium", "high"):
         part = customers.loc[customers["risk_band"] == band, "churn_risk"].to_numpy(float)
         counts, _ = np.histogram(part, bins=edges)
         fig.add_bar(x=(edges[:-1] + 0.025).tolist(), y=counts.tolist(), width=0.05,
-                    name=tr(f"churn.band.{band}", language=language),
+                    name=_band_name(band, labels, language),
                     marker_color=BAND_COLOURS[band], meta=band)
     fig.update_layout(barmode="stack", bargap=0.02)
     fig.update_xaxes(title=tr("churn.viz.risk", language=language), tickformat=".0%",
@@ -54,15 +63,16 @@ def risk_distribution(customers: pd.DataFrame, *, definition: str = "",
 
 def risk_value_scatter(customers: pd.DataFrame, *, currency: str = "KRW",
                        value_source: str = "net_revenue_365d", definition: str = "",
-                       language: str = "en", max_points: int = 5_000) -> go.Figure:
+                       language: str = "en", max_points: int = 5_000,
+                       labels: dict[str, str] | None = None) -> go.Figure:
     """Return churn risk (x) against customer value (y), one trace per band.
 
-    At most ``max_points`` customers are drawn: every high-band customer with the most value at
-    risk first, then an even sample of the rest (a million points would freeze a browser).
+    At most ``max_points`` customers are drawn: the half with the most value at risk first,
+    then an even sample of the rest (a million points would freeze a browser).
     """
     data = customers.sort_values("value_at_risk", ascending=False, kind="stable")
     if len(data) > max_points:
-        top = data[data["risk_band"] == "high"].head(max_points // 2)
+        top = data.head(max_points // 2)
         rest = data.drop(top.index)
         step = max(1, len(rest) // (max_points - len(top)))
         data = pd.concat([top, rest.iloc[::step]])
@@ -70,7 +80,7 @@ def risk_value_scatter(customers: pd.DataFrame, *, currency: str = "KRW",
     for band in ("low", "medium", "high"):
         part = data[data["risk_band"] == band]
         fig.add_scattergl(x=part["churn_risk"].tolist(), y=part["value"].tolist(),
-                          mode="markers", name=tr(f"churn.band.{band}", language=language),
+                          mode="markers", name=_band_name(band, labels, language),
                           marker={"color": BAND_COLOURS[band], "size": 5, "opacity": 0.6},
                           text=part["customer_id"].tolist(), meta=band,
                           hovertemplate="%{text}<br>%{x:.0%}<br>%{y:,.0f}<extra></extra>")
