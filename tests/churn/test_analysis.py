@@ -20,9 +20,9 @@ from workbench.churn import (
     score,
     train,
 )
-from workbench.churn.analysis import WATCH_COLUMNS
 from workbench.churn.explain import REASON_FEATURES
 from workbench.churn.model import models_dir
+from workbench.churn.result import WATCH_COLUMNS
 from workbench.data import connect
 from workbench.errors import InputError, ParameterError, TooLittleDataError
 from workbench.results import Status

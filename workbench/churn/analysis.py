@@ -20,15 +20,13 @@ recommended actions, reason names) are stored in the result's language with the 
 
 from __future__ import annotations
 
-import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import ibis
 import pandas as pd
-import plotly.graph_objects as go
 
 from workbench.churn.backtest import BACKTEST_COLUMNS, backtest, backtest_cutoffs, score_metrics
 from workbench.churn.bands import (
@@ -40,7 +38,7 @@ from workbench.churn.bands import (
     risk_level,
 )
 from workbench.churn.definition import ChurnDefinition
-from workbench.churn.explain import REASON_FEATURES, REASONS, reasons_text, top_reasons
+from workbench.churn.explain import REASONS, top_reasons
 from workbench.churn.features import categories_for, feature_frame
 from workbench.churn.labels import data_end, labelled_frame
 from workbench.churn.model import (
@@ -54,38 +52,26 @@ from workbench.churn.model import (
     save_model,
     too_little_data,
 )
+from workbench.churn.result import (
+    WATCH_FACT_COLUMNS,
+    ChurnResult,
+    empty_frame,
+    no_result,
+)
 from workbench.clv.analysis import clv_part
 from workbench.data.people import masked_contacts
 from workbench.data.snapshot import SnapshotPart, snapshot_for
 from workbench.errors import ParameterError, TooLittleDataError, WorkbenchWarning
-from workbench.i18n import format_money, format_number, format_percent, tr
+from workbench.i18n import tr
 from workbench.params import NotebookParams, param
-from workbench.results import Readable, ResultMixin, Status
+from workbench.results import Status
 from workbench.settings import Settings, load_settings
-from workbench.viz.churn import (
-    backtest_figure,
-    reasons_bar,
-    reliability_figure,
-    risk_distribution,
-    risk_value_scatter,
-)
 
 __all__ = ["SNAPSHOT_COLUMNS", "ChurnParams", "ChurnResult", "churn_part", "ensure_model",
            "run_churn", "saved_name", "score", "train"]
 
 #: Columns :func:`churn_part` adds to the per-customer snapshot.
 SNAPSHOT_COLUMNS = ("customer_id", "churn_risk", "risk_band", "churn_reasons")
-#: Columns of :attr:`ChurnResult.watchlist` (``reasons`` in plain words).
-WATCH_COLUMNS = ("customer_id", "name", "phone", "churn_risk", "risk_band", "value",
-                 "value_at_risk", "recency_days", "orders", "reasons")
-#: Scorers shown with the model in a backtest; one ranking worse than chance is left out.
-BASELINES = ("days_since_last_order", "p_alive", "bgnbd_p_no_order")
-#: Columns of :attr:`ChurnResult.watch`: the list as numbers and reason keys, with the
-#: customers' values that the plain-words reasons quote.
-WATCH_FACT_COLUMNS = (*WATCH_COLUMNS[:-1], "churn_reasons",
-                      *(f for f in REASON_FEATURES if f not in WATCH_COLUMNS))
-
-
 # ------------------------------------------------------------------------------------ params
 @dataclass(frozen=True, slots=True)
 class ChurnParams(NotebookParams):
@@ -314,221 +300,6 @@ def score(con: Any, as_of: date, model: ChurnModel, *, settings: Settings | None
     return out
 
 
-# ------------------------------------------------------------------------------------ result
-@dataclass(frozen=True, slots=True, eq=False)
-class ChurnResult(Readable, ResultMixin):
-    """Churn risk of the customers as of a date, with bands, reasons and the backtest.
-
-    The fields are numbers, keys and labels; the sentences (:attr:`message`, the reasons of
-    :attr:`watchlist`) are made from them when they are shown, in :attr:`language` or in the
-    one asked for (:meth:`message_in`, :meth:`watchlist_in`).
-
-    Parameters
-    ----------
-    as_of, currency, language
-        Scoring date, currency of values, language of labels.
-    definition
-        The churn definition (printed on every chart: :attr:`definition_text`).
-    customers
-        One row per scored customer: ``customer_id``, ``churn_risk``, ``risk_band``,
-        ``churn_reasons``, ``value`` (see ``value_source``), ``value_at_risk`` (risk x value),
-        ``recency_days``, ``orders``.
-    bands
-        Per band: ``band``, ``label``, ``customers``, ``share``, ``mean_risk``, ``min_risk``,
-        ``value``, ``action`` (the recommended campaign).
-    reasons
-        Per reason key among the high band: ``reason``, ``label``, ``customers``, ``share``.
-    watch
-        The high-risk high-value list, masked, as numbers and reason keys
-        (:data:`WATCH_FACT_COLUMNS`); :attr:`watchlist` words the reasons.
-    backtest, reliability, gaps, importance
-        Backtest metrics per cutoff and scorer, the model's reliability curves, the AUC
-        margins and gap closed, and the permutation importance (empty without a backtest).
-    model_info
-        Training cutoffs, calibration cutoff, features and the saved model's name, if any.
-    value_source
-        ``clv`` (predicted 12-month value, workbench.clv) or ``net_revenue_365d`` (proxy when
-        the CLV models refuse the data).
-    status
-        ``OK``, ``NO_DATA`` (no orders, or no customer before ``as_of``) or
-        ``TOO_LITTLE_DATA`` (too short a history to train).
-    condition, facts
-        Without a result: the message key saying why and its fields (dates, numbers).
-    """
-
-    as_of: date
-    currency: str
-    language: str
-    definition: ChurnDefinition
-    customers: pd.DataFrame
-    bands: pd.DataFrame
-    reasons: pd.DataFrame
-    watch: pd.DataFrame
-    backtest: pd.DataFrame
-    reliability: pd.DataFrame
-    gaps: pd.DataFrame
-    importance: pd.DataFrame
-    model_info: dict[str, Any] = field(default_factory=dict)
-    value_source: str = "net_revenue_365d"
-    status: Status = Status.OK
-    condition: str = ""
-    facts: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def definition_text(self) -> str:
-        """The churn definition in the result's language."""
-        return self.definition.describe(self.language)
-
-    def message_in(self, language: str | None = None) -> str:
-        """Return the takeaway, or why there is none, in ``language`` (default the result's)."""
-        lang = language or self.language
-        if self.status == Status.TOO_LITTLE_DATA:
-            return tr("churn.message.too_little", language=lang,
-                      detail=tr(self.condition, language=lang, **self.facts))
-        if not self.ok:
-            return tr(self.condition, language=lang, **self.facts)
-        high = self.bands.set_index("band").loc["high"]
-        text = tr("churn.message.headline", language=lang,
-                  count=format_number(high["customers"], language=lang),
-                  share=format_percent(high["share"], language=lang),
-                  band=band_label(high["mean_risk"], lang),
-                  rate=format_percent(0 if pd.isna(high["mean_risk"]) else high["mean_risk"],
-                                      language=lang),
-                  value=format_money(float(high["value_at_risk"]), self.currency,
-                                     language=lang),
-                  basis=tr(f"churn.value_basis.{self.value_source}", language=lang))
-        if len(self.reasons):
-            top = tr(f"churn.reason_label.{self.reasons['reason'].iloc[0]}", language=lang)
-            text += " " + tr("churn.message.top_reason", language=lang, reason=top)
-        return text
-
-    @property
-    def watchlist(self) -> pd.DataFrame:
-        """The high-risk high-value list with its reasons in plain words (:data:`WATCH_COLUMNS`)."""
-        return self.watchlist_in()
-
-    def watchlist_in(self, language: str | None = None) -> pd.DataFrame:
-        """Return :attr:`watchlist` with the reasons worded in ``language``."""
-        lang = language or self.language
-        out = self.watch.copy()
-        values = out.reindex(columns=list(REASON_FEATURES)).to_dict("records")
-        out["reasons"] = [reasons_text(keys, row, lang)
-                          for keys, row in zip(out["churn_reasons"], values, strict=True)]
-        return out.loc[:, list(WATCH_COLUMNS)]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the band table (one row per band, with the recommended action)."""
-        return self.bands.copy()
-
-    def headline(self) -> list[dict[str, Any]]:
-        """Return the report's headline numbers: customers in the high band, value at risk."""
-        if not self.ok:
-            return []
-        high = self.bands.set_index("band").loc["high"]
-        lang = self.language
-        return [
-            {"metric": "churn.high", "label": tr("churn.headline.high", language=lang),
-             "value": format_number(high["customers"], language=lang), "change": "",
-             "change_pct": math.nan, "direction": "flat"},
-            {"metric": "churn.value_at_risk",
-             "label": tr("churn.headline.value_at_risk", language=lang),
-             "value": format_money(float(self.bands["value_at_risk"].sum()), self.currency,
-                                   language=lang), "change": "", "change_pct": math.nan,
-             "direction": "flat"},
-        ]
-
-    @property
-    def baselines_below_chance(self) -> list[str]:
-        """Baseline scorers whose ROC AUC is below 0.5 at some backtest cutoff.
-
-        Such a score ranks the leavers *below* the stayers on this store (days since the last
-        order, for instance, when long-time dormant customers are excluded and the recent
-        ones churn most): shown beside the model it would read as a worse model rather than
-        as a score pointing the wrong way, so pages and reports leave it out and say why.
-        """
-        bt = self.backtest
-        if bt.empty or "roc_auc" not in bt:
-            return []
-        auc = pd.to_numeric(bt["roc_auc"], errors="coerce")
-        below = bt.loc[bt["scorer"].isin(BASELINES) & (auc < 0.5), "scorer"]
-        return sorted(set(below), key=list(BASELINES).index)
-
-    @property
-    def backtest_shown(self) -> pd.DataFrame:
-        """The backtest metrics without :attr:`baselines_below_chance`."""
-        if self.backtest.empty:
-            return self.backtest
-        return self.backtest[~self.backtest["scorer"].isin(self.baselines_below_chance)]
-
-    def backtest_note(self, language: str | None = None) -> str:
-        """Return why baselines are left out of the backtest (empty when none is)."""
-        left_out = self.baselines_below_chance
-        if not left_out:
-            return ""
-        lang = language or self.language
-        names = ", ".join(tr(f"churn.viz.scorer.{s}", language=lang) for s in left_out)
-        return tr("churn.ui.below_chance", language=lang, names=names)
-
-    def summary(self) -> str:
-        """Return the message, the definition and one line per band with its action."""
-        if not self.ok:
-            return self.message
-        lines = [self.message, self.definition_text]
-        for row in self.bands.itertuples():
-            lines.append(f"- {row.label}: {format_number(row.customers, language=self.language)}"
-                         f" · {row.action}")
-        return "\n".join(lines)
-
-    @property
-    def band_labels(self) -> dict[str, str]:
-        """Band key -> name by expected churn (the legends of the charts)."""
-        return dict(zip(self.bands["band"], self.bands["label"], strict=True))
-
-    def figure_distribution(self) -> go.Figure:
-        """Return a new histogram of churn risk coloured by band."""
-        return risk_distribution(self.customers, definition=self.definition_text,
-                                 language=self.language, labels=self.band_labels)
-
-    def figure_watchlist(self) -> go.Figure:
-        """Return a new risk x value scatter of the customers (high-risk high-value on top)."""
-        return risk_value_scatter(self.customers, currency=self.currency,
-                                  value_source=self.value_source,
-                                  definition=self.definition_text, language=self.language,
-                                  labels=self.band_labels)
-
-    def figure_reasons(self) -> go.Figure:
-        """Return a new bar chart of the most common reasons among at-risk customers."""
-        return reasons_bar(self.reasons, definition=self.definition_text,
-                           language=self.language)
-
-    def figure_reliability(self) -> go.Figure:
-        """Return a new reliability curve of the backtest cutoffs."""
-        return reliability_figure(self.reliability, definition=self.definition_text,
-                                  language=self.language)
-
-    def figure_backtest(self) -> go.Figure:
-        """Return a new chart of ROC AUC per backtest cutoff, model against baselines."""
-        return backtest_figure(self.backtest_shown, definition=self.definition_text,
-                               language=self.language)
-
-    def figure(self) -> go.Figure:
-        """Return the main figure: the risk distribution."""
-        return self.figure_distribution()
-
-
-def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-
-
-def _no_data(base: dict[str, Any], status: Status, condition: str, **facts: Any
-             ) -> ChurnResult:
-    empty = pd.DataFrame()
-    return ChurnResult(**base, customers=empty, bands=empty, reasons=empty,
-                       watch=_empty(WATCH_FACT_COLUMNS), backtest=_empty(BACKTEST_COLUMNS),
-                       reliability=empty, gaps=empty, importance=empty, status=status,
-                       condition=condition, facts=facts)
-
-
 def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *,
               fit: bool = True) -> ChurnResult:
     """Score churn risk as of ``params.as_of``, with bands, reasons, actions and a backtest.
@@ -573,9 +344,9 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *
             "definition": definition}
     end = data_end(con, settings=settings)
     if end is None:
-        return _no_data(base, Status.NO_DATA, "churn.message.no_data")
+        return no_result(base, Status.NO_DATA, "churn.message.no_data")
     if model is None and not fit:
-        return _no_data(base, Status.NO_DATA, _no_model_key(definition),
+        return no_result(base, Status.NO_DATA, _no_model_key(definition),
                         definition=definition.describe(language), name=saved_name(definition),
                         horizon=definition.horizon_days)
     stored_backtest = model.metadata_.get("backtest") if model is not None else None
@@ -584,10 +355,10 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *
             model = train(con, min(params.as_of, end), definition=definition,
                           settings=settings)
     except TooLittleDataError as exc:  # a data condition: the result says what is missing
-        return _no_data(base, Status.TOO_LITTLE_DATA, exc.key, **exc.facts)
+        return no_result(base, Status.TOO_LITTLE_DATA, exc.key, **exc.facts)
     scored = score(con, params.as_of, model, settings=settings, band_rule=params.band())
     if scored.empty:
-        return _no_data(base, Status.NO_DATA, "churn.message.no_customers",
+        return no_result(base, Status.NO_DATA, "churn.message.no_customers",
                         as_of=params.as_of.isoformat())
     value, source = _values(con, scored, params.as_of, settings, fit=fit)
     customers = pd.DataFrame({
@@ -666,7 +437,7 @@ def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
     """
     empty = pd.DataFrame()
     if int(params.backtest_cutoffs) == 0 or (not stored and not fit):
-        return _empty(BACKTEST_COLUMNS), empty, empty, empty
+        return empty_frame(BACKTEST_COLUMNS), empty, empty, empty
     if stored:
         return (pd.DataFrame(stored.get("metrics", [])),
                 pd.DataFrame(stored.get("reliability", [])), pd.DataFrame(stored.get("gaps", [])),
@@ -678,7 +449,7 @@ def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
         bt = backtest(con, cutoffs=cutoffs, definition=definition, settings=settings,
                       p_alive=bool(model.metadata_.get("p_alive", True)))
     except TooLittleDataError:
-        return _empty(BACKTEST_COLUMNS), empty, empty, empty
+        return empty_frame(BACKTEST_COLUMNS), empty, empty, empty
     return bt.metrics, bt.reliability, bt.gaps(), bt.importance
 
 
