@@ -23,10 +23,11 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import pandas as pd
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from workbench.abtest.stats import AbStatus, Comparison, ProportionStats
 from workbench.errors import ParameterError
@@ -59,23 +60,40 @@ class BayesComparison:
         return pd.DataFrame([self.to_dict()])
 
 
+def _beta_pdf(a: float, b: float) -> Callable[[float], float]:
+    log_norm = float(special.betaln(a, b))
+
+    def pdf(x: float) -> float:
+        if x <= 0.0 or x >= 1.0:
+            return 0.0
+        return math.exp((a - 1) * math.log(x) + (b - 1) * math.log1p(-x) - log_norm)
+
+    return pdf
+
+
 def _prob_and_losses(a_c: float, b_c: float, a_v: float, b_v: float
                      ) -> tuple[float, float, float]:
-    post_c, post_v = stats.beta(a_c, b_c), stats.beta(a_v, b_v)
-    post_c1, post_v1 = stats.beta(a_c + 1, b_c), stats.beta(a_v + 1, b_v)
+    # The integrands call scipy.special directly: scipy.stats' frozen distributions cost
+    # ~0.3 ms per call in argument checks, which made one readout 0.44 s per conversion
+    # comparison (measured); the special functions give the same values.
+    pdf_c, pdf_v = _beta_pdf(a_c, b_c), _beta_pdf(a_v, b_v)
+    betainc, betaincc = special.betainc, special.betaincc
     m_c, m_v = a_c / (a_c + b_c), a_v / (a_v + b_v)
-    lo = float(min(post_c.ppf(1e-12), post_v.ppf(1e-12)))
-    hi = float(max(post_c.isf(1e-12), post_v.isf(1e-12)))
+    lo = float(min(special.betaincinv(a_c, b_c, 1e-12), special.betaincinv(a_v, b_v, 1e-12)))
+    hi = float(max(special.betainccinv(a_c, b_c, 1e-12),
+                   special.betainccinv(a_v, b_v, 1e-12)))
     points = sorted({m_c, m_v})
     opts = {"limit": 200, "epsabs": 1e-13, "epsrel": 1e-10, "points": points}
 
     def integral(f) -> float:
         return float(integrate.quad(f, lo, hi, **opts)[0])
 
-    prob = integral(lambda x: post_v.pdf(x) * post_c.cdf(x))
+    prob = integral(lambda x: pdf_v(x) * float(betainc(a_c, b_c, x)))
     # E[max(p_c - p_v, 0)] = E over p_v of E[(p_c - x)+]
-    loss_v = integral(lambda x: post_v.pdf(x) * (m_c * post_c1.sf(x) - x * post_c.sf(x)))
-    loss_c = integral(lambda x: post_c.pdf(x) * (m_v * post_v1.sf(x) - x * post_v.sf(x)))
+    loss_v = integral(lambda x: pdf_v(x) * (m_c * float(betaincc(a_c + 1, b_c, x))
+                                            - x * float(betaincc(a_c, b_c, x))))
+    loss_c = integral(lambda x: pdf_c(x) * (m_v * float(betaincc(a_v + 1, b_v, x))
+                                            - x * float(betaincc(a_v, b_v, x))))
     return min(max(prob, 0.0), 1.0), max(loss_v, 0.0), max(loss_c, 0.0)
 
 
