@@ -23,9 +23,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from workbench.i18n import format_percent, format_value
+from workbench.i18n import format_percent, format_value, tr
 
-__all__ = ["change_text", "headline_item", "relative_change"]
+__all__ = ["change_text", "headline_item", "relative_change", "zone_label"]
+
+
+def zone_label(timezone: str, language: str) -> str:
+    """Return the shop's time zone for people: 한국 시간 for Asia/Seoul in Korean, else the ID.
+
+    Definitions state the zone days are cut in; a Korean page says 한국 시간 rather than an
+    English zone ID. Zones without a label (``kpi.timezone.<zone>``) are shown as they are.
+
+    >>> zone_label("Asia/Seoul", "ko"), zone_label("Asia/Seoul", "en"), zone_label("UTC", "ko")
+    ('한국 시간', 'Asia/Seoul', 'UTC')
+    """
+    try:
+        return tr(f"kpi.timezone.{timezone}", language=language)
+    except KeyError:  # a zone without a label: its ID
+        return timezone
 
 
 def _missing(value: Any) -> bool:

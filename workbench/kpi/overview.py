@@ -31,7 +31,7 @@ from workbench.i18n import (
 )
 from workbench.kpi import queries as q
 from workbench.kpi.drivers import DRIVER_COLUMNS, Decomposition, drivers_frame, ratio
-from workbench.kpi.headline import change_text, headline_item
+from workbench.kpi.headline import change_text, headline_item, zone_label
 from workbench.kpi.params import OverviewParams
 from workbench.kpi.repurchase import (
     CURVE_COLUMNS,
@@ -217,8 +217,9 @@ class OverviewResult(Readable, ResultMixin):
         as_of = format_date(self.as_of, language=lang)
         texts = {
             label("kpi.metric.net_revenue"): tr(
-                "kpi.definition.net_revenue", language=lang, timezone=self.timezone,
-                statuses=", ".join(NET_STATUSES)),
+                "kpi.definition.net_revenue", language=lang,
+                timezone=zone_label(self.timezone, lang),
+                statuses=", ".join(tr(f"kpi.status.{s}", language=lang) for s in NET_STATUSES)),
             label("kpi.metric.active_customers"): label(
                 "kpi.definition.active_customers" if self.activity_events
                 else "kpi.definition.active_no_events"),

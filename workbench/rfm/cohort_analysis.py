@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_number, format_percent, tr
-from workbench.kpi.headline import headline_item
+from workbench.kpi.headline import headline_item, zone_label
 from workbench.kpi.queries import empty_frame, fetch
 from workbench.queries import net_orders
 from workbench.results import Readable, ResultMixin, Status
@@ -183,7 +183,8 @@ class CohortResult(Readable, ResultMixin):
         level = tr(f"cohorts.level.{self.level}", language=lang)
         return {
             tr("cohorts.axis.cohort", language=lang): tr(
-                "cohorts.definition.cohort", language=lang, timezone=self.timezone),
+                "cohorts.definition.cohort", language=lang,
+                timezone=zone_label(self.timezone, lang)),
             tr("cohorts.axis.days", language=lang): tr(
                 "cohorts.definition.cycle", language=lang, level=level,
                 min_repeats=self.min_repeats),

@@ -133,7 +133,7 @@ def rf_heatmap_figure(grid: pd.DataFrame, *, bins: int = 5, currency: str = "KRW
         texttemplate="%{text}", colorscale="Blues",
         colorbar={"title": {"text": tr("rfm.viz.colorbar.avg_monetary", language=language,
                                        unit=unit)}, "tickformat": fmt},
-        hovertemplate=(f"R %{{y}} · F %{{x}}<br>"
+        hovertemplate=(f"{tr('rfm.viz.hover.cell', language=language)}<br>"
                        f"{tr('rfm.viz.hover.avg_monetary', language=language)}: "
                        f"%{{z:{fmt}}} {unit}<br>"
                        f"{tr('rfm.viz.hover.customers', language=language)}: %{{text}}"
