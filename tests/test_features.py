@@ -225,7 +225,7 @@ def test_bad_parameters_raise(kwargs, message):
 def test_bad_parameters_are_worded_in_korean():
     set_language("ko")
     with pytest.raises(ParameterError, match=re.escape(
-            "customer_facts: 'unit'은(는) ['D', 'W'] 중 하나(일 또는 7일 주)여야 합니다. "
+            "customer_facts: 'unit'는 ['D', 'W'] 중 하나(일 또는 7일 주)여야 합니다. "
             "받은 값: 'M'.")):
         customer_facts(_ORDERS, as_of=date(2026, 2, 1), timezone="UTC", unit="M")
 

@@ -316,7 +316,7 @@ def test_messages_are_in_korean_too(tmp_path):
     set_language("ko")
     try:
         with pytest.raises(UntrustedModelError, match=re.escape(
-                "churn.json은(는) 올바른 이탈 모델 메타데이터 파일이 아닙니다: JSON 객체가 아니라 "
+                "churn.json은 올바른 이탈 모델 메타데이터 파일이 아닙니다: JSON 객체가 아니라 "
                 "list입니다.")):
             load_model("churn", folder=tmp_path)
     finally:

@@ -109,7 +109,7 @@ def test_the_fit_message_follows_the_active_language():
 
 @pytest.mark.parametrize(("call", "kind", "english", "korean"), [
     (lambda: BetaGeo().fit(TINY.drop(columns="T")), SchemaError,
-     "BetaGeo.fit: missing required columns ['T']", "BetaGeo.fit: 필요한 열 ['T']이(가) 없습니다"),
+     "BetaGeo.fit: missing required columns ['T']", "BetaGeo.fit: 필요한 열 ['T']가 없습니다"),
     (lambda: BetaGeo().fit(TINY.assign(recency=TINY["T"] + 1)), SchemaError,
      "'recency' must not exceed 'T'; 8 customers", "'recency'는 'T'보다 클 수 없습니다"),
     (lambda: BetaGeo(penalizer=-1).fit(TINY), ParameterError,

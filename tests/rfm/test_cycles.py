@@ -149,6 +149,6 @@ def test_caller_mistakes_raise(con, kw, message):
 def test_caller_mistakes_in_korean(con):
     set_language("ko")
     with pytest.raises(ParameterError, match=re.escape(
-            "purchase_cycles: 'level'은(는) 'category'나 'product'여야 합니다. 받은 값: 'sku'.")):
+            "purchase_cycles: 'level'은 'category'나 'product'여야 합니다. 받은 값: 'sku'.")):
         purchase_cycles(con.table("orders"), con.table("order_items"), as_of=AS_OF, timezone=TZ,
                         level="sku")

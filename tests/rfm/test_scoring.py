@@ -142,7 +142,7 @@ def test_bad_parameters_raise(kwargs, message):
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"method": "quantil"}, "score_rfm: 'method'는 ['quantile', 'threshold'] 중 하나여야 합니다. "
-                            "받은 값: 'quantil'. 'quantile'을(를) 뜻했나요?"),
+                            "받은 값: 'quantil'. 'quantile'을 뜻했나요?"),
     ({"method": "threshold", "bins": 3, "thresholds": {"orders": (2, 3)}},
      "score_rfm: 'recency_days'의 기준점이 없습니다. 기본값은 bins=5에만 맞는데 bins=3입니다. "
      "thresholds={'recency_days': (오름차순 기준점 2개)}를 주세요."),

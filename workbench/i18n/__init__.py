@@ -189,6 +189,8 @@ def _final_sound(word: str) -> str | None:
         if tail.isupper() and len(tail) <= 5:  # an acronym: letter names
             return _LETTER_FINAL.get(tail[-1].lower(), "")
         lower = tail.lower()
+        if len(lower) > 2 and lower[-1] == "e" and lower[-2] in "lmn":  # a silent e
+            lower = lower[:-1]  # file 파일, name 네임, phone 폰
         if lower.endswith("l"):
             return "ㄹ"
         if lower.endswith(("m", "n")):
@@ -208,7 +210,8 @@ def has_final_consonant(word: str) -> bool | None:
     does not). ``%`` is 퍼센트 (a vowel). Latin letters: an all-capital word of up to five
     letters is read letter by letter, so it ends in a consonant only after L, M, N, R (엘, 엠,
     엔, 알); another word ends in a consonant when it ends in l (ㄹ: email 이메일), m, n, ng
-    (team 팀, login 로그인), or b, k, p right after a vowel letter (web 웹, book 북, shop 숍),
+    (team 팀, login 로그인), also before a silent e (file 파일, name 네임, phone 폰), or in b,
+    k, p right after a vowel letter (web 웹, book 북, shop 숍),
     and in a vowel otherwise (data 데이터, cafe 카페, set 세트, card 카드, desk 데스크,
     duckdb 덕디비). Anything else (symbols, empty) is unknown.
 
