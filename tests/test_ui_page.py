@@ -87,3 +87,20 @@ def test_the_page_header_is_in_the_pages_language_only(tmp_path):
     # a page without catalogue entries (this test's stand-in) shows no header
     assert _FailingPage(_Params(store=str(store), language="ko", mode="dashboard",
                                 as_of="2026-11-16")).header_html() == ""
+
+
+def test_a_dashboard_address_can_ask_for_a_language(monkeypatch, tmp_path):
+    from workbench.ui.page import url_language
+
+    store = tmp_path / "s.duckdb"
+    with write_store(store):
+        pass
+    monkeypatch.setenv("QUERY_STRING", "retry=2&language=ko")
+    assert url_language() == "ko"
+    page = _FailingPage(_Params(store=str(store), mode="dashboard", as_of="2026-11-16"))
+    assert page.language == "ko" and page.params.language == "ko"
+    # the notebook's own language wins; unknown values are ignored
+    assert _FailingPage(_Params(store=str(store), language="en", mode="dashboard",
+                                as_of="2026-11-16")).language == "en"
+    monkeypatch.setenv("QUERY_STRING", "language=jp")
+    assert url_language() is None

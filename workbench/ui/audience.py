@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 
 from workbench import clock
@@ -50,6 +51,7 @@ from workbench.audience import (
 from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.i18n import format_number, tr, using_language
+from workbench.rfm import load_segment_rules, load_tier_rules
 from workbench.ui.common import message_html
 from workbench.ui.page import Page, html_box
 
@@ -95,6 +97,7 @@ class AudienceBuilder(Page):
         self.nested: list[Group] = []
         self.cache: dict = {}  # condition members kept between recounts (see Audience)
         self._offers: dict[tuple, list[tuple[str, str]]] = {}  # values offered, per source
+        self._rule_sets: dict[str, Any] = {}  # segment and tier rules naming snapshot keys
         self._quiet = False
         self._form = False  # the widgets exist: run() counts what they show
         self._started = time.perf_counter()
@@ -178,6 +181,34 @@ class AudienceBuilder(Page):
         self._observe(w)
         return w, lambda: w.value
 
+    def _value_label(self, type_name: str, value: str) -> str:
+        """Return how the form names a value the store offers (a segment key by its name).
+
+        Snapshot columns hold keys (``at_risk``, ``gold``, ``high``); the form shows the
+        segment's, tier's or band's name in the page's language. Other values (categories,
+        products) are the shop's own data and are shown as they are.
+        """
+        lang = self.language
+        if type_name == "rfm_segment":
+            return self._rules("segments").label(value, lang)
+        if type_name == "tier":
+            return self._rules("tiers").label(value, lang)
+        if type_name in ("churn_risk", "clv_band") and value in ("high", "medium", "low"):
+            return _t(f"band.{value}", lang)
+        return value
+
+    def _choice_name(self, spec: FieldSpec, value: Any) -> str:
+        """Return a list choice's name (order statuses have their own: 'delivered' is a state)."""
+        if spec.name == "statuses":
+            return _t(f"status.{value}", self.language)
+        return choice_label(value, self.language)
+
+    def _rules(self, kind: str) -> Any:
+        if kind not in self._rule_sets:  # read once a page
+            self._rule_sets[kind] = (load_segment_rules() if kind == "segments"
+                                     else load_tier_rules())
+        return self._rule_sets[kind]
+
     def _choice_input(self, spec: FieldSpec, value: Any, label: str
                       ) -> tuple[widgets.Widget, Getter]:
         opts = [(choice_label(c, self.language), c) for c in spec.choices]
@@ -187,15 +218,17 @@ class AudienceBuilder(Page):
         self._observe(w)
         return w, lambda: w.value
 
-    def _list_input(self, spec: FieldSpec, value: Any, label: str
+    def _list_input(self, spec: FieldSpec, value: Any, label: str, type_name: str = ""
                     ) -> tuple[widgets.Widget, Getter]:
         chosen = tuple(value or ())
         if spec.kind == "choices":
-            options: list[Any] = list(spec.choices)
+            options: list[Any] = [(self._choice_name(spec, c), c) for c in spec.choices]
         elif spec.searchable():
             return self._search_input(spec, chosen, label)
         else:  # the values the store holds, and the chosen ones even if it no longer does
-            options = sorted({v for _, v in self._offered(spec)} | set(chosen))
+            values = sorted({v for _, v in self._offered(spec)} | set(chosen))
+            labelled = [(self._value_label(type_name, v), v) for v in values]
+            options = labelled if any(k != v for k, v in labelled) else values
         w = widgets.SelectMultiple(options=options, value=chosen, description=label, rows=4,
                                    style={"description_width": "initial"})
         self._observe(w)
@@ -237,14 +270,18 @@ class AudienceBuilder(Page):
         self._observe(w)
         return w, lambda: w.value
 
-    def _input(self, spec: FieldSpec, value: Any) -> tuple[widgets.Widget, Getter]:
+    def _input(self, spec: FieldSpec, value: Any, type_name: str = ""
+               ) -> tuple[widgets.Widget, Getter]:
         """Return the input of one field (class ``wb-field-<name>``) and how to read it."""
-        make = {"duration": self._duration_input, "int": self._number_input,
-                "number": self._number_input, "bool": self._bool_input,
-                "choice": self._choice_input, "month": self._choice_input,
-                "choices": self._list_input, "texts": self._list_input,
-                "text": self._text_input}[spec.kind]
-        w, getter = make(spec, value, field_label(spec.name, self.language))
+        label = field_label(spec.name, self.language)
+        if spec.kind in ("choices", "texts"):
+            w, getter = self._list_input(spec, value, label, type_name)
+        else:
+            make = {"duration": self._duration_input, "int": self._number_input,
+                    "number": self._number_input, "bool": self._bool_input,
+                    "choice": self._choice_input, "month": self._choice_input,
+                    "text": self._text_input}[spec.kind]
+            w, getter = make(spec, value, label)
         if not spec.searchable():  # the search picker marks its multi-select itself
             w.add_class(f"wb-field-{spec.name}")
         return w, getter
@@ -256,7 +293,7 @@ class AudienceBuilder(Page):
         getters: dict[str, Getter] = {}
         inputs: list[widgets.Widget] = []
         for spec in kind.fields:
-            box, getters[spec.name] = self._input(spec, params.get(spec.name))
+            box, getters[spec.name] = self._input(spec, params.get(spec.name), type_name)
             inputs.append(box)
         w_not = widgets.Checkbox(value=negate, description=_t("not", lang), indent=False,
                                  layout=widgets.Layout(width="70px"))
@@ -289,8 +326,9 @@ class AudienceBuilder(Page):
         self.w_name = self._text("name", "wb-name")
         self.w_description = self._text("description", "wb-description", width="420px")
         self.w_purpose = self._text("purpose", "wb-purpose")
-        self.w_channel = widgets.Dropdown(options=list(CAMPAIGN_CHANNELS),
-                                          description=_t("channel", lang))
+        self.w_channel = widgets.Dropdown(
+            options=[(choice_label(c, lang), c) for c in CAMPAIGN_CHANNELS],
+            description=_t("channel", lang))
         self.w_channel.add_class("wb-channel")
         self.w_is_ad = widgets.Checkbox(description=_t("is_ad", lang), indent=False)
         self.w_op = widgets.ToggleButtons(options=[(_t("op.and", lang), "and"),
@@ -551,11 +589,18 @@ def _export_html(result: ExportResult, lang: str) -> str:
             f"href='data:text/csv;base64,{data}'>{html.escape(_t('download', lang))}</a></div>")
 
 
+def _cell(value: Any, lang: str) -> str:
+    """Return a preview cell's text: yes/no words for flags (Member), a dash when missing."""
+    if isinstance(value, bool | np.bool_):
+        return _t("yes" if value else "no", lang)
+    return "–" if value is None or value != value else str(value)
+
+
 def _members_html(members: pd.DataFrame, lang: str) -> str:
     cols = [c for c in members.columns if c != "signup_at"]
     head = "".join(f"<th>{html.escape(_t('col.' + c, lang))}</th>" for c in cols)
     body = "".join("<tr class='wb-member'>" + "".join(
-        f"<td>{html.escape('–' if v is None or v != v else str(v))}</td>"
+        f"<td>{html.escape(_cell(v, lang))}</td>"
         for v in row) + "</tr>" for row in members[cols].itertuples(index=False))
     return (f"<p>{html.escape(_t('preview', lang, n=len(members)))}</p>"
             f"<table class='wb-table wb-members'><thead><tr>{head}</tr></thead>"

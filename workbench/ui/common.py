@@ -35,7 +35,7 @@ def _change(row: pd.Series, language: str) -> tuple[str, str]:
         return "", "flat"
     if row.get("unit") == "share":
         points = 100 * (row["current"] - row["previous"])
-        text = f"{points:+.1f}%p"
+        text = tr("kpi.unit.points", language=language, value=f"{points:+.1f}%")
     else:
         text = f"{100 * pct:+.1f}%"
     arrow, cls = ("▲", "up") if pct > 0 else (("▼", "down") if pct < 0 else ("■", "flat"))
@@ -73,6 +73,17 @@ def tiles_html(tiles: pd.DataFrame, *, currency: str, language: str) -> str:
     return style + "<div class='wb-tiles'>" + "".join(parts) + "</div>"
 
 
+def _refreshed(snapshot: dict, timezone: str | None) -> str:
+    """Return when the snapshot was refreshed: in the shop's zone, else in UTC (marked)."""
+    at = pd.Timestamp(snapshot.get("refreshed_at")) if snapshot.get("refreshed_at") else None
+    if at is None or pd.isna(at):
+        return "–"
+    if timezone is None:
+        return f"{str(snapshot.get('refreshed_at'))[:16]} UTC"
+    at = at.tz_localize("UTC") if at.tzinfo is None else at
+    return at.tz_convert(timezone).strftime("%Y-%m-%d %H:%M")
+
+
 def message_html(message: str, *, level: str = "info") -> str:
     """Return a readable banner (dashboards show this instead of a traceback)."""
     colour = {"info": "#e8f0fe", "warning": "#fff4e5", "error": "#fdecea"}[level]
@@ -80,11 +91,16 @@ def message_html(message: str, *, level: str = "info") -> str:
             f"border-radius:6px;margin:6px 0'>{html.escape(message)}</div>")
 
 
-def footer_html(*, data_until: Any, snapshot: dict | None, language: str) -> str:
-    """Return the freshness and provenance footer: data up to, snapshot time, version."""
+def footer_html(*, data_until: Any, snapshot: dict | None, language: str,
+                timezone: str | None = None) -> str:
+    """Return the freshness and provenance footer: data up to, snapshot time, version.
+
+    With the shop's ``timezone`` the snapshot's refresh time is shown in it, like every other
+    time on the page; without, in UTC and marked so.
+    """
     snap = "–"
     if snapshot:
-        snap = f"{snapshot.get('as_of')} ({str(snapshot.get('refreshed_at'))[:16]} UTC)"
+        snap = f"{str(snapshot.get('as_of'))[:10]} ({_refreshed(snapshot, timezone)})"
     text = tr("ui.footer", language=language, data_until=str(data_until)[:16] if data_until
               is not None else "–", snapshot=snap, version=__version__)
     style = "color:#777;font-size:.85em;margin-top:12px"

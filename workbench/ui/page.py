@@ -11,9 +11,11 @@ frame handles opening the store, readable messages instead of Voila's blank erro
 from __future__ import annotations
 
 import html
+import os
 import time
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 from IPython.display import HTML, display
@@ -24,10 +26,10 @@ from workbench.data.snapshot import read_snapshot_meta, snapshot_as_of
 from workbench.errors import StoreError, WorkbenchError
 from workbench.i18n import get_language, tr, using_language
 from workbench.results import Status
-from workbench.settings import Settings, load_settings
+from workbench.settings import LANGUAGES, Settings, load_settings
 from workbench.ui.common import detect_mode, footer_html, message_html
 
-__all__ = ["Page", "chart_outputs", "error_text", "html_box", "show_figure"]
+__all__ = ["Page", "chart_outputs", "error_text", "html_box", "show_figure", "url_language"]
 
 
 def html_box(css_class: str | None = None) -> widgets.HTML:
@@ -65,8 +67,9 @@ class Page:
     name: str = ""
 
     def __init__(self, params: Any, *, settings: Settings | None = None) -> None:
-        self.settings = (settings or load_settings()).replace(language=params.language)
-        self.language = params.language or self.settings.language or get_language()
+        language = params.language or url_language()
+        self.settings = (settings or load_settings()).replace(language=language)
+        self.language = language or self.settings.language or get_language()
         self.params = params.replace(language=self.language)
         self.mode = detect_mode(params.mode)
         self.result: Any = None
@@ -286,7 +289,18 @@ class Page:
         if until is not None and hasattr(until, "tz_convert"):
             until = until.tz_convert(self.settings.timezone)
         return footer_html(data_until=until, snapshot=self.snapshot_meta(),
-                           language=self.language)
+                           language=self.language, timezone=self.settings.timezone)
+
+
+def url_language() -> str | None:
+    """Return the language asked for in a dashboard's address (``...ipynb?language=ko``).
+
+    Voila hands the request's query string to the page's kernel as ``$QUERY_STRING``; a page
+    whose notebook gives no language follows it, so one server shows a page in either
+    language. Anything but ``en`` or ``ko`` is ignored (the settings' language applies).
+    """
+    values = parse_qs(os.environ.get("QUERY_STRING", "")).get("language", [])
+    return values[-1] if values and values[-1] in LANGUAGES else None
 
 
 def error_text(exc: BaseException, language: str) -> str:

@@ -6,7 +6,9 @@ units (KRW without decimals, labelled 원 in Korean); the layout resizes to its 
 
 from __future__ import annotations
 
+import re
 import textwrap
+from datetime import date
 
 import plotly.graph_objects as go
 from babel.numbers import get_currency_precision
@@ -46,8 +48,25 @@ def wrap_title(title: str, width: int = 46) -> str:
     return "<br>".join(textwrap.wrap(title, width=width)) or title
 
 
-def finish_figure(fig: go.Figure, title: str) -> go.Figure:
-    """Give a figure the shared title, size, margins, legend, template and font."""
+#: Korean date ticks by zoom level (d3 time formats; Plotly's own are English: "Jul 2025").
+KOREAN_DATE_TICKS = (
+    {"dtickrange": [None, 86_400_000], "value": "%-m월 %-d일 %H:%M"},
+    {"dtickrange": [86_400_000, "M1"], "value": "%-m월 %-d일"},
+    {"dtickrange": ["M1", "M12"], "value": "%Y년 %-m월"},
+    {"dtickrange": ["M12", None], "value": "%Y년"},
+)
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def finish_figure(fig: go.Figure, title: str, language: str | None = None) -> go.Figure:
+    """Give a figure the shared title, size, margins, legend, template and font.
+
+    In Korean (``language``, or a title written in Hangul when it is not given) the axes
+    speak Korean too: dates as ``2025년 7월`` instead of Plotly's English month names, and
+    numbers with thousands separators instead of SI suffixes (``10,000``, not ``10k``).
+    """
+    if (language or ("ko" if _HANGUL.search(title) else "en")) == "ko":
+        _korean_axes(fig)
     fig.update_layout(
         title={"text": wrap_title(title), "x": 0.0, "xanchor": "left", "font": {"size": 15}},
         autosize=True, height=400, margin={"l": 8, "r": 8, "t": 78, "b": 8},
@@ -57,3 +76,24 @@ def finish_figure(fig: go.Figure, title: str) -> go.Figure:
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     return fig
+
+
+def _korean_axes(fig: go.Figure) -> None:
+    """Write number ticks without SI suffixes and date ticks in Korean order."""
+    fig.update_xaxes(exponentformat="none", separatethousands=True)
+    fig.update_yaxes(exponentformat="none", separatethousands=True)
+    for trace in fig.data:
+        for axis_letter in ("x", "y"):
+            values = getattr(trace, axis_letter, None)
+            if values is None or not len(values) or not _is_date(values[0]):
+                continue
+            ref = getattr(trace, f"{axis_letter}axis", None) or axis_letter
+            name = ref.replace("x", "xaxis").replace("y", "yaxis")
+            fig.update_layout({name: {"tickformatstops": KOREAN_DATE_TICKS,
+                                      "hoverformat": "%Y년 %-m월 %-d일"}})
+
+
+def _is_date(value: object) -> bool:
+    if isinstance(value, date) or type(value).__name__ in ("Timestamp", "datetime64"):
+        return True
+    return isinstance(value, str) and bool(re.fullmatch(r"\d{4}-\d{2}(-\d{2})?([ T].*)?", value))
