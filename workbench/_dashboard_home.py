@@ -250,6 +250,7 @@ def failure_html(output: Any) -> str:
     home = html.escape(tr("dashboard.busy_list", language=language))
     return (f'<div class="wb-page-failed" data-reason="{"timeout" if timed_out else "error"}" '
             'style="padding:14px 18px;margin:12px 0;background:#fdecea;border:1px solid '
-            '#f5c2c0;border-radius:8px;color:#611a15;font-size:1rem">'
+            '#f5c2c0;border-radius:8px;color:#611a15;font-size:1rem;word-break:keep-all">'
             f"{html.escape(tr(key, language=language))} "
-            f'<a href="/" style="color:#611a15;font-weight:600">{home}</a></div>{footer}')
+            f'<a href="/" style="color:#611a15;font-weight:600;white-space:nowrap">{home}</a>'
+            f"</div>{footer}")
