@@ -52,6 +52,9 @@ def test_headline_item_shape_and_direction(current, previous, direction, change_
 def test_headline_item_formats_by_unit_and_language():
     money = headline_item("net_revenue", "순매출", 66_000, 36_000, "money", currency="KRW",
                           language="ko")
-    assert money["value"] == "₩66,000" and money["change"] == "+83.3%"
+    # Korean headlines write won after the number (amount_style "man", the Korean default)
+    assert money["value"] == "66,000원" and money["change"] == "+83.3%"
+    ko_share = headline_item("retention_m1", "재구매율", 0.125, 0.1, "share", language="ko")
+    assert ko_share["change"] == "+2.5%포인트"  # no Latin letter in Korean
     share = headline_item("retention_m1", "M1", 0.125, 0.1, "share", language="en")
     assert (share["value"], share["change"], share["direction"]) == ("12.5%", "+2.5%p", "up")

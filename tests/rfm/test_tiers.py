@@ -29,7 +29,7 @@ def facts(rows):
 def test_default_tiers_have_korean_labels():
     rules = load_tier_rules()
     assert rules.ids == ("vvip", "vip", "gold", "silver", "welcome")
-    assert [rules.label(t, "ko") for t in rules.ids] == ["VVIP", "VIP", "골드", "실버", "웰컴"]
+    assert [rules.label(t, "ko") for t in rules.ids] == ["최우수", "우수", "골드", "실버", "웰컴"]
     assert rules.rank("vvip") == 0 and rules.window_days == 365
 
 

@@ -67,8 +67,9 @@ def change_text(current: float | None, previous: float | None, unit: str, *,
     """
     if _missing(current) or _missing(previous):
         return ""
-    if unit == "share":
-        return format_percent(current - previous, signed=True, language=language) + "p"
+    if unit == "share":  # percentage points: 3.0%p in English, 3.0%포인트 in Korean
+        return tr("kpi.unit.points", language=language,
+                  value=format_percent(current - previous, signed=True, language=language))
     pct = relative_change(current, previous)
     return "" if math.isnan(pct) else format_percent(pct, signed=True, language=language)
 

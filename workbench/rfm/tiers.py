@@ -57,13 +57,13 @@ window_days = 365
 id = "vvip"
 min_spend = 1_000_000
 min_orders = 5
-label = { en = "VVIP", ko = "VVIP" }
+label = { en = "VVIP", ko = "최우수" }
 
 [[tier]]
 id = "vip"
 min_spend = 500_000
 min_orders = 3
-label = { en = "VIP", ko = "VIP" }
+label = { en = "VIP", ko = "우수" }
 
 [[tier]]
 id = "gold"

@@ -65,10 +65,6 @@ def top_customers_html(top: pd.DataFrame, *, currency: str, language: str) -> st
     return table_html("wb-clv-top", head, rows)
 
 
-#: Parameters spelled as in the papers (Fader, Hardie & Lee 2005; Schmittlein et al. 1987).
-_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ"}
-
-
 def readable_number(value: object, *, language: str) -> str:
     """Return a parameter value for people: grouped digits, about three significant ones.
 
@@ -113,7 +109,9 @@ def parameters_html(parameters: pd.DataFrame, *, language: str) -> str:
             " " + tr("clv.ui.calibration", language=language) if base != name else "")
         finite = pd.notna(r.standard_error) and np.isfinite(r.standard_error)
         number = partial(readable_number, language=language)
-        cells = [label, _SYMBOLS.get(str(r.parameter), str(r.parameter)), number(r.estimate),
+        # the papers' symbol with what it shapes (clv.parameter.<name>); Korean names only
+        cells = [label, tr(f"clv.parameter.{r.parameter}", language=language),
+                 number(r.estimate),
                  number(r.standard_error) if finite else "–",
                  f"{number(r.lower)} – {number(r.upper)}" if finite else "–"]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
