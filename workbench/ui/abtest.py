@@ -258,7 +258,8 @@ class AbTestPage(Page):
         self.w_correction = widgets.Dropdown(
             options=[(tr(f"abtest.ui.correction_{c}", language=lang), c)
                      for c in ("holm", "bh", "none")],
-            value=self.params.correction, description=tr("abtest.ui.correction", language=lang))
+            value=self.params.correction, description=tr("abtest.ui.correction", language=lang),
+            style={"description_width": "initial"})  # "다중 비교 보정" is wider than 80 px
         self.w_correction.add_class("wb-correction")
         for w in (self.w_as_of, self.w_campaign, self.w_window, self.w_correction):
             w.observe(self._on_change, names="value")
