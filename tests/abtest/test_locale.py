@@ -34,6 +34,7 @@ def test_key_exists(key: str) -> None:
     ("abtest.status.", ("empty_arm", "too_few", "small_denominator", "zero_conversions",
                         "zero_denominator", "all_converted", "zero_variance")),
     ("abtest.error.", ("mde", "mde_abs")),
+    ("abtest.arm.", ("holdout", "send", "control", "CRM")),
 ])
 def test_dynamic_keys_exist(prefix: str, names: tuple[str, ...]) -> None:
     for name in names:

@@ -50,7 +50,7 @@ HOLDOUT, SEND = "holdout", "send"
 #: What earlier sample shops and audience exports wrote for :data:`SEND` beside a holdout.
 LEGACY_SEND = "control"
 #: Arms that have a name for people (``abtest.arm.<name>``); ``A``, ``B`` ... keep their own.
-_NAMED_ARMS = (HOLDOUT, SEND, "control")
+_NAMED_ARMS = (HOLDOUT, SEND, "control", "CRM")  # CRM: the global holdout's sent arm
 
 
 def arm_label(arm: str, language: str | None = None) -> str:
