@@ -43,6 +43,7 @@ import html
 import os
 import posixpath
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ from urllib.parse import unquote, urlencode
 
 import tornado.web
 import tornado.websocket
+import voila.notebook_renderer
+import zmq
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import (
     AsyncMappingKernelManager,
@@ -59,6 +62,7 @@ from jupyter_server.services.kernels.kernelmanager import (
 from jupyter_server.utils import url_path_join
 from traitlets import Float, Integer, List, Unicode, default
 from voila.app import Voila
+from voila.execute import VoilaExecutor
 from voila.handler import VoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
@@ -66,8 +70,8 @@ from workbench._dashboard_home import home_html, store_facts
 from workbench.dashboard import LOOPBACK_HOSTS, TOKEN_VARIABLE, host_name
 from workbench.i18n import tr
 
-__all__ = ["DashboardKernel", "DashboardKernelManager", "DashboardServer", "HomeHandler",
-           "KernelLimitReached", "ReportsHandler", "main"]
+__all__ = ["DashboardExecutor", "DashboardKernel", "DashboardKernelManager", "DashboardServer",
+           "HomeHandler", "KernelLimitReached", "ReportsHandler", "main"]
 
 #: Seconds a refused visitor is told to wait (``Retry-After``): a closed tab frees its kernel
 #: at once, and a page being opened holds one only while it renders (seconds).
@@ -332,6 +336,81 @@ class DashboardKernel(ServerKernelManager):
         return cmd
 
 
+class DashboardExecutor(VoilaExecutor):
+    """Voila's cell executor that does not wait for ever on a reply the kernel already gave.
+
+    The page that never finished loading (README's former "known issue"): Voila runs a page's
+    cells with nbclient, which waits for two things per cell, the kernel's ``idle`` status on
+    IOPub (after all the cell's output) and the ``execute_reply`` on the shell channel. Caught
+    in the act on this machine (Voila 0.5.13, nbclient 0.11, jupyter_client 8.10, pyzmq 27.3;
+    asyncio task dump of the server and ``py-spy`` of the kernel, 3 hangs in 60 reloads of
+    the overview page under load): the kernel had run the last cell and was idle, the idle
+    status had arrived, and Voila's task sat in ``_async_poll_for_reply`` on a shell-socket poll
+    that never completed, not even after ``VoilaExecutor.timeout`` (120 s) - so the HTML
+    response never ended, and Chromium, which holds a second request for the same address
+    until the first one ends, kept the page blank on reload too. Each time, the previous
+    page's kernel had been shut down in the same seconds (``Kernel is taking too long to
+    finish, terminating``, the reload's shutdown beacon on a busy machine).
+
+    ipykernel sends a cell's ``execute_reply`` before its ``idle`` status, so once ``idle`` has
+    arrived a reply that is not there within :attr:`reply_grace` seconds will not come. Then
+    the cell counts as finished with status ``ok`` (its outputs, errors included, came on
+    IOPub and are kept), a warning goes to the server log, and the page completes.
+    """
+
+    #: Seconds to wait for ``execute_reply`` after the cell's ``idle`` status arrived.
+    reply_grace = 5.0
+
+    async def _async_poll_for_reply(self, msg_id: str, cell: Any, timeout: int | None,
+                                    task_poll_output_msg: asyncio.Future[Any],
+                                    task_poll_kernel_alive: asyncio.Future[Any]) -> dict:
+        reply = asyncio.ensure_future(super()._async_poll_for_reply(
+            msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive))
+        await asyncio.wait({reply, task_poll_output_msg}, return_when=asyncio.FIRST_COMPLETED)
+        deadline = time.monotonic() + self.reply_grace
+        while not reply.done() and time.monotonic() < deadline:
+            await asyncio.wait({reply}, timeout=0.25)
+            if reply.done():
+                break
+            # The reply may already sit in the socket while the poll waits on: read it directly.
+            found = self._read_reply_now(msg_id)
+            if found is not None:
+                reply.cancel()
+                task_poll_kernel_alive.cancel()
+                self.log.warning("execute_reply was waiting in the shell socket unnoticed; "
+                                 "read it directly")
+                return found
+        if reply.done():
+            return reply.result()
+        reply.cancel()
+        task_poll_kernel_alive.cancel()
+        if not task_poll_output_msg.cancelled() and task_poll_output_msg.exception():
+            raise task_poll_output_msg.exception()  # type: ignore[misc]
+        self.log.warning("No execute_reply %.0f s after the kernel finished the cell (idle); "
+                         "going on without it", self.reply_grace)
+        return {"parent_header": {"msg_id": msg_id}, "header": {}, "metadata": {},
+                "content": {"status": "ok", "execution_count": None}}
+
+    def _read_reply_now(self, msg_id: str) -> dict | None:
+        """Return the reply to ``msg_id`` if it is queued in the shell socket, without waiting."""
+        channel = self.kc.shell_channel
+        socket = channel.socket
+        while socket is not None and socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            frames = socket.recv_multipart(zmq.NOBLOCK)
+            if isinstance(frames, asyncio.Future):  # zmq.asyncio: done at once with NOBLOCK
+                if not frames.done():
+                    frames.cancel()
+                    return None
+                try:
+                    frames = frames.result()
+                except zmq.Again:
+                    return None
+            _, message = channel.session.feed_identities(frames)
+            msg = channel.session.deserialize(message)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        return None
+
 class HomeHandler(tornado.web.RequestHandler):
     """The home page at ``/`` (instead of Voila's file browser): see :mod:`_dashboard_home`."""
 
@@ -393,6 +472,8 @@ class DashboardServer(Voila):
     def init_settings(self) -> dict[str, Any]:
         """Return Voila's tornado settings with our kernel manager, access rules and 404."""
         self.voila_configuration.multi_kernel_manager_class = DashboardKernelManager
+        # Voila builds its executor by this module-level name (NotebookRenderer has no option).
+        voila.notebook_renderer.VoilaExecutor = DashboardExecutor
         settings = super().init_settings()
         settings["workbench_access"] = _Access(
             hosts=LOOPBACK_HOSTS | {host_name(h) for h in self.allowed_hosts},
