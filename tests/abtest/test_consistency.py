@@ -236,8 +236,9 @@ def test_a_and_b_are_compared_directly_and_the_holdout_has_one_baseline(con) -> 
 # ---------------------------------------------------------------------------------- ROI
 
 def _money(text: str) -> list[int]:
-    return [int(x.replace(",", "")) * (-1 if sign else 1)
-            for sign, x in re.findall(r"(-?)₩([\d,]+)", text)]
+    """Return the amounts written ``₩1,234`` (en) or ``1,234원`` (ko), signed, in order."""
+    return [int((a or b).replace(",", "")) * (-1 if sign else 1)
+            for sign, a, b in re.findall(r"(-?)(?:₩([\d,]+)|([\d,]+)원)", text)]
 
 
 @pytest.mark.parametrize("campaign", ["CMP001", "CMP002"])

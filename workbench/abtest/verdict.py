@@ -76,7 +76,8 @@ def format_effect(value: float, kind: str, metric: str, currency: str, language:
         text = format_number(100 * mag, digits=2 if 100 * mag < 0.1 else 1, language=language)
         return sign + (tr("abtest.unit.points", language=language, value=text) if unit else text)
     if metric in ("revenue_per_user", "aov"):
-        return sign + format_money(mag, currency, language=language)
+        # the reader's amount style (만/억 in Korean), like the arm values beside it
+        return sign + format_money(mag, currency, language=language, style=None)
     return sign + format_number(mag, digits=2, language=language)
 
 
@@ -199,7 +200,7 @@ def verdict_parts(result: AbTestResult, language: str | None = None, *,
                         metric=metric_label(metric, lang)))
 
     def money(x: float) -> str:
-        return format_money(x, result.currency, language=lang)
+        return format_money(x, result.currency, language=lang, style=None)
 
     for r in result.roi:
         if math.isnan(r.incremental_revenue):
@@ -250,6 +251,10 @@ def roi_formula(r: RoiResult, currency: str, language: str) -> str:
     the result: ``margin_base x margin_rate - cost = incremental_margin``, rounded to the won.
     """
     def money(x: float) -> str:
+        if language == "ko" and currency.upper() == "KRW" and math.isfinite(x):
+            # exact like plain, but in the 원 suffix the page's other Korean amounts use
+            return ("-" if round(x) < 0 else "") + format_number(abs(round(x)),
+                                                                 language=language) + "원"
         return format_money(x, currency, language=language, style="plain")
 
     return tr("abtest.verdict.roi_formula", language=language, base=money(r.margin_base),
