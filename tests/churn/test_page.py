@@ -6,6 +6,8 @@ import copy
 from datetime import date
 
 import ipywidgets as widgets
+import pandas as pd
+import pytest
 
 from workbench.churn import ChurnParams
 from workbench.ui.churn import ChurnPage, bands_html, metrics_html
@@ -94,3 +96,72 @@ def test_report_parts_include_backtest_tables(trained, sample_backtest, store_co
     assert r.model_info["model_name"] == "churn"
     assert "data-scorer='truth'" in metrics_html(r.backtest, language="en")
     assert bands_html(r.bands, currency="KRW", language="en").count("<tr data-band") == 3
+
+
+def test_headline_numbers_are_the_result_frames(trained, store_copy):
+    # Issue 15: the headline said "they spent" a predicted value, and bands were named by rank.
+    import html as html_lib
+
+    from workbench.i18n import format_money, format_number, format_percent
+
+    _save(trained, store_copy)
+    for language in ("en", "ko"):
+        page = ChurnPage(ChurnParams(as_of=date(2026, 11, 16), store=str(store_copy),
+                                     mode="interactive", language=language))
+        page.widget()
+        r = page.result
+        c = r.customers
+        high = c[c["risk_band"] == "high"]
+        count, rate = len(high), high["churn_risk"].mean()
+        at_risk = float((high["churn_risk"] * high["value"]).sum())
+        for text in (format_number(count, language=language),
+                     format_percent(count / len(c), language=language),
+                     format_percent(rate, language=language),
+                     format_money(at_risk, r.currency, language=language)):
+            assert text in r.message
+        assert html_lib.escape(r.message) in page.w_message.value
+        assert ("value at risk" in r.message) if language == "en" else ("위험 가치" in r.message)
+        assert "spent" not in r.message and "구매액" not in r.message
+        # every band's name states its expected churn, and the level word matches it
+        for row in r.bands.itertuples():
+            mean = c.loc[c["risk_band"] == row.band, "churn_risk"].mean()
+            assert row.mean_risk == pytest.approx(mean)
+            assert format_percent(mean, digits=0, language=language) in row.label
+            level = "high" if mean >= 0.5 else "medium" if mean >= 0.2 else "low"
+            assert row.level == level
+            assert f"data-band='{row.band}'" in page.w_bands.value
+            assert html_lib.escape(row.label) in page.w_bands.value
+        # the priority list starts with the most value at risk, over every band
+        w = r.watchlist
+        assert w["customer_id"].iloc[0] == c.loc[c["value_at_risk"].idxmax(), "customer_id"]
+        assert (w["value_at_risk"] == w["churn_risk"] * w["value"]).all()
+        assert r.headline()[1]["value"] == format_money(float(c["value_at_risk"].sum()),
+                                                         r.currency, language=language)
+
+
+def test_a_baseline_below_chance_is_left_out_with_a_sentence(trained, store_copy):
+    import dataclasses
+
+    _save(trained, store_copy)
+    page = ChurnPage(ChurnParams(as_of=date(2026, 11, 16), store=str(store_copy),
+                                 mode="report"))
+    page.compute()
+    rows = [{"cutoff": "2026-08-18", "scorer": s, "customers": 100, "churn_rate": 0.3,
+             "roc_auc": auc, "pr_auc": 0.5, "brier": 0.2, "ece": 0.02, "lift_10": 1.5,
+             "capture_10": 0.2, "lift_20": 1.4, "capture_20": 0.3}
+            for s, auc in (("model", 0.81), ("days_since_last_order", 0.345),
+                           ("p_alive", 0.7))]
+    reliability = pd.DataFrame({"cutoff": ["2026-08-18"] * 2, "mean_predicted": [0.2, 0.7],
+                                "observed": [0.25, 0.65], "customers": [800, 200]})
+    r = dataclasses.replace(page.result, backtest=pd.DataFrame(rows), reliability=reliability)
+    assert r.baselines_below_chance == ["days_since_last_order"]
+    assert r.backtest_shown["scorer"].tolist() == ["model", "p_alive"]
+    assert {t.meta for t in r.figure_backtest().data} >= {"model", "p_alive"}
+    assert all(t.name != "Days since last order" for t in r.figure_backtest().data)
+    assert "worse than a coin toss" in r.backtest_note("en")
+    assert "동전 던지기보다 못함" in r.backtest_note("ko")
+    page.result = r
+    parts = [p for p in page.static_parts() if isinstance(p, str)]
+    metrics = next(p for p in parts if "wb-churn-metrics" in p)
+    assert "data-scorer='days_since_last_order'" not in metrics
+    assert "Left out of the backtest: Days since last order." in metrics
