@@ -12,7 +12,7 @@ Public API::
     sample_size_per_arm(0.05, 0.10)                # customers per arm for a 10% lift
     minimum_detectable_effect(20_000, 0.05)        # relative lift detectable with 20k per arm
     plan_experiment(0.05, mde=0.10, audience=20_000, daily_customers=1_000)
-    assign_variants(ids, "spring-sale", {"holdout": 0.1, "control": 0.45, "B": 0.45})
+    assign_variants(ids, "spring-sale", {"holdout": 0.1, "A": 0.45, "B": 0.45})
 
     # statistics on sufficient statistics: numbers and statuses, worded by summary(language)
     compare_proportions(ProportionStats(1000, 100), ProportionStats(1000, 130))

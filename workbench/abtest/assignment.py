@@ -13,7 +13,7 @@ is stable across languages and versions (Python's built-in ``hash`` is salted pe
     variant = first v (in the order of ``shares``) with u < (s_1 + ... + s_v) / sum(s)
 
 Shares are laid out on [0, 1) in the order the dict gives them, so ``{"holdout": 0.1,
-"control": 0.45, "B": 0.45}`` puts the holdout on [0, 0.1). Growing the last arm's share or
+"A": 0.45, "B": 0.45}`` puts the holdout on [0, 0.1). Growing the last arm's share or
 appending an arm keeps earlier arms' customers where they were.
 
 The **global holdout** uses its own salt (default ``"workbench-global-holdout"``) so that it is
