@@ -107,3 +107,21 @@ def test_the_check_number_is_the_results_and_is_shown_once(sample_store):
     assert [html.unescape(c) for c in cells] == [readable_number(v, language="en")
                                                  for v in r.parameters["estimate"]]
     assert "γ" in table and "gamma" not in table.lower().replace("gamma-gamma", "")
+
+
+def test_the_headline_adds_up_to_the_bands_table(result):
+    """Issue 15: the headline's customers, total and high-value share are the bands table's."""
+    from workbench.i18n import format_money, format_percent
+
+    bands = result.bands.set_index("band")
+    customers, total = int(bands["customers"].sum()), float(bands["clv_total"].sum())
+    assert customers == len(result.customers)
+    assert total == pytest.approx(result.customers["clv"].sum())
+    high = bands.loc["high"]
+    assert result.message == (
+        f"The {customers:,} customers are expected to bring {format_money(total, 'KRW')} of "
+        f"margin over the next 12 months; the {int(high['customers']):,} high-value customers "
+        f"bring {format_percent(high['clv_total'] / total, digits=0)} of it.")
+    tiles = {i["metric"]: i["value"] for i in result.headline()}
+    assert tiles["clv.total"] == format_money(total, "KRW")
+    assert tiles["clv.mean"] == format_money(total / customers, "KRW")
