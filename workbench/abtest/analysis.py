@@ -51,7 +51,7 @@ from workbench.abtest.stats import (
     arm_label,
     metric_label,
 )
-from workbench.abtest.verdict import build_verdict
+from workbench.abtest.verdict import build_verdict, format_effect
 from workbench.data.schema import require_columns
 from workbench.dates import cutoff
 from workbench.errors import ParameterError
@@ -339,8 +339,6 @@ class AbTestResult(ResultMixin):
         """
         def pct(x: float) -> str:
             return format_percent(x, signed=True, language=self.language)
-
-        from workbench.abtest.verdict import format_effect  # verdict imports this module
 
         items = []
         for i, c in enumerate(self.comparisons):
