@@ -3,10 +3,17 @@
 :func:`run_abtest` reduces a campaign's customers to sufficient statistics per arm in the
 backend (:mod:`workbench.abtest.aggregate`), then runs, in this order: the sample-ratio check
 (shown first: when it fails, nothing below is trustworthy), the comparisons of every arm with
-the baseline on conversion, revenue per customer (with CUPED), AOV and the message metrics,
-a multiple-testing correction, the Bayesian and always-valid readouts, the opt-out guardrail
-and, against a holdout, the campaign's ROI. It returns an :class:`AbTestResult` of numbers
-and statuses; its ``message`` (and ``summary(language)``) words the verdict when it is read.
+the baseline and of the treated arms with each other (B against A) on conversion, revenue per
+customer (with CUPED, one theta for all arms), AOV and the message metrics, a
+multiple-testing correction with the decision interval that agrees with it, the Bayesian and
+always-valid readouts, the opt-out guardrail and, against a holdout, the campaign's ROI. It
+returns an :class:`AbTestResult` of numbers and statuses; its ``message`` (and
+``summary(language)``) words the verdict when it is read.
+
+Every word about a comparison (verdict, table highlight, chart colour, report tile) is read
+from one interval, :meth:`AbTestResult.decision_interval`, the one the page shows beside the
+(adjusted) p-value; the arm that got the message is ``send`` (stores that wrote ``control``
+beside ``holdout`` are read that way).
 """
 
 from __future__ import annotations
