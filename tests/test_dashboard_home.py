@@ -132,6 +132,7 @@ def _check_home(pg, store: Path, language: str) -> None:
         assert card.locator("h2").inner_text() == tr(f"pages.{name}.title", language=language)
         assert card.locator("p").inner_text() == tr(f"pages.{name}.purpose", language=language)
         assert card.get_attribute("target") is None  # opens in the same tab
+        assert card.get_attribute("href").endswith(f"{name}.ipynb?language={language}")
     first, last, meta = _store_dates(store)
     shown = pg.locator(".wb-data-range dd").inner_text()
     assert format_date(first.date(), language=language) in shown
@@ -166,8 +167,17 @@ def test_home_en_offline_opens_a_dashboard_in_the_same_tab(refreshed_store, tmp_
         assert "Select items to open with Voila" not in pg.content()
         assert _status(base + "/voila/tree") == 200 and _status(base + "/reports/") == 404
 
+        # The switch link shows the same page in Korean, and back.
+        pg.locator("a.wb-switch").click()
+        pg.wait_for_url(re.compile(r"/\?language=ko$"))
+        assert pg.locator("h1").inner_text() == tr("dashboard.home_title", language="ko")
+        _check_home(pg, refreshed_store, "ko")
+        pg.locator("a.wb-switch").click()
+        pg.wait_for_url(re.compile(r"/\?language=en$"))
+
         pg.locator("a.wb-card[data-page='overview']").click()
-        pg.wait_for_url(re.compile(r"/voila/render/overview\.ipynb$"), wait_until="commit")
+        pg.wait_for_url(re.compile(r"/voila/render/overview\.ipynb\?language=en$"),
+                        wait_until="commit")
         assert len(pg.context.pages) == 1
         pg = _rendered(pg, ".wb-kpi-tiles .wb-tile[data-metric='net_revenue']")
         pg.wait_for_selector(".wb-chart-trend .js-plotly-plot", timeout=60_000)
@@ -229,29 +239,35 @@ def failing_notebooks(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_a_failed_or_timed_out_page_shows_one_sentence_and_the_footer(
-        language, refreshed_store, failing_notebooks, tmp_path, offline_page):
+        language, sample_store, failing_notebooks, tmp_path, offline_page):
     pg, outside = offline_page
     log = tmp_path / "dashboard.log"
-    with dashboard_server(refreshed_store, log, options=(
+    _, last, _ = _store_dates(sample_store)  # never refreshed: the footer has no snapshot
+    with dashboard_server(sample_store, log, options=(
             "--language", language, "--notebooks-dir", str(failing_notebooks),
             "--cell-timeout", "3", "--reports", str(tmp_path / "reports"))) as base:
-        for name, reason, key in (("raises", "error", "dashboard.page_failed"),
-                                  ("slow", "timeout", "dashboard.page_timed_out")):
-            pg = open_dashboard(pg, f"{base}/voila/render/{name}.ipynb", ".wb-page-failed")
+        other = "en" if language == "ko" else "ko"
+        for name, reason, key, shown in (
+                ("raises", "error", "dashboard.page_failed", language),
+                ("slow", "timeout", "dashboard.page_timed_out", language),
+                # a page's own ?language= (the home page's cards carry it) wins
+                (f"raises.ipynb?language={other}", "error", "dashboard.page_failed", other)):
+            address = f"{base}/voila/render/{name}"
+            pg = open_dashboard(pg, address if "?" in name else f"{address}.ipynb",
+                                ".wb-page-failed")
             pg.wait_for_load_state("load")
             failed = pg.locator(".wb-page-failed")
             assert failed.count() == 1 and failed.get_attribute("data-reason") == reason
-            assert failed.inner_text().startswith(tr(key, language=language))
+            assert failed.inner_text().startswith(tr(key, language=shown))
             footer = pg.locator(".wb-footer").inner_text()
-            meta = read_snapshot_meta(connect(refreshed_store))
-            assert str(meta["as_of"])[:10] in footer and __version__ in footer
+            assert f"{last:%Y-%m-%d %H:%M}" in footer and __version__ in footer
             text = pg.locator("body").inner_text()
             assert not any(words in text for words in VOILA_TEXT), text
             assert "never shown" not in text
-            if language == "ko":
+            if shown == "ko":
                 assert _latin_words(failed.inner_text()) == set()
             ARTIFACTS.mkdir(exist_ok=True)
-            pg.screenshot(path=str(ARTIFACTS / f"page-{reason}-{language}.png"), full_page=True)
+            pg.screenshot(path=str(ARTIFACTS / f"page-{reason}-{shown}.png"), full_page=True)
     assert outside == []
     server_log = log.read_text(encoding="utf-8")
     assert "boom in a cell" in server_log and "timed out" in server_log

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jinja2
+
 from workbench import __version__
 from workbench.i18n import format_date, tr
 from workbench.settings import load_settings
@@ -47,6 +49,7 @@ class StoreFacts:
     snapshot_as_of: date | None = None
     snapshot_refreshed: datetime | None = None
     snapshot_meta: dict | None = None
+    timezone: str | None = None
     problem: str = ""
 
 
@@ -85,7 +88,7 @@ def store_facts() -> StoreFacts:
             first_order=first.date() if first is not None else None, last_order=last,
             snapshot_as_of=as_of.date() if isinstance(as_of, datetime) else as_of,
             snapshot_refreshed=_local(refreshed, ZoneInfo(settings.timezone)),
-            snapshot_meta=meta or None)
+            snapshot_meta=meta or None, timezone=settings.timezone)
     except Exception as exc:  # noqa: BLE001
         _log.warning("home page: store not readable: %s", exc)
         return StoreFacts(problem=str(exc))
@@ -127,7 +130,8 @@ def home_html(*, facts: StoreFacts, notebooks: Path, reports: Path, language: st
     reports
         The weekly reports folder served under ``/reports/``.
     language
-        ``en`` or ``ko``.
+        ``en`` or ``ko``; the page links the other one (``?language=``), and the cards open
+        the dashboards in this one.
     """
     def t(key: str, **fields: object) -> str:
         return html.escape(tr(f"dashboard.home_{key}", language=language, **fields))
@@ -140,6 +144,7 @@ def home_html(*, facts: StoreFacts, notebooks: Path, reports: Path, language: st
             text = text.replace(mark, f"<code>{html.escape(commands[name])}</code>")
         return text
 
+    other = "en" if language == "ko" else "ko"
     present = {p.stem for p in notebooks.glob("*.ipynb")}
     cards = []
     for name in [*(p for p in PAGES if p in present),
@@ -149,9 +154,10 @@ def home_html(*, facts: StoreFacts, notebooks: Path, reports: Path, language: st
             purpose = tr(f"pages.{name}.purpose", language=language)
         else:
             title, purpose = name.replace("_", " "), ""
+        # The page opens in the home page's language (pages read ?language=, ui.page).
         cards.append(
             f'<a class="wb-card" data-page="{html.escape(name)}" '
-            f'href="voila/render/{html.escape(name)}.ipynb">'
+            f'href="voila/render/{html.escape(name)}.ipynb?language={language}">'
             f"<h2>{html.escape(title)}</h2><p>{html.escape(purpose)}</p>"
             f'<span class="wb-open">{t("open")} →</span></a>')
 
@@ -188,7 +194,8 @@ def home_html(*, facts: StoreFacts, notebooks: Path, reports: Path, language: st
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
         f"<style>{_CSS}</style></head><body><main>"
-        f'<header><h1>{t("title")}</h1><p class="wb-lead">{t("lead")}</p>{data}</header>'
+        f'<header><a class="wb-switch" lang="{other}" href="?language={other}">'
+        f'{t("switch")}</a><h1>{t("title")}</h1><p class="wb-lead">{t("lead")}</p>{data}</header>'
         f'<section class="wb-cards">{"".join(cards)}</section>'
         f'<section class="wb-reports"><h2>{t("reports")}</h2>{report}</section>'
         f'<footer class="wb-home-footer">{t("footer", version=__version__)}</footer>'
@@ -203,6 +210,7 @@ font-family:system-ui,-apple-system,"Segoe UI","Apple SD Gothic Neo","Malgun Got
 "NanumGothic","Noto Sans CJK KR","Noto Sans KR",sans-serif;word-break:keep-all}
 main{max-width:1080px;margin:0 auto;padding:40px 24px 32px}
 header h1{margin:0 0 4px;font-size:1.9rem}
+.wb-switch{float:right;margin-top:10px;color:var(--accent);text-decoration:none;font-weight:600}
 .wb-lead{margin:0 0 16px;color:var(--muted)}
 .wb-facts{display:flex;flex-wrap:wrap;gap:8px 32px;margin:0 0 28px;padding:12px 16px;
 background:#fff;border:1px solid var(--line);border-radius:8px}
@@ -228,14 +236,19 @@ overflow-x:auto}
 """
 
 
-def failure_html(output: Any) -> str:
+@jinja2.pass_context
+def failure_html(context: Any, output: Any) -> str:
     """Return what a page shows for a failed cell: one sentence, a link home, the footer.
 
     The Jinja filter ``workbench_failure`` of the dashboard template, applied to an ``error``
     output (``ename`` is ``TimeoutError`` when the cell passed the time limit) or to the
-    ``stderr`` text Voila writes when the server, not the notebook, failed.
+    ``stderr`` text Voila writes when the server, not the notebook, failed. The language is
+    the page's ``?language=`` (noted in the notebook's metadata by the server), else the
+    server's.
     """
-    language = os.environ.get("WORKBENCH_LANGUAGE", "en")
+    notebook = context.get("nb")
+    metadata = getattr(notebook, "metadata", None) or {}
+    language = metadata.get("workbench_language") or os.environ.get("WORKBENCH_LANGUAGE", "en")
     language = language if language in ("en", "ko") else "en"
     timed_out = getattr(output, "get", lambda *_: None)("ename") == "TimeoutError"
     key = "dashboard.page_timed_out" if timed_out else "dashboard.page_failed"
@@ -246,7 +259,7 @@ def failure_html(output: Any) -> str:
 
     # The footer every page ends with (data up to, snapshot, version), as Page.footer.
     footer = footer_html(data_until=facts.last_order, snapshot=facts.snapshot_meta,
-                         language=language)
+                         language=language, timezone=facts.timezone)
     home = html.escape(tr("dashboard.busy_list", language=language))
     return (f'<div class="wb-page-failed" data-reason="{"timeout" if timed_out else "error"}" '
             'style="padding:14px 18px;margin:12px 0;background:#fdecea;border:1px solid '

@@ -210,6 +210,19 @@ async def _set_xsrf_cookie(handler: tornado.web.RequestHandler, prepared: Any) -
     handler.xsrf_token  # noqa: B018
 
 
+def _page_language(handler: tornado.web.RequestHandler, notebook: Any, cwd: str) -> Any:
+    """Note a page's ``?language=`` in its notebook's metadata, for its failure sentence.
+
+    Voila's prelaunch hook: the page itself reads the language from ``$QUERY_STRING`` in its
+    kernel (:func:`workbench.ui.page.url_language`); the template's ``workbench_failure``
+    filter runs in this server and reads it here instead.
+    """
+    asked = handler.get_query_argument("language", "")
+    if asked in ("en", "ko"):
+        notebook.metadata["workbench_language"] = asked
+    return notebook
+
+
 def _guarded(cls: type) -> type:
     """Return ``cls`` with :class:`_Guard` in front (same name, for Voila's logs)."""
     return type(cls.__name__, (_Guard, cls), {"__module__": __name__})
@@ -422,7 +435,9 @@ class HomeHandler(tornado.web.RequestHandler):
     async def get(self) -> None:
         """Answer with the home page; the store is read in a thread, off the event loop."""
         facts = await asyncio.get_running_loop().run_in_executor(None, store_facts)
-        language = self.settings["workbench_access"].language
+        language = self.get_query_argument("language", "")  # the page's switch link
+        if language not in ("en", "ko"):
+            language = self.settings["workbench_access"].language
         self.set_header("Cache-Control", "no-store")  # the dates change with every refresh
         self.finish(home_html(facts=facts, notebooks=self.notebooks, reports=Path(self.reports),
                               language=language))
@@ -472,6 +487,7 @@ class DashboardServer(Voila):
     def init_settings(self) -> dict[str, Any]:
         """Return Voila's tornado settings with our kernel manager, access rules and 404."""
         self.voila_configuration.multi_kernel_manager_class = DashboardKernelManager
+        self.voila_configuration.prelaunch_hook = _page_language
         # Voila builds its executor by this module-level name (NotebookRenderer has no option).
         voila.notebook_renderer.VoilaExecutor = DashboardExecutor
         settings = super().init_settings()
