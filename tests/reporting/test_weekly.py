@@ -20,18 +20,6 @@ def _tree(folder: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def weekly(tmp_path_factory, sample_store):
-    """One real weekly run shared by the tests below (papermill kernels are slow to start)."""
-    root = tmp_path_factory.mktemp("weekly")
-    store = root / "shop.duckdb"
-    shutil.copyfile(sample_store, store)
-    code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store", str(store),
-                 "--out", str(root / "reports"), "-q"])
-    assert code == 0
-    return root
-
-
 def test_week_folder_has_one_page_per_notebook_index_and_run_json(weekly):
     folder = weekly / "reports" / WEEK
     names = {p.name for p in folder.iterdir()}
@@ -145,3 +133,22 @@ def test_stale_build_folders_are_removed_unless_a_run_holds_the_lock(tmp_path):
         fcntl.flock(fh, fcntl.LOCK_UN)
     clean_stale_reports(reports)
     assert sorted(p.name for p in reports.iterdir()) == [".report.lock", WEEK]
+
+
+def test_pages_lead_with_net_revenue_link_back_and_carry_the_footer(weekly):
+    """The static half of issue 15 point 6 (test_weekly_browser.py checks the rendered half)."""
+    from workbench import __version__
+
+    reports = weekly / "reports"
+    run = json.loads((reports / WEEK / "run.json").read_text())
+    assert run["data_until"] and run["snapshot"]["refreshed_at"]
+    for index in (reports / "index.html", reports / WEEK / "index.html"):
+        tiles = re.findall(r"class='wb-tile' data-metric='([^']+)'", index.read_text())
+        assert tiles[0] == "net_revenue", index
+    for name in REPORT_NOTEBOOKS:
+        page = (reports / WEEK / f"{name}.html").read_text()
+        assert "<a class='wb-back' href='index.html'>" in page, name
+        footer = re.search(r"<footer class='wb-footer'>(.*?)</footer>", page).group(1)
+        assert run["data_until"][:16] in footer and f"workbench {__version__}" in footer
+        cells = re.findall(r"<td\b[^>]*>", re.sub(r"<script\b.*?</script>", "", page, flags=re.S))
+        assert all("wb-num" in c or "wb-text" in c for c in cells), name

@@ -28,12 +28,14 @@ from typing import Any
 import nbformat
 
 from workbench import __version__
+from workbench.data import connect
 from workbench.data.outputs import check_output_folder
+from workbench.data.snapshot import read_snapshot_meta
 from workbench.data.store import hold_lock, lock_if_free
 from workbench.dates import last_complete_week, week_label
 from workbench.errors import ParameterError, UnsafeOutputError, WorkbenchError
 from workbench.i18n import get_language, tr
-from workbench.reporting.html import notebook_to_html, report_index, week_index
+from workbench.reporting.html import notebook_to_html, report_footer, report_index, week_index
 from workbench.reporting.notebooks import REPORT_NOTEBOOKS, kernel_environment, notebooks_dir
 from workbench.reporting.params import params_for
 from workbench.settings import Settings, load_settings
@@ -68,7 +70,8 @@ class WeeklyRun:
 
     def summary(self) -> str:
         """One paragraph for people, in the active language."""
-        names = ", ".join(f"{n['name']} ({n['seconds']:.1f} s)" for n in self.run["notebooks"])
+        names = ", ".join(tr("report.notebook_seconds", notebook=n["name"],
+                             seconds=f"{n['seconds']:.1f}") for n in self.run["notebooks"])
         return tr("report.done", week=self.week, path=str(self.path), notebooks=names,
                   seconds=f"{self.seconds:.1f}", index=str(self.index))
 
@@ -112,13 +115,13 @@ def _publish(build: Path, final: Path) -> None:
             old.unlink()
 
 
-def write_report_index(out_dir: Path, *, language: str) -> Path:
+def write_report_index(out_dir: Path, *, language: str, footer: str = "") -> Path:
     """Rewrite ``reports/index.html`` from the ``run.json`` of every week folder."""
     runs = [json.loads(p.read_text(encoding="utf-8"))
             for p in sorted(out_dir.glob(f"{_WEEK_FOLDER}/run.json"))]
     target = out_dir / "index.html"
     tmp = target.with_name(".index.html.tmp")
-    tmp.write_text(report_index(runs, language=language), encoding="utf-8")
+    tmp.write_text(report_index(runs, language=language, footer=footer), encoding="utf-8")
     os.replace(tmp, target)
     return target
 
@@ -213,6 +216,8 @@ def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     snap = refresh(as_of, store=store, settings=settings)
+    data_until, snapshot = _provenance(store, settings)
+    footer = report_footer(data_until=data_until, snapshot=snapshot, language=language)
     build = Path(tempfile.mkdtemp(prefix=f".build-{week}-", dir=out))
     # Executed notebooks hold the pages' data: keep them in a private folder (mode 0700) in
     # the output folder, where the next run finds and removes them if this one is killed.
@@ -220,7 +225,8 @@ def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
     try:
         results = [
             _run_one(name, folder, build, scratch, as_of=as_of, store=store, language=language,
-                     failed_root=out / "_failed", progress=(progress, i, len(notebooks)))
+                     failed_root=out / "_failed", progress=(progress, i, len(notebooks)),
+                     page=(week, footer))
             for i, name in enumerate(notebooks)
         ]
         period_start, period_end = last_complete_week(as_of)
@@ -230,27 +236,45 @@ def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
             "parameters": {"as_of": as_of.isoformat(), "store": store, "language": language,
                            "timezone": settings.timezone, "currency": settings.currency},
             "package_version": __version__, "fingerprint": snap.fingerprint,
-            "snapshot": {"as_of": snap.as_of.isoformat(), "customers": snap.customers},
+            "snapshot": {"as_of": snap.as_of.isoformat(), "customers": snap.customers,
+                         "refreshed_at": str(snapshot.get("refreshed_at")) if snapshot else None},
+            "data_until": None if data_until is None else str(data_until),
             "started_at": started_at.isoformat(), "finished_at": datetime.now(UTC).isoformat(),
             "notebooks": results,
         }
         (build / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=2),
                                         encoding="utf-8")
-        (build / "index.html").write_text(week_index(run, language=language), encoding="utf-8")
+        (build / "index.html").write_text(week_index(run, language=language, footer=footer),
+                                          encoding="utf-8")
         final = out / week
         _publish(build, final)
     finally:
         shutil.rmtree(build, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
-    index = write_report_index(out, language=language)
+    index = write_report_index(out, language=language, footer=footer)
     return WeeklyRun(week, final, index, run, time.perf_counter() - started)
 
 
+def _provenance(store: str, settings: Settings) -> tuple[Any, dict | None]:
+    """Return the last order's time in the shop's zone and the snapshot's metadata."""
+    con = connect(store, settings=settings)
+    try:
+        until = (con.table("orders").ordered_at.max().execute()
+                 if "orders" in con.list_tables() else None)
+        if until is not None and until == until and getattr(until, "tzinfo", None):
+            until = until.tz_convert(settings.timezone)
+        return (None if until is None or until != until else until), read_snapshot_meta(con)
+    finally:
+        con.disconnect()
+
+
 def _run_one(name: str, folder: Path, build: Path, scratch: Path, *, as_of: date, store: str,
-             language: str, failed_root: Path, progress) -> dict[str, Any]:
+             language: str, failed_root: Path, progress, page: tuple[str, str]) -> dict[str, Any]:
     callback, index, total = progress
+    week, footer = page
+    stage = tr("report.progress", language=language, notebook=name)
     if callback:
-        callback(f"notebook {name}", index, total)
+        callback(stage, index, total)
     source = folder / f"{name}.ipynb"
     if not source.exists():
         raise ReportError(tr("report.notebook_missing", path=str(source), folder=str(folder)))
@@ -269,14 +293,25 @@ def _run_one(name: str, folder: Path, build: Path, scratch: Path, *, as_of: date
         except Exception as exc:  # papermill raises its own and nbclient's errors
             raise _failure(exc, name, executed, failed_root) from exc
     seconds = time.perf_counter() - t0
-    title = _title(nb) or name
-    (build / f"{name}.html").write_text(notebook_to_html(nb, title=title), encoding="utf-8")
+    title = _page_title(name, language) or _title(nb) or name
+    back = ("index.html", tr("report.back", language=language, week=week))
+    (build / f"{name}.html").write_text(
+        notebook_to_html(nb, title=title, language=language, back=back, footer=footer),
+        encoding="utf-8")
     headline = (json.loads(headline_file.read_text(encoding="utf-8"))
                 if headline_file.exists() else [])
     if callback:
-        callback(f"notebook {name}", index + 1, total)
+        callback(stage, index + 1, total)
     return {"name": name, "title": title, "status": "ok", "seconds": round(seconds, 2),
             "html": f"{name}.html", "headline": headline}
+
+
+def _page_title(name: str, language: str) -> str | None:
+    """Return the page's title from the catalogue (``pages.<name>.title``), if it has one."""
+    try:
+        return tr(f"pages.{name}.title", language=language)
+    except KeyError:
+        return None
 
 
 def _title(nb: nbformat.NotebookNode) -> str | None:

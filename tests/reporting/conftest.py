@@ -1,0 +1,34 @@
+"""Weekly report runs shared by the report tests (papermill kernels are slow to start)."""
+
+import shutil
+
+import pytest
+
+from workbench.cli import main
+
+SAMPLE_END = "2026-11-16"  # the sample_store fixture's end (tests/conftest.py)
+
+
+@pytest.fixture(scope="package")
+def weekly(tmp_path_factory, sample_store):
+    """One real English weekly run of every notebook, shared by this folder's tests."""
+    root = tmp_path_factory.mktemp("weekly")
+    store = root / "shop.duckdb"
+    shutil.copyfile(sample_store, store)
+    code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store", str(store),
+                 "--out", str(root / "reports"), "-q"])
+    assert code == 0
+    return root
+
+
+@pytest.fixture(scope="package")
+def weekly_ko(tmp_path_factory, sample_store):
+    """A Korean weekly run of the two quickest notebooks (overview first, as in every run)."""
+    root = tmp_path_factory.mktemp("weekly_ko")
+    store = root / "shop.duckdb"
+    shutil.copyfile(sample_store, store)
+    code = main(["--language", "ko", "report", "weekly", "--as-of", SAMPLE_END, "--store",
+                 str(store), "--out", str(root / "reports"), "--notebook", "overview",
+                 "--notebook", "rfm", "-q"])
+    assert code == 0
+    return root
