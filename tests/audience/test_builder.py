@@ -82,7 +82,8 @@ def test_an_invalid_field_is_a_banner_in_the_pages_language(tiny_path, tmp_path)
         set_language(None)
     assert page.result is None and page.w_count.value == "" and page.w_sql.value == ""
     assert "wb-warning" in page.w_message.value
-    assert "&#x27;min_items&#x27;는 정수여야 합니다" in page.w_message.value
+    # the form names the field by its label, not its key (issue 15 point 5)
+    assert "&#x27;품목 수 최소&#x27;는 정수여야 합니다" in page.w_message.value
     page._export()
     assert "먼저 조건을 고치세요" in page.w_export.value
 

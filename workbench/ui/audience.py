@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ from workbench.audience import (
 )
 from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.errors import ParameterError, WorkbenchError
-from workbench.i18n import format_number, tr, using_language
+from workbench.i18n import format_date, format_number, josa, tr, using_language
 from workbench.rfm import load_segment_rules, load_tier_rules
 from workbench.ui.common import message_html
 from workbench.ui.page import Page, html_box
@@ -120,12 +121,26 @@ class AudienceBuilder(Page):
         """Return the definition the form shows (raises ParameterError when a field is invalid)."""
         if not self._form:
             return self.definition
-        items: list[Condition | Group] = [row.condition() for row in self.rows]
+        items: list[Condition | Group] = [self._condition(row) for row in self.rows]
         rules = Group(self.w_op.value, (*items, *self.nested))
         return self.definition.replace(
             name=self.w_name.value.strip(), description=self.w_description.value,
             purpose=self.w_purpose.value, channel=self.w_channel.value, is_ad=self.w_is_ad.value,
             rules=rules)
+
+    def _condition(self, row: _ConditionRow) -> Condition:
+        """Return a row's condition; a problem names the condition and field as the form does.
+
+        The library's message names them by key (``condition 'rfm_segment': 'values'``), which
+        the author of a YAML file needs; the form shows their labels ("RFM 세그먼트", "값").
+        """
+        try:
+            return row.condition()
+        except ParameterError as exc:
+            kind = CONDITION_TYPES[row.type]
+            names = {row.type: kind.label(self.language)}
+            names |= {f.name: field_label(f.name, self.language) for f in kind.fields}
+            raise ParameterError(_with_labels(str(exc), names)) from None
 
     # ------------------------------------------------------------------ the analysis
     def run(self) -> AudienceResult:
@@ -555,6 +570,21 @@ class AudienceBuilder(Page):
         self.w_export.value = _export_html(result, lang)
 
 
+_PARTICLES = {"이": "이/가", "가": "이/가", "은": "은/는", "는": "은/는", "을": "을/를",
+              "를": "을/를", "과": "과/와", "와": "과/와"}
+
+
+def _with_labels(message: str, names: dict[str, str]) -> str:
+    """Replace quoted keys (``'rfm_segment'``) by their labels, with the particle after them."""
+    def swap(match: re.Match[str]) -> str:
+        label = f"'{names[match.group(1)]}'"
+        particle = match.group(2)
+        return josa(label, _PARTICLES[particle]) if particle else label
+
+    keys = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+    return re.sub(rf"'({keys})'(이|가|은|는|을|를|과|와)?", swap, message)
+
+
 def _problem(exc: Exception) -> str:
     """Return what a banner says about a refused action: the library's sentence, or the kind."""
     return str(exc) if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
@@ -562,8 +592,9 @@ def _problem(exc: Exception) -> str:
 
 def _count_html(r: AudienceResult, lang: str, seconds: float | None = None) -> str:
     """Return the count marker: ``data-value`` (customers) and ``data-seconds`` (time taken)."""
-    shown = r.as_of.isoformat(sep=" ", timespec="minutes") if isinstance(
-        r.as_of, datetime) else r.as_of.isoformat()
+    shown = format_date(r.as_of, language=lang)
+    if isinstance(r.as_of, datetime):  # a cut within the day (an hour-based condition)
+        shown += f" {r.as_of:%H:%M}"
     timing = "" if seconds is None else f" data-seconds='{seconds:.3f}'"
     text = _t("counted", lang, as_of=shown)
     return (f"<p class='wb-audience-count' data-value='{r.count}'{timing}>"

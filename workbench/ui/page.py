@@ -149,7 +149,7 @@ class Page:
             title, purpose = self.title(), self.purpose()
         except KeyError:
             return ""
-        return (f"<h1 class='wb-page-title' style='margin:4px 0 2px;font-size:1.6em;"
+        return (_KEEP_WORDS + f"<h1 class='wb-page-title' style='margin:4px 0 2px;font-size:1.6em;"
                 f"word-break:keep-all'>{html.escape(title)}</h1>"
                 f"<p class='wb-page-purpose' style='margin:0 0 10px;color:#444;"
                 f"word-break:keep-all'>{html.escape(purpose)}</p>")
@@ -290,6 +290,12 @@ class Page:
             until = until.tz_convert(self.settings.timezone)
         return footer_html(data_until=until, snapshot=self.snapshot_meta(),
                            language=self.language, timezone=self.settings.timezone)
+
+
+#: Korean lines break between words, never inside one ("그\n룹"); shipped with every header.
+_KEEP_WORDS = ("<style>.widget-html-content, .widget-html-content *, .jp-RenderedHTMLCommon, "
+               ".jp-RenderedHTMLCommon * {word-break: keep-all; overflow-wrap: break-word}"
+               "</style>")
 
 
 def url_language() -> str | None:
