@@ -104,3 +104,35 @@ def test_a_dashboard_address_can_ask_for_a_language(monkeypatch, tmp_path):
                                 as_of="2026-11-16")).language == "en"
     monkeypatch.setenv("QUERY_STRING", "language=jp")
     assert url_language() is None
+
+
+def test_korean_charts_have_korean_dates_and_no_si_suffixes():
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from workbench.viz.style import KOREAN_DATE_TICKS, finish_figure
+
+    def figure():
+        return go.Figure([go.Bar(x=pd.date_range("2025-07-01", periods=4, freq="MS"),
+                                 y=[1e4, 2e5, 3e6, 4e7]),
+                          go.Scatter(x=[1, 2], y=[3, 4], xaxis="x2")])
+
+    ko = finish_figure(figure(), "월별 매출")
+    assert ko.layout.xaxis.tickformatstops[2].value == "%Y년 %-m월"
+    assert len(ko.layout.xaxis.tickformatstops) == len(KOREAN_DATE_TICKS)
+    assert ko.layout.yaxis.exponentformat == "none" and ko.layout.yaxis.separatethousands
+    assert "xaxis2" not in ko.layout.to_plotly_json()  # a number axis keeps number ticks
+    en = finish_figure(figure(), "Monthly revenue")
+    assert not en.layout.xaxis.tickformatstops and en.layout.yaxis.exponentformat is None
+    assert finish_figure(figure(), "Revenue", language="ko").layout.xaxis.tickformatstops
+
+
+def test_footer_shows_the_refresh_time_in_the_shops_zone():
+    from workbench.ui.common import footer_html
+
+    meta = {"as_of": "2026-11-16 00:00:00", "refreshed_at": "2026-12-07 11:34:10"}
+    ko = footer_html(data_until="2026-11-15 23:35", snapshot=meta, language="ko",
+                     timezone="Asia/Seoul")
+    assert "스냅샷 2026-11-16 (2026-12-07 20:34)" in ko and "UTC" not in ko
+    en = footer_html(data_until=None, snapshot=meta, language="en")
+    assert "snapshot 2026-11-16 (2026-12-07 11:34 UTC)" in en
