@@ -77,6 +77,14 @@ def test_overview_dashboard_end_to_end(server, page):
         "v => { const t = document.querySelector(\".wb-tile[data-metric='net_revenue']\");"
         " return t && parseFloat(t.dataset.value) !== v; }", arg=week_value, timeout=30_000)
     assert _tile(page, "net_revenue") == pytest.approx(_expected(store, "M", as_of))
+    # issue 15: the trend follows the period (monthly bars, first days of months)
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.wb-chart-trend .js-plotly-plot');"
+        " return p && p.data && p.data[0].x.length >= 2"
+        " && p.data[0].x.every(x => String(x).slice(8, 10) === '01'); }", timeout=30_000)
+    axis = page.evaluate("() => document.querySelector('.wb-chart-trend .js-plotly-plot')"
+                         ".layout.xaxis.title.text")
+    assert axis == "Month"
     page.screenshot(path=str(ARTIFACTS / "overview-month.png"), full_page=True)
 
 

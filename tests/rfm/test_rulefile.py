@@ -60,5 +60,6 @@ def test_refusals_in_korean(tmp_path, load, text, korean):
 
 def test_a_missing_file_in_korean():
     set_language("ko")
-    with pytest.raises(InputError, match="세그먼트 규칙: 파일 'nope.toml'이\\(가\\) 없습니다"):
+    # the particle follows the file name's last sound (toml: 이), not the written 이(가)
+    with pytest.raises(InputError, match="세그먼트 규칙: 파일 'nope.toml'이 없습니다"):
         load_segment_rules("nope.toml")
