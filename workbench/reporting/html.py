@@ -72,8 +72,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, language: str = "
     back
         ``(href, text)`` of the link back to the index, shown above the page's content.
     footer
-        Ready-made HTML of the provenance footer (:func:`workbench.ui.common.footer_html`),
-        shown at the end.
+        Ready-made HTML of the provenance footer (:func:`report_footer`), shown at the end.
     """
     # Imported here: nbconvert takes 0.57-0.77 s to import (three runs, 2 cores) and only a
     # report run converts pages; the dashboard imports this package for its runner helpers.
@@ -113,7 +112,8 @@ def align_tables(page: str) -> str:
 
     A column is numeric when each of its filled body cells is a number with an optional
     unit or a range of two; its header follows it. Scripts (the inlined Plotly bundle) are
-    left alone.
+    left alone. Tables nested in a cell are not expected (no page builds one): the outer
+    table's cells would be matched up to the inner table's end.
 
     >>> page = align_tables("<table><tr><th>Segment</th><th>Share</th></tr>"
     ...                     "<tr><td>Champions</td><td>13.5%</td></tr></table>")
