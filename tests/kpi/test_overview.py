@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from workbench.data import NET_STATUSES, connect, write_store
 from workbench.errors import ParameterError
+from workbench.i18n import tr
 from workbench.kpi import TILE_METRICS, period_bounds, run_overview
 from workbench.reporting import OverviewParams
 from workbench.results import Status
@@ -221,6 +222,14 @@ def test_the_page_redraws_the_trend_when_the_period_changes(sample_store):
     assert page.result.period == "M"
     assert page._drawn["trend"][0] is page.result.monthly_trend
     assert "month_start" in page.result.period_trend.columns
+    # the drivers chart names the driver the headline names (issue 15)
+    r = page.result
+    change = r.tiles.set_index("metric").loc["net_revenue", "change"]
+    same = r.drivers[r.drivers["contribution"] * change > 0]
+    top = same.loc[same["contribution"].abs().idxmax()]
+    assert f"{top['label']} contributed most" in r.figure_drivers().layout.title.text.replace(
+        "<br>", " ")
+    assert tr(f"kpi.driver_{'up' if change > 0 else 'down'}.{top['factor']}") in r.message
 
 
 def test_drivers_add_up_to_the_change_in_net_revenue(con):

@@ -83,6 +83,14 @@ def test_drivers_waterfall_carries_the_contributions():
     _responsive(fig)
 
 
+def test_drivers_title_names_the_largest_driver_in_the_direction_of_the_change():
+    """Issue 15: the title names the driver the headline names, not a larger opposite one."""
+    drivers = DRIVERS.assign(contribution=[-600_000.0, 800_000.0, -500_000.0, 0.0, 0.0])
+    fig = drivers_figure(drivers, previous_revenue=1_000_000, current_revenue=700_000)
+    assert fig.layout.title.text.replace("<br>", " ") == (
+        "Net revenue -₩300,000 (-30.0%): Active customers contributed most (-₩600,000)")
+
+
 def test_drivers_waterfall_in_korean():
     fig = drivers_figure(DRIVERS, previous_revenue=1e6, current_revenue=1.5e6, language="ko")
     assert fig.data[0].y[0] == "직전 기간" and fig.data[0].y[-1] == "이번 기간"

@@ -132,7 +132,13 @@ def _drivers_title(drivers: pd.DataFrame, change: float, currency: str, previous
                    language: str) -> str:
     if drivers.empty or not change:
         return tr("viz.title.drivers_flat", language=language)
-    top = drivers.loc[drivers["contribution"].abs().idxmax()]
+    # The driver named is the one the page's headline names (OverviewResult.message_in): the
+    # largest contribution in the direction of the change. The largest in absolute terms can
+    # point the other way (+₩4.8M purchase probability in a month that fell ₩1.4M), and the
+    # title and the sentence above it then named two different "main" drivers (issue 15).
+    same = drivers[drivers["contribution"] * change > 0]
+    pool = same if len(same) else drivers
+    top = pool.loc[pool["contribution"].abs().idxmax()]
     text = _signed_money(change, currency, language)
     if previous:
         text += f" ({format_percent(change / previous, signed=True, language=language)})"
