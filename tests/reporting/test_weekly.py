@@ -152,3 +152,24 @@ def test_pages_lead_with_net_revenue_link_back_and_carry_the_footer(weekly):
         assert run["data_until"][:16] in footer and f"workbench {__version__}" in footer
         cells = re.findall(r"<td\b[^>]*>", re.sub(r"<script\b.*?</script>", "", page, flags=re.S))
         assert all("wb-num" in c or "wb-text" in c for c in cells), name
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_report_footer_shows_the_refresh_in_the_shops_zone_as_the_dashboards_do(language):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from workbench import __version__
+    from workbench.reporting.html import report_footer
+
+    refreshed = datetime(2026, 12, 7, 11, 28, 5, tzinfo=UTC)
+    local = refreshed.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M")
+    footer = report_footer(data_until="2026-11-15 23:35:00+09:00",
+                           snapshot={"as_of": "2026-11-16 00:00:00", "refreshed_at": refreshed},
+                           language=language, timezone="Asia/Seoul")
+    assert f"2026-11-16 ({local})" in footer and "2026-11-15 23:35" in footer
+    assert f"workbench {__version__}" in footer
+    assert ("스냅샷" in footer) == (language == "ko")
+    utc = report_footer(data_until=None, snapshot={"as_of": "2026-11-16",
+                                                   "refreshed_at": refreshed}, language=language)
+    assert "(2026-12-07 11:28 UTC)" in utc

@@ -17,7 +17,9 @@ import html
 import itertools
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import nbformat
 
@@ -158,19 +160,33 @@ def _classed(cell: re.Match, numeric: bool) -> str:
     return f"<{tag}{attrs}>{inner}</{tag}>"
 
 
-def report_footer(*, data_until: Any, snapshot: dict | None, language: str) -> str:
+def report_footer(*, data_until: Any, snapshot: dict | None, language: str,
+                  timezone: str | None = None) -> str:
     """Return the dashboards' provenance footer (data up to, snapshot time, version).
 
-    The words are the dashboards' own (``ui.footer``); it is built here because the pages
-    package imports the report runner, so the runner cannot import the pages.
+    The words are the dashboards' own (``ui.footer``), and as there the refresh time is in the
+    shop's ``timezone`` (UTC, marked, without one); it is built here because the pages package
+    imports the report runner, so the runner cannot import the pages.
     """
     snap = "–"
     if snapshot:
-        snap = f"{str(snapshot.get('as_of'))[:10]} ({str(snapshot.get('refreshed_at'))[:16]} UTC)"
+        snap = f"{str(snapshot.get('as_of'))[:10]} ({_refreshed(snapshot, timezone)})"
     until = "–" if data_until is None else str(data_until)[:16]
     text = tr("ui.footer", language=language, data_until=until, snapshot=snap,
               version=__version__)
     return f"<footer class='wb-footer'>{html.escape(text)}</footer>"
+
+
+def _refreshed(snapshot: dict, timezone: str | None) -> str:
+    raw = snapshot.get("refreshed_at")
+    try:
+        at = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return "–"
+    if timezone is None:
+        return f"{str(raw)[:16]} UTC"
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _page(title: str, content: str, language: str, footer: str = "") -> str:

@@ -217,7 +217,8 @@ def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
     started_at = datetime.now(UTC)
     snap = refresh(as_of, store=store, settings=settings)
     data_until, snapshot = _provenance(store, settings)
-    footer = report_footer(data_until=data_until, snapshot=snapshot, language=language)
+    footer = report_footer(data_until=data_until, snapshot=snapshot, language=language,
+                           timezone=settings.timezone)
     build = Path(tempfile.mkdtemp(prefix=f".build-{week}-", dir=out))
     # Executed notebooks hold the pages' data: keep them in a private folder (mode 0700) in
     # the output folder, where the next run finds and removes them if this one is killed.
