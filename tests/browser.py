@@ -1,12 +1,10 @@
 """What browser tests share: Chromium, a ``workbench dashboard`` server, opening Voila pages.
 
-Opening a page handles the README's known issue as users do:
-
-Voila 0.5.13 now and then never finishes a page (the kernel sits idle; README, "Known issue"),
-on the order of one page load in ten or twenty on this machine. The workaround the README gives
-users is to open the page again in a new tab; :func:`open_dashboard` does the same, with a
-warning in the test report, so a rare hang of a third-party server does not fail a test about
-our pages, while a page of ours that never renders still fails after every attempt.
+Opening a page retries in a new tab, with a warning in the test report, when a page does not
+finish in time. Voila 0.5.13 used to leave about one page load in ten or twenty unfinished on
+this machine (its wait for a cell's reply never woke up); the server's ``DashboardExecutor``
+now completes such pages (README, "Pages that never finished loading"), so a warning here is
+news worth reading, while a page of ours that never renders still fails after every attempt.
 """
 
 from __future__ import annotations
@@ -124,7 +122,7 @@ def open_dashboard(page: Any, url: str, ready: str, *, attempts: int = 3,
             if attempt == attempts:
                 raise
             warnings.warn(f"{url} did not finish loading within {timeout / 1000:.0f} s "
-                          f"(attempt {attempt} of {attempts}; Voila known issue in the README): "
+                          f"(attempt {attempt} of {attempts}): "
                           "opening it again in a new tab", stacklevel=2)
             stuck, page = page, page.context.new_page()
             # closing the stuck tab frees its kernel, which the dashboard's per-page cap counts
