@@ -14,6 +14,8 @@ from workbench.churn import (
     SNAPSHOT_COLUMNS,
     ChurnParams,
     churn_part,
+    ensure_model,
+    read_metadata,
     reasons_text,
     run_churn,
     save_model,
@@ -175,10 +177,12 @@ def test_an_outdated_saved_model_warns_and_refresh_trains_one(trained, store_cop
     s = Settings(store=str(store_copy))
     save_model(model, "churn", settings=s)
     con = connect(store_copy, settings=s)
+    # ensure_model is the step of churn_part (refresh) that loads or trains; without the
+    # 3-cutoff backtest refresh stores (test_saved.py covers churn_part end to end).
     with pytest.warns(WorkbenchWarning, match="older workbench.*trains a new model and saves"):
-        part = churn_part(con, as_of=AS_OF, settings=s).to_pandas()
+        model = ensure_model(con, AS_OF, settings=s, backtest_cutoffs=0)
     con.disconnect()
-    assert len(part) > 0 and part["churn_risk"].between(0, 1).all()
+    assert model.format_ == 3 and read_metadata("churn", settings=s)["model_format"] == 3
 
 
 def test_churn_part_is_empty_without_enough_history(sample_store):

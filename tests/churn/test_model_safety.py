@@ -345,7 +345,9 @@ def test_refresh_stops_on_a_tampered_model_and_says_how_to_fix_it(trained, store
 
 
 def test_refresh_warns_and_trains_when_only_an_old_pickle_is_saved(trained, store_copy):
-    from workbench.churn import churn_part
+    # Through ensure_model, the step of churn_part (refresh) that loads or trains, without the
+    # 3-cutoff backtest refresh stores (test_saved.py covers churn_part end to end).
+    from workbench.churn import ensure_model
     from workbench.churn.model import models_dir
     from workbench.data import connect
     from workbench.errors import WorkbenchWarning
@@ -358,8 +360,8 @@ def test_refresh_warns_and_trains_when_only_an_old_pickle_is_saved(trained, stor
     con = connect(store_copy, settings=s)
     # Issue 15: refresh now saves the model it trains (it used to keep it in memory).
     with pytest.warns(WorkbenchWarning, match="does not open pickles.*trains a new model"):
-        part = churn_part(con, as_of=AS_OF, settings=s).to_pandas()
+        model = ensure_model(con, AS_OF, settings=s, backtest_cutoffs=0)
     con.disconnect()
-    assert len(part) > 0 and part["churn_risk"].between(0, 1).all()
+    assert model.metadata_["as_of"] == AS_OF.isoformat()
     assert not marker.exists()
     assert (folder / "churn.skops").is_file() and not (folder / "churn.joblib").exists()

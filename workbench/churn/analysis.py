@@ -530,7 +530,8 @@ def saved_name(definition: ChurnDefinition | None = None) -> str:
 def _saved_for(name: str, definition: ChurnDefinition, folder: Any) -> bool:
     """Return whether the model saved as ``name`` in ``folder`` is for ``definition``."""
     meta = read_metadata(name, folder=folder)
-    return meta is not None and meta.get("definition") == definition.to_dict()
+    # Sidecars from before definitions were recorded describe the default one.
+    return meta is not None and meta.get("definition", _DEFAULT) == definition.to_dict()
 
 
 def ensure_model(con: Any, as_of: date, *, settings: Settings,
@@ -564,8 +565,7 @@ def ensure_model(con: Any, as_of: date, *, settings: Settings,
     definition = definition or ChurnDefinition()
     name, folder = saved_name(definition), models_dir(settings, store=store)
     meta = None if retrain else read_metadata(name, folder=folder)
-    # Sidecars from before definitions were recorded describe the default one.
-    if meta is not None and meta.get("definition", _DEFAULT) == definition.to_dict():
+    if meta is not None and _saved_for(name, definition, folder):
         try:
             return load_model(name, folder=folder)
         except OutdatedModelError as exc:
