@@ -530,7 +530,9 @@ class AudienceBuilder(Page):
         self.w_text = widgets.Textarea(placeholder=_t("message_placeholder", lang),
                                        layout=widgets.Layout(width="520px", height="80px"))
         self.w_text.add_class("wb-message-text")
-        self.w_exemption = widgets.Checkbox(description=_t("exemption", lang), indent=False)
+        # the label is a whole sentence: as wide as it needs (ipywidgets cut it at 300 px)
+        self.w_exemption = widgets.Checkbox(description=_t("exemption", lang), indent=False,
+                                            layout=widgets.Layout(width="auto"))
         export = widgets.Button(description=_t("export", lang), button_style="primary")
         export.add_class("wb-export")
         export.on_click(lambda _b: self._export())
