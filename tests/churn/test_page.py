@@ -117,7 +117,7 @@ def test_headline_numbers_are_the_result_frames(trained, store_copy):
         for text in (format_number(count, language=language),
                      format_percent(count / len(c), language=language),
                      format_percent(rate, language=language),
-                     format_money(at_risk, r.currency, language=language)):
+                     format_money(at_risk, r.currency, language=language, style=None)):
             assert text in r.message
         assert html_lib.escape(r.message) in page.w_message.value
         assert ("value at risk" in r.message) if language == "en" else ("위험 가치" in r.message)

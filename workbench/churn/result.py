@@ -126,7 +126,7 @@ class ChurnResult(Readable, ResultMixin):
                   rate=format_percent(0 if pd.isna(high["mean_risk"]) else high["mean_risk"],
                                       language=lang),
                   value=format_money(float(high["value_at_risk"]), self.currency,
-                                     language=lang),
+                                     language=lang, style=None),
                   basis=tr(f"churn.value_basis.{self.value_source}", language=lang))
         if len(self.reasons):
             top = tr(f"churn.reason_label.{self.reasons['reason'].iloc[0]}", language=lang)

@@ -205,7 +205,7 @@ class ClvResult(Readable, ResultMixin):
         high = c[c["clv_band"] == "high"]
         share = float(high["clv"].sum()) / total if total else 0.0
         return tr("clv.message.headline", language=lang, months=self.horizon_months,
-                  total=format_money(total, self.currency, language=lang),
+                  total=format_money(total, self.currency, language=lang, style=None),
                   customers=format_number(len(c), language=lang),
                   share=format_percent(share, digits=0, language=lang),
                   high=format_number(len(high), language=lang))
@@ -266,9 +266,9 @@ class ClvResult(Readable, ResultMixin):
         c, lang = self.customers, self.language
         items = [
             ("clv.total", "clv.headline.total", format_money(c["clv"].sum(), self.currency,
-                                                            language=lang)),
+                                                            language=lang, style=None)),
             ("clv.mean", "clv.headline.mean", format_money(c["clv"].mean(), self.currency,
-                                                          language=lang)),
+                                                          language=lang, style=None)),
             ("clv.alive", "clv.headline.alive",
              format_percent(float((c["p_alive"] >= 0.5).mean()), language=lang)),
         ]

@@ -169,7 +169,7 @@ class OverviewResult(Readable, ResultMixin):
                       first=format_date(first, language=lang),
                       last=format_date(last, language=lang))
         rev = self.tiles.set_index("metric").loc["net_revenue"]
-        value = format_money(rev["current"], self.currency, language=lang)
+        value = format_money(rev["current"], self.currency, language=lang, style=None)
         change = rev["current"] - rev["previous"]
         if not rev["previous"]:
             text = tr("kpi.message.from_zero", language=lang, value=value, period=period)
@@ -199,7 +199,8 @@ class OverviewResult(Readable, ResultMixin):
         return tr("kpi.message.fallback", language=lang,
                   factor=tr(f"kpi.factor.{dec.fallback}", language=lang),
                   side=tr(f"kpi.side.{side}", language=lang),
-                  change=format_money(dec.change, self.currency, language=lang))
+                  change=format_money(dec.change, self.currency, language=lang,
+                                      style=None))
 
     @property
     def definitions(self) -> dict[str, str]:
