@@ -302,7 +302,7 @@ def main() -> None:
     if floor:
         print(f"one-cell floor (kernel start + Voila page): {_fmt(floor)}")
     worst = []
-    for spec in specs:
+    for spec in specs if args.repeat else []:
         runs = opened[spec.notebook]
         if not runs:
             print(f"{spec.notebook:17s} no complete load")
