@@ -35,11 +35,6 @@ from workbench.rfm import load_tier_rules
 pytestmark = MARKS
 
 PAGES = ["overview", "rfm", "cohorts", "clv", "churn", "abtest", "audience_builder"]
-#: Pages other engineers are fixing at the same time (workbench/ui/churn.py, ui/abtest.py).
-#: Left at 12:30 UTC on 2026-12-07: churn in English cuts "Horizon (days)" (95 > 80 px); the
-#: A/B page's "다중 비교 보정" label was cut (82 > 80 px) in one of two runs.
-OWNED_ELSEWHERE: dict[str, str] = {"churn": "owned by churn/abtest fixes",
-                                   "abtest": "owned by churn/abtest fixes"}
 
 #: The brief's abbreviations, ID (고객 ID, as Korean shop back offices write it), the Korean
 #: names of message types (문자 SMS/LMS/MMS) and the product's own name (workbench 0.1.0).
@@ -199,9 +194,7 @@ def _add_condition(pg, kind: str) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=OWNED_ELSEWHERE[n]))
-    if n in OWNED_ELSEWHERE else n for n in PAGES])
+@pytest.mark.parametrize("name", PAGES)
 def test_page_is_korean_only_and_nothing_is_cut(server, browser_page, data_words, name):
     ARTIFACTS.mkdir(exist_ok=True)
     pg = _open(browser_page, server, name, "ko")

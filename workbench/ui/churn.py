@@ -155,12 +155,15 @@ class ChurnPage(Page):
                                           value=int(self.params.horizon_days)
                                           if int(self.params.horizon_days) in (30, 60, 90, 180)
                                           else 90,
-                                          description=tr("churn.ui.horizon", language=lang))
+                                          description=tr("churn.ui.horizon", language=lang),
+                                          style={"description_width": "initial"},
+                                          layout={"width": "max-content"})  # "Horizon (days)" is wider than 80 px
         self.w_horizon.add_class("wb-churn-horizon")
         self.w_rule = widgets.ToggleButtons(options=[(tr(f"churn.ui.rule.{k}", language=lang), k)
                                                      for k in ("capacity", "precision")],
                                             value=self.params.band_rule,
-                                            description=tr("churn.ui.band_rule", language=lang))
+                                            description=tr("churn.ui.band_rule", language=lang),
+                                            style={"description_width": "initial"})
         self.w_rule.add_class("wb-churn-rule")
         for w in (self.w_as_of, self.w_horizon, self.w_rule):
             w.observe(self._on_change, names="value")
