@@ -99,3 +99,22 @@ def test_capacity_bands_equal_a_full_sort_by_risk_then_customer_id(values, high,
         elif position < high + medium:
             expected[customer] = "medium"
     assert bands.tolist() == expected.tolist()
+
+
+def test_bands_sharing_a_level_are_told_apart_by_rank():
+    # Issue 15: a shop losing most customers had three bands all called "High risk".
+    from workbench.churn.analysis import _bands_frame
+
+    ids = [f"C{i:03d}" for i in range(100)]
+    risk = pd.Series(np.linspace(0.55, 0.99, 100), index=ids)
+    customers = pd.DataFrame({
+        "customer_id": ids, "churn_risk": risk.to_numpy(),
+        "risk_band": assign_bands(risk, BandRule("capacity", high=0.1, medium=0.2)).to_numpy(),
+        "value": 1000.0})
+    customers["value_at_risk"] = customers["churn_risk"] * customers["value"]
+    for language, first in (("en", "Band 1: High risk"), ("ko", "1구간: 위험 높음")):
+        frame = _bands_frame(customers, language)
+        assert frame["label"].is_unique
+        assert frame["label"].iloc[0].startswith(first)
+        means = customers.groupby("risk_band")["churn_risk"].mean()
+        assert frame["mean_risk"].tolist() == pytest.approx(means.reindex(frame["band"]).tolist())

@@ -468,7 +468,10 @@ def _bands_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
     out["value"] = sums["value"].to_numpy()
     out["value_at_risk"] = sums["value_at_risk"].to_numpy()
     out["level"] = [risk_level(m) for m in out["mean_risk"]]
-    out["label"] = [band_label(m, language) for m in out["mean_risk"]]
+    # Rank first when two bands share a level, so each band has its own name.
+    shared = out["level"].duplicated(keep=False).any()
+    out["label"] = [band_label(m, language, order=i + 1 if shared else None)
+                    for i, m in enumerate(out["mean_risk"])]
     out["action"] = [tr(f"churn.action.{b}", language=language) for b in out["band"]]
     return out.loc[:, ["band", "level", "label", "customers", "share", "mean_risk", "min_risk",
                        "value", "value_at_risk", "action"]]

@@ -166,14 +166,22 @@ def risk_level(mean_risk: float) -> str:
     return next((name for name, floor in LEVELS if mean_risk >= floor), "low")
 
 
-def band_label(mean_risk: float, language: str) -> str:
+def band_label(mean_risk: float, language: str, order: int | None = None) -> str:
     """Return a band's name: its level and its expected churn, e.g. ``High risk (62% expected)``.
+
+    ``order`` (1 for the riskiest band) is put first when bands would otherwise share a name:
+    a shop losing most of its customers has three "high risk" bands, told apart by rank.
 
     >>> band_label(0.49, "en")
     'Medium risk (49% expected to churn)'
+    >>> band_label(0.96, "ko", order=2)
+    '2구간: 위험 높음 (예상 이탈률 96%)'
     """
     level = tr(f"churn.band.{risk_level(mean_risk)}", language=language)
     if mean_risk is None or mean_risk != mean_risk:
         return level
-    return tr("churn.band.label", language=language, level=level,
+    text = tr("churn.band.label", language=language, level=level,
               rate=format_percent(mean_risk, digits=0, language=language))
+    if order is None:
+        return text
+    return tr("churn.band.ordered", language=language, order=order, label=text)

@@ -122,7 +122,9 @@ class ChurnResult(Readable, ResultMixin):
         text = tr("churn.message.headline", language=lang,
                   count=format_number(high["customers"], language=lang),
                   share=format_percent(high["share"], language=lang),
-                  band=band_label(high["mean_risk"], lang),
+                  band=band_label(high["mean_risk"], lang,
+                                  order=1 if self.bands["level"].duplicated(keep=False).any()
+                                  else None),
                   rate=format_percent(0 if pd.isna(high["mean_risk"]) else high["mean_risk"],
                                       language=lang),
                   value=format_money(float(high["value_at_risk"]), self.currency,
