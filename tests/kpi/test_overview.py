@@ -306,7 +306,8 @@ def test_korean_labels_and_messages(con):
     labels = r.drivers.set_index("factor")["label"]
     assert labels["active_customers"] == "활성 고객"
     assert labels["guest_revenue"].startswith("비회원")
-    assert hangul.search(r.message) and "66,000원" in r.message  # headline amounts in the 만/억 style
+    # headline amounts follow the 만/억 style (exact below 100만 원)
+    assert hangul.search(r.message) and "66,000원" in r.message
     assert "재구매율" in r.definitions and "활성 고객 수" in r.definitions
     assert all(hangul.search(text) for text in r.definitions.values())
     assert "재구매율" in r.summary()

@@ -156,8 +156,9 @@ class ChurnPage(Page):
                                           if int(self.params.horizon_days) in (30, 60, 90, 180)
                                           else 90,
                                           description=tr("churn.ui.horizon", language=lang),
+                                          # "Horizon (days)" is wider than the 80 px default
                                           style={"description_width": "initial"},
-                                          layout={"width": "max-content"})  # "Horizon (days)" is wider than 80 px
+                                          layout={"width": "max-content"})
         self.w_horizon.add_class("wb-churn-horizon")
         self.w_rule = widgets.ToggleButtons(options=[(tr(f"churn.ui.rule.{k}", language=lang), k)
                                                      for k in ("capacity", "precision")],
