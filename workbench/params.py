@@ -26,6 +26,7 @@ workbench.errors.ParameterError: DemoParams: 'method' must be one of ['quantile'
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from datetime import date
 from typing import Any
 
 from workbench.errors import ParameterError
-from workbench.i18n import tr
+from workbench.i18n import tr, using_language
 
 __all__ = ["LANGUAGES", "MODES", "PERIODS", "NotebookParams", "Rule", "param"]
 
@@ -143,6 +144,13 @@ class NotebookParams:
     mode: str = param("auto", choices=MODES)
 
     def __post_init__(self) -> None:
+        # A notebook run with language="ko" and a bad parameter is read by a Korean developer
+        # or manager: word the error in the parameters' own language, not the process's.
+        chosen = self.language if self.language in LANGUAGES else None
+        with using_language(chosen) if chosen else contextlib.nullcontext():
+            self._validate()
+
+    def _validate(self) -> None:
         owner = type(self).__name__
         object.__setattr__(self, "as_of", _as_date("as_of", self.as_of, owner))
         if self.store == "":

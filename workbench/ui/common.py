@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from typing import Any
 
 import pandas as pd
@@ -84,11 +85,20 @@ def _refreshed(snapshot: dict, timezone: str | None) -> str:
     return at.tz_convert(timezone).strftime("%Y-%m-%d %H:%M")
 
 
+#: A command quoted in a sentence ('workbench refresh' or `workbench churn train`), escaped.
+_QUOTED_COMMAND = re.compile(r"(?:&#x27;|`)((?:workbench|make) [^&`<]*?)(?:&#x27;|`)")
+
+
 def message_html(message: str, *, level: str = "info") -> str:
-    """Return a readable banner (dashboards show this instead of a traceback)."""
+    """Return a readable banner (dashboards show this instead of a traceback).
+
+    A command the sentence quotes is shown as code (``<code class='wb-command'>``), as the
+    home page does: typed as it is, in both languages, not read as words of the sentence.
+    """
     colour = {"info": "#e8f0fe", "warning": "#fff4e5", "error": "#fdecea"}[level]
+    text = _QUOTED_COMMAND.sub(r"<code class='wb-command'>\1</code>", html.escape(message))
     return (f"<div class='wb-message wb-{level}' style='background:{colour};padding:10px 12px;"
-            f"border-radius:6px;margin:6px 0'>{html.escape(message)}</div>")
+            f"border-radius:6px;margin:6px 0'>{text}</div>")
 
 
 def footer_html(*, data_until: Any, snapshot: dict | None, language: str,

@@ -24,7 +24,7 @@ from workbench.clock import this_week
 from workbench.data import connect
 from workbench.data.snapshot import read_snapshot_meta, snapshot_as_of
 from workbench.errors import StoreError, WorkbenchError
-from workbench.i18n import get_language, tr, using_language
+from workbench.i18n import format_date, get_language, tr, using_language
 from workbench.results import Status
 from workbench.settings import LANGUAGES, Settings, load_settings
 from workbench.ui.common import detect_mode, footer_html, message_html
@@ -121,8 +121,9 @@ class Page:
         if last is None or last >= week - timedelta(days=7):
             return week
         as_of = last - timedelta(days=last.weekday()) + timedelta(days=7)
-        self.note = tr("ui.stale_default", language=self.language, data_until=str(last),
-                       as_of=str(as_of))
+        self.note = tr("ui.stale_default", language=self.language,
+                       data_until=format_date(last, language=self.language),
+                       as_of=format_date(as_of, language=self.language))
         return as_of
 
     # ------------------------------------------------------------------ title
