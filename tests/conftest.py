@@ -45,6 +45,9 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
     monkeypatch.delenv("WORKBENCH_STORE", raising=False)
     monkeypatch.delenv("WORKBENCH_LANGUAGE", raising=False)
     monkeypatch.setenv("WORKBENCH_SALT", "test-salt")
+    # Pages compute every time unless a test turns the page cache on (tests/test_page_cache.py):
+    # a result kept by one test must not answer for another that patches an analysis.
+    monkeypatch.setenv("WORKBENCH_PAGE_CACHE", "0")
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     set_language("en")
     yield

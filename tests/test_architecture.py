@@ -146,7 +146,7 @@ LAZY_IMPORTS = {
     "workbench.cli": {"workbench.audience.cli", "workbench.churn", "workbench.churn.model",
                       "workbench.dashboard", "workbench.data", "workbench.data.load",
                       "workbench.data.sample", "workbench.data.store",
-                      "workbench.reporting.run", "workbench.snapshot"},
+                      "workbench.reporting.run", "workbench.snapshot", "workbench.ui.warm"},
     "workbench.dashboard": {"workbench.reporting.notebooks", "workbench.reporting.run"},
     "workbench.data.readers": {"openpyxl"},
     "workbench.reporting.html": {"nbconvert", "nbconvert.preprocessors"},

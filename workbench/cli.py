@@ -16,7 +16,9 @@ import sys
 import textwrap
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from workbench import __version__
 from workbench._args import iso_date
@@ -25,7 +27,7 @@ from workbench._progress import Progress
 from workbench.clock import this_week, today
 from workbench.errors import ParameterError
 from workbench.i18n import tr
-from workbench.settings import Settings
+from workbench.settings import LANGUAGES, Settings
 
 __all__ = ["main"]
 
@@ -66,7 +68,23 @@ def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
 
     report = refresh(args.as_of or today(settings), store=settings.store, settings=settings)
     print(report.summary())
+    if not args.no_warm:
+        print(_warm_pages(settings.store, settings, settings.language,
+                          Progress(enabled=not args.quiet)).summary())
     return 0
+
+
+def _warm_pages(store: str, settings: Settings, language: str, progress: Progress | None,
+                notebooks: tuple[str, ...] | None = None) -> Any:
+    """Compute the dashboards' pages ahead, in ``language`` first (refresh, report weekly)."""
+    # Imported here: the pages pull in ipywidgets and plotly, which no other command needs.
+    from workbench.ui.warm import warm
+
+    return warm(store, settings=settings,
+                languages=(language, *(x for x in LANGUAGES if x != language)),
+                notebooks=notebooks,
+                progress=None if progress is None else (
+                    lambda page, i, n: progress(tr("cache.progress", page=page), i, n)))
 
 
 def _cmd_churn(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,7 +119,9 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     kwargs = {"notebooks": notebooks} if notebooks else {}
     run = run_weekly(as_of, store=settings.store, out_dir=args.out, settings=settings,
                      notebooks_path=args.notebooks_dir, progress=Progress(enabled=not args.quiet),
-                     force=args.force, **kwargs)
+                     force=args.force,
+                     prepare=None if args.no_warm else partial(_warm_pages, notebooks=notebooks),
+                     **kwargs)
     print(run.summary())
     return 0
 
@@ -189,6 +209,8 @@ def _parser() -> argparse.ArgumentParser:
                     "into the store in one step; open dashboards keep working and never see a "
                     "half-written snapshot.")
     p.add_argument("--as-of", type=iso_date, help="facts use data strictly before this date")
+    p.add_argument("--no-warm", action="store_true",
+                   help="do not compute the dashboards' pages ahead (they then compute on open)")
     p.set_defaults(func=_cmd_refresh)
 
     p = sub.add_parser(
@@ -227,6 +249,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--notebook", action="append",
                    help="run only this notebook (repeatable; default: all report notebooks)")
     p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
+    p.add_argument("--no-warm", action="store_true",
+                   help="do not compute the dashboards' pages ahead (they then compute on open)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(

@@ -130,13 +130,17 @@ def run_weekly(as_of: date, *, store: str | None = None,
                out_dir: str | os.PathLike[str] = "reports",
                settings: Settings | None = None, notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
                notebooks_path: str | os.PathLike[str] | None = None,
-               progress=None, force: bool = False) -> WeeklyRun:
+               progress=None, force: bool = False, prepare=None) -> WeeklyRun:
     """Refresh the snapshot and render every report notebook for the week before ``as_of``.
 
     Parameters
     ----------
     force
         Replace an ``index.html`` or week folder in ``out_dir`` that workbench did not write.
+    prepare
+        Called as ``prepare(store, settings, language, progress)`` after the refresh and before
+        the notebooks run; ``workbench report weekly`` fills the dashboards' page cache with it
+        (:func:`workbench.ui.warm.warm_after_refresh`), which the notebooks then read.
 
     Raises
     ------
@@ -156,7 +160,7 @@ def run_weekly(as_of: date, *, store: str | None = None,
         _clean_stale(out)
         _check_not_foreign(out, week, force)
         return _run_weekly(as_of, store, out, settings, notebooks, notebooks_path, progress,
-                           language, week)
+                           language, week, prepare)
 
 
 def clean_stale_reports(out: str | os.PathLike[str] = "reports") -> None:
@@ -206,7 +210,7 @@ def _check_not_foreign(out: Path, week: str, force: bool) -> None:
 
 def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
                 notebooks: tuple[str, ...], notebooks_path: str | os.PathLike[str] | None,
-                progress, language: str, week: str) -> WeeklyRun:
+                progress, language: str, week: str, prepare=None) -> WeeklyRun:
     # Imported here: the snapshot pulls in every analysis (1.5-1.9 s after this module, three
     # runs, 2 cores), which the dashboard server and page kernels that import this module for
     # clean_stale_reports and record_headline never need.
@@ -216,6 +220,8 @@ def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     snap = refresh(as_of, store=store, settings=settings)
+    if prepare is not None:  # the CLI: the dashboards' page cache (workbench.ui.warm)
+        prepare(store, settings, language, progress)
     data_until, snapshot = _provenance(store, settings)
     footer = report_footer(data_until=data_until, snapshot=snapshot, language=language,
                            timezone=settings.timezone)

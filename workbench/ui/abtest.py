@@ -24,6 +24,7 @@ from workbench.abtest import (
     plan_experiment,
     run_abtest,
 )
+from workbench.abtest.multiple import CORRECTIONS
 from workbench.abtest.verdict import (
     arm_label,
     format_effect,
@@ -135,6 +136,13 @@ class AbTestPage(Page):
     def run(self) -> Any:
         """Run :func:`workbench.abtest.run_abtest` for the page's parameters."""
         return run_abtest(self.con, self.params, settings=self.settings)
+
+    def variants(self) -> list[dict[str, Any]]:
+        """Return the other corrections and the other campaigns the form lists."""
+        p = self.params
+        out: list[dict[str, Any]] = [{"correction": c} for c in CORRECTIONS if c != p.correction]
+        return out + [{"campaign_id": value} for _, value in self._campaign_options()
+                      if value and value != p.campaign_id]
 
     @property
     def ok(self) -> bool:
@@ -257,7 +265,7 @@ class AbTestPage(Page):
         self.w_window.add_class("wb-window")
         self.w_correction = widgets.Dropdown(
             options=[(tr(f"abtest.ui.correction_{c}", language=lang), c)
-                     for c in ("holm", "bh", "none")],
+                     for c in CORRECTIONS],
             value=self.params.correction, description=tr("abtest.ui.correction", language=lang),
             style={"description_width": "initial"})  # "다중 비교 보정" is wider than 80 px
         self.w_correction.add_class("wb-correction")

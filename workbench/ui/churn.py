@@ -27,6 +27,9 @@ from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
 __all__ = ["ChurnPage", "bands_html", "metrics_html", "show_churn", "watchlist_html"]
 
+#: The horizons (days) the form offers, and each band rule's default cut-offs.
+HORIZONS = (30, 60, 90, 180)
+RULE_DEFAULTS = {"capacity": (0.1, 0.2), "precision": (0.9, 0.7)}
 CHARTS = ("distribution", "watchlist", "reasons", "reliability", "backtest")
 
 
@@ -117,6 +120,15 @@ class ChurnPage(Page):
         """Run :func:`workbench.churn.run_churn` with the saved model, never training one."""
         return run_churn(self.con, self.params, settings=self.settings, fit=False)
 
+    def variants(self) -> list[dict[str, Any]]:
+        """Return the other band rule (with its cut-offs) and each other horizon."""
+        p = self.params
+        out: list[dict[str, Any]] = [
+            {"band_rule": rule, "band_high": high, "band_medium": medium}
+            for rule, (high, medium) in RULE_DEFAULTS.items() if rule != p.band_rule]
+        return out + [{"horizon_days": h, "model": ""} for h in HORIZONS
+                      if h != int(p.horizon_days)]
+
     def _figures(self) -> dict[str, Any]:
         r = self.result
         figures = {"distribution": r.figure_distribution, "watchlist": r.figure_watchlist,
@@ -151,9 +163,9 @@ class ChurnPage(Page):
         """Return the as-of date, the horizon and the band rule."""
         lang = self.language
         self.w_as_of = self.date_picker()
-        self.w_horizon = widgets.Dropdown(options=[30, 60, 90, 180],
+        self.w_horizon = widgets.Dropdown(options=list(HORIZONS),
                                           value=int(self.params.horizon_days)
-                                          if int(self.params.horizon_days) in (30, 60, 90, 180)
+                                          if int(self.params.horizon_days) in HORIZONS
                                           else 90,
                                           description=tr("churn.ui.horizon", language=lang),
                                           # "Horizon (days)" is wider than the 80 px default
@@ -200,8 +212,8 @@ class ChurnPage(Page):
         changes: dict[str, Any] = {"as_of": as_of, "horizon_days": int(self.w_horizon.value),
                                    "band_rule": self.w_rule.value}
         if changes["band_rule"] != self.params.band_rule:
-            defaults = {"capacity": (0.1, 0.2), "precision": (0.9, 0.7)}[changes["band_rule"]]
-            changes.update(band_high=defaults[0], band_medium=defaults[1])
+            high, medium = RULE_DEFAULTS[changes["band_rule"]]
+            changes.update(band_high=high, band_medium=medium)
         if changes["horizon_days"] != int(self.params.horizon_days):
             changes["model"] = ""  # a saved model is for its own definition
         self.update(**changes)

@@ -25,6 +25,9 @@ from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 __all__ = ["ClvPage", "bands_html", "parameters_html", "readable_number", "show_clv",
            "top_customers_html"]
 
+#: The horizons (months) and purchase models the form offers.
+HORIZONS = (3, 6, 12, 24, 36)
+MODELS = ("bgnbd", "pareto_nbd")
 CHARTS = ("distribution", "segments", "matrix_purchases", "matrix_alive", "tracking",
           "by_frequency")
 
@@ -132,6 +135,12 @@ class ClvPage(Page):
         """Run :func:`workbench.clv.run_clv` for the page's parameters."""
         return run_clv(self.con, self.params, settings=self.settings)
 
+    def variants(self) -> list[dict[str, Any]]:
+        """Return each other horizon and the other model the form offers."""
+        p = self.params
+        return ([{"horizon_months": m} for m in HORIZONS if m != p.horizon_months]
+                + [{"model": m} for m in MODELS if m != p.model])
+
     def _figures(self) -> dict[str, Any]:
         r = self.result
         return {"distribution": r.figure_distribution, "segments": r.figure_segments,
@@ -165,13 +174,13 @@ class ClvPage(Page):
         self.w_as_of = self.date_picker()
         self.w_model = widgets.Dropdown(
             options=[(tr(f"clv.model.{m}", language=self.language), m)
-                     for m in ("bgnbd", "pareto_nbd")],
+                     for m in MODELS],
             value=self.params.model, description=tr("clv.ui.model", language=self.language))
         self.w_model.add_class("wb-clv-model")
         self.w_horizon = widgets.Dropdown(
             options=[(tr("clv.ui.months", language=self.language, months=m), m)
-                     for m in (3, 6, 12, 24, 36)],
-            value=self.params.horizon_months if self.params.horizon_months in (3, 6, 12, 24, 36)
+                     for m in HORIZONS],
+            value=self.params.horizon_months if self.params.horizon_months in HORIZONS
             else 12, description=tr("clv.ui.horizon", language=self.language))
         self.w_horizon.add_class("wb-clv-horizon")
         self.w_as_of.observe(self._on_change, names="value")

@@ -54,6 +54,12 @@ class CohortPage(Page):
         """Run :func:`workbench.rfm.run_cohorts` for the page's parameters."""
         return run_cohorts(self.con, self.params, settings=self.settings)
 
+    def variants(self) -> list[dict[str, Any]]:
+        """Return the other cycle level and the channel split (the form's controls)."""
+        p = self.params
+        return [{"cycle_level": "product" if p.cycle_level == "category" else "category"},
+                {"by_channel": not p.by_channel}]
+
     def _figures(self) -> dict[str, Any]:
         r = self.result
         return {"retention": r.figure_retention, "revenue": r.figure_revenue,

@@ -32,6 +32,10 @@ class OverviewPage(Page):
         self._cache: dict = getattr(self, "_cache", {})
         return run_overview(self.con, self.params, settings=self.settings, cache=self._cache)
 
+    def variants(self) -> list[dict[str, Any]]:
+        """Return the other period (week or month)."""
+        return [{"period": "M" if self.params.period == "W" else "W"}]
+
     def _figures(self) -> dict[str, Any]:
         r = self.result
         return {"trend": r.figure_trend, "drivers": r.figure_drivers,

@@ -23,10 +23,12 @@ from IPython.display import HTML, display
 from workbench.clock import this_week
 from workbench.data import connect
 from workbench.data.snapshot import read_snapshot_meta, snapshot_as_of
+from workbench.data.store import store_path
 from workbench.errors import StoreError, WorkbenchError
 from workbench.i18n import format_date, get_language, tr, using_language
 from workbench.results import Status
 from workbench.settings import LANGUAGES, Settings, load_settings
+from workbench.ui import cache
 from workbench.ui.common import detect_mode, footer_html, message_html
 
 __all__ = ["Page", "chart_outputs", "error_text", "html_box", "show_figure", "url_language"]
@@ -75,6 +77,9 @@ class Page:
         self.result: Any = None
         self.error: str | None = None
         self.note: str | None = None
+    #: Results are kept in the store's page cache (:mod:`workbench.ui.cache`); ``False`` for a
+    #: page whose result depends on more than its parameters (the audience builder's form).
+    cacheable: bool = True
         self._open()
         if self.params.as_of is None:
             self.params = self.params.replace(as_of=self._default_as_of())
@@ -167,7 +172,7 @@ class Page:
         try:
             # errors the library raises are worded in the page's language, not the process's
             with using_language(self.language):
-                self.result = self.run()
+                self.result = self._cached_run()
             self.error = None
         except Exception as exc:  # the page shows a banner instead of Voila's blank cell
             if self.mode == "report":
@@ -185,6 +190,26 @@ class Page:
         if self.mode == "report":
             display(HTML(self.header_html()))  # here, not in display_static: pages override it
             self.compute()
+    def _cached_run(self) -> Any:
+        """Return the cached result for the parameters, else run the analysis and keep it."""
+        if not (self.cacheable and cache.enabled()):
+            return self.run()
+        store = store_path(self.params.store or None, self.settings)
+        entry = cache.result_key(self.page_name(), self.params, self.settings, store)
+        result = cache.load(store, entry)
+        if result is None:
+            result = self.run()
+            cache.save(store, entry, result)
+        return result
+
+    def variants(self) -> list[dict[str, Any]]:
+        """Return the parameter changes the form offers from the current parameters.
+
+        :func:`workbench.ui.cache.warm` computes each of them at ``workbench refresh`` so that
+        a form change reads a kept result. Default: none.
+        """
+        return []
+
             self.display_static()
         else:
             display(self.widget())
