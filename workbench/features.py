@@ -184,17 +184,23 @@ def customer_facts(orders: ir.Table, *, as_of: date, timezone: str,
 
 
 def facts_for(con: Any, as_of: date, *, settings: Settings | None = None, unit: str = "D",
-              lookback_days: int | None = None) -> ir.Table:
+              lookback_days: int | None = None, top_category: bool = True,
+              median: bool = True) -> ir.Table:
     """Return :func:`customer_facts` of the store behind ``con`` (``orders``, ``order_items``).
 
     Parameters
     ----------
     con
         An Ibis backend from :func:`workbench.data.connect`.
-    as_of, unit, lookback_days
+    as_of, unit, lookback_days, median
         See :func:`customer_facts`.
     settings
         Settings giving the shop's time zone; default: ``workbench.toml``.
+    top_category
+        Join ``order_items`` for ``top_category``; ``False`` leaves it null. DuckDB does not
+        drop a join whose columns are not selected, so callers that need neither the top
+        category nor the median gap say so: at 100k customers the four BG/NBD columns then
+        take 1.0 s instead of 4.2 s.
 
     Returns
     -------
@@ -202,9 +208,10 @@ def facts_for(con: Any, as_of: date, *, settings: Settings | None = None, unit: 
         Lazy customer facts; ``top_category`` is null when the store has no ``order_items``.
     """
     settings = settings or load_settings()
-    items = con.table("order_items") if "order_items" in con.list_tables() else None
+    items = (con.table("order_items")
+             if top_category and "order_items" in con.list_tables() else None)
     return customer_facts(con.table("orders"), as_of=as_of, timezone=settings.timezone,
-                          items=items, unit=unit, lookback_days=lookback_days)
+                          items=items, unit=unit, lookback_days=lookback_days, median=median)
 
 
 def _per_customer(net: ir.Table, *, as_of: date, timezone: str,
