@@ -24,6 +24,11 @@ SCORER_COLOURS = {"model": "#1f5fbf", "days_since_last_order": "#8a8f98",
 
 def _titled(fig: go.Figure, title: str, definition: str) -> go.Figure:
     fig = finish_figure(fig, title)
+    lines = fig.layout.title.text.count("<br>") + 1
+    if lines > 1:  # a wrapped title would run into the definition line under it
+        fig.update_layout(margin_t=fig.layout.margin.t + 20 * (lines - 1),
+                          title={"yref": "container", "y": 1, "yanchor": "top",
+                                 "pad": {"t": 12}})
     fig.add_annotation(text=definition, xref="paper", yref="paper", x=0, y=1.02,
                        xanchor="left", yanchor="bottom", showarrow=False,
                        font={"size": 11, "color": "#5f6368"})
@@ -86,10 +91,29 @@ def risk_value_scatter(customers: pd.DataFrame, *, currency: str = "KRW",
                           hovertemplate="%{text}<br>%{x:.0%}<br>%{y:,.0f}<extra></extra>")
     fig.update_xaxes(title=tr("churn.viz.risk", language=language), tickformat=".0%",
                      range=[0, 1])
-    fig.update_yaxes(title=f"{tr(f'churn.viz.value_{value_source}', language=language)} "
-                           f"({money_unit(currency, language)})",
+    fig.update_yaxes(title=_two_line_title(
+                         tr(f"churn.viz.value_{value_source}", language=language),
+                         money_unit(currency, language)),
                      tickformat=money_tickformat(currency))
-    return _titled(fig, tr("churn.viz.watch_title", language=language), definition)
+    fig = _titled(fig, tr("churn.viz.watch_title", language=language), definition)
+    # the value axis title is long (what the value is, how it is computed, the unit): a taller
+    # plot keeps it beside the axis instead of running up into the chart's title
+    fig.update_layout(height=460)
+    return fig
+
+
+def _two_line_title(label: str, unit: str) -> str:
+    """Return an axis title on two lines: the label, then its bracketed note and the unit.
+
+    >>> _two_line_title("Net revenue, last 365 days (value proxy)", "KRW")
+    'Net revenue, last 365 days<br>(value proxy, KRW)'
+    >>> _two_line_title("예상 12개월 가치", "원")
+    '예상 12개월 가치<br>(원)'
+    """
+    head, bracket, note = label.partition(" (")
+    if bracket and label.endswith(")"):
+        return f"{head}<br>({note[:-1]}, {unit})"
+    return f"{label}<br>({unit})"
 
 
 def reasons_bar(reasons: pd.DataFrame, *, definition: str = "",
