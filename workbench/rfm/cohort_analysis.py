@@ -17,6 +17,7 @@ import ibis
 import pandas as pd
 import plotly.graph_objects as go
 
+from workbench.data.memo import Memo, memo_key
 from workbench.errors import ParameterError
 from workbench.i18n import format_date, format_number, format_percent, tr
 from workbench.kpi.headline import headline_item, zone_label
@@ -297,16 +298,32 @@ def run_cohorts(con: BaseBackend, params: CohortParams, *,
     base = {"as_of": as_of, "level": level, "min_repeats": int(params.min_repeats),
             "currency": settings.currency, "timezone": tz,
             "language": params.language or settings.language}
-    if orders is None or not _has_net(orders, as_of, tz):
+    store = memo_key(con) if orders is not None else None
+    if orders is None or not _HAS_NET.get((*store, as_of, tz),
+                                          lambda: _has_net(orders, as_of, tz)):
         return CohortResult(
             **base, triangle=empty_frame(TRIANGLE_COLUMNS),
             cycles=empty_frame([key, *CYCLE_COLUMNS]),
             due=empty_frame(["customer_id", key, *DUE_COLUMNS]), status=Status.NO_DATA)
     by_channel = bool(params.by_channel) and customers is not None
-    triangle = fetch(retention_triangle(orders, customers, as_of=as_of, timezone=tz,
-                                        months=params.months, by_channel=by_channel))
-    cycles, due = _cycles(orders, items, products, params, tz)
-    return CohortResult(**base, triangle=triangle, cycles=cycles, due=due)
+    triangle = _TRIANGLES.get(
+        (*store, as_of, tz, int(params.months), by_channel),
+        lambda: fetch(retention_triangle(orders, customers, as_of=as_of, timezone=tz,
+                                         months=params.months, by_channel=by_channel)))
+    cycles, due = _CYCLES.get((*store, as_of, tz, level, int(params.min_repeats)),
+                              lambda: _cycles(orders, items, products, params, tz))
+    return CohortResult(**base, triangle=triangle.copy(), cycles=cycles.copy(),
+                        due=due.copy())
+
+
+# The two halves of the page change with different widgets: the triangle with the months and
+# the channel split, the cycles with the level and the minimum repeats. Each is kept per
+# process (workbench.data.memo: keyed on the store's data version, so a load or a refresh
+# computes it again), so switching the level back and forth, or the channel split, recomputes
+# only the half that changed, and only once.
+_HAS_NET = Memo("cohorts.has_net", size=8)
+_TRIANGLES = Memo("cohorts.triangle", size=6)
+_CYCLES = Memo("cohorts.cycles", size=6)
 
 
 def _check(params: Any) -> None:
