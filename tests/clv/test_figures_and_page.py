@@ -22,8 +22,11 @@ def result(sample_store):
 
 def test_distribution_and_segments(result):
     fig = result.figure_distribution()
-    assert isinstance(fig, go.Figure) and fig.data[0].type == "histogram"
-    assert len(fig.data[0].x) == len(result.customers)
+    # counted in Python, drawn as 60 bars that hold every customer (not 1 point per customer)
+    assert isinstance(fig, go.Figure) and fig.data[0].type == "bar"
+    assert len(fig.data[0].x) == 60 and sum(fig.data[0].y) == len(result.customers)
+    clv = result.customers["clv"].clip(upper=result.customers["clv"].quantile(0.99))
+    assert fig.data[0].y[-1] >= (clv == clv.max()).sum()  # the top 1% pooled in the last bin
     assert "top 20%" in fig.layout.title.text
     seg = result.figure_segments()
     assert seg.data[0].type == "bar"

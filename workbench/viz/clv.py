@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -41,17 +42,25 @@ def clv_distribution(customers: pd.DataFrame, bands: pd.DataFrame, *, currency: 
     Returns
     -------
     plotly.graph_objects.Figure
-        One ``Histogram`` of CLV (the top 1% pooled in the last bin) and a dashed line where
-        the high and medium bands start.
+        The number of customers in 60 bins of CLV (bars; the top 1% pooled in the last bin)
+        and a dashed line where the high and medium bands start.
     """
     clv = customers["clv"].astype(float)
     cap = float(clv.quantile(0.99)) if len(clv) else 0.0
     shown = clv.clip(upper=cap)
     unit = money_unit(currency, language)
-    fig = go.Figure(go.Histogram(
-        x=shown, nbinsx=60, marker_color=_BLUE, name=tr("clv.viz.customers", language=language),
-        hovertemplate=(f"CLV %{{x:{money_tickformat(currency)}}} {unit}<br>"
+    # Counted here, drawn as bars: a histogram trace sends every customer's value to the
+    # browser (100,000 numbers, 2 MB of the page at 100k customers) to count 60 bins there.
+    counts, edges = (np.histogram(shown.to_numpy(), bins=60) if len(shown)
+                     else (np.zeros(0, dtype=int), np.zeros(1)))
+    money = money_tickformat(currency)
+    fig = go.Figure(go.Bar(
+        x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), marker_color=_BLUE,
+        name=tr("clv.viz.customers", language=language),
+        customdata=np.column_stack([edges[:-1], edges[1:]]) if len(counts) else None,
+        hovertemplate=(f"CLV %{{customdata[0]:{money}}} – %{{customdata[1]:{money}}} {unit}<br>"
                        f"{tr('clv.viz.customers', language=language)}: %{{y:,}}<extra></extra>")))
+    fig.update_layout(bargap=0)
     for level, row in enumerate(bands.itertuples()):
         if row.band == "low" or pd.isna(row.clv_min):
             continue
