@@ -18,7 +18,8 @@ computed
   named by parameters (an A/B test's CSV).
 
 The format is ours, not pickle: a result is a tree of dataclasses, enums, dates, numbers, text,
-tuples, dicts and DataFrames. The tree is JSON and each DataFrame is Parquet, in one zip file.
+tuples, dicts and DataFrames. The tree is JSON and each DataFrame is Arrow IPC (Feather), in
+one zip file.
 Reading it never runs code from the file: a class named in it must be a dataclass or an enum
 defined in ``workbench`` and is filled field by field, without calling its constructor. A
 result holding anything else (a fitted model, a connection) is simply not cached.
@@ -178,30 +179,44 @@ def _find_class(path: str, *, kind: str) -> type:
 
 
 def _frame_bytes(frame: pd.DataFrame) -> tuple[bytes, dict[str, Any]]:
-    """Return a frame as Parquet and what Parquet cannot hold (column labels, attrs)."""
+    """Return a frame as Arrow IPC (Feather) and what Feather cannot hold (labels, index).
+
+    Feather, uncompressed, because a page waits for the read: the churn page's frames at 100k
+    customers read in 26 ms from Feather and in 384 ms from Parquet (2.6 times the bytes).
+    """
+    index = frame.index
+    default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
     meta = {"columns": [_encode(c, []) for c in frame.columns],
             "multi": isinstance(frame.columns, pd.MultiIndex),
             "columns_name": _encode(frame.columns.name, []),
             "attrs": _encode(dict(frame.attrs), []),
-            "object": [i for i, t in enumerate(frame.dtypes) if pd.api.types.is_object_dtype(t)]}
+            "index": None if default else [_encode(n, []) for n in index.names]}
     plain = frame.copy(deep=False)
     plain.columns = [f"c{i}" for i in range(frame.shape[1])]
+    if not default:
+        plain.index = plain.index.set_names([f"i{i}" for i in range(index.nlevels)])
+        plain = plain.reset_index()
+    meta["object"] = [str(c) for c, t in plain.dtypes.items() if pd.api.types.is_object_dtype(t)]
     buf = io.BytesIO()
     try:
-        plain.to_parquet(buf, index=True)
+        plain.to_feather(buf, compression="uncompressed")
     except Exception as exc:  # pyarrow refuses mixed object columns and the like
-        raise Uncacheable(f"a frame Parquet cannot hold: {exc}") from None
+        raise Uncacheable(f"a frame Arrow cannot hold: {exc}") from None
     return buf.getvalue(), meta
 
 
 def _frame_from(data: bytes, meta: dict[str, Any]) -> pd.DataFrame:
-    frame = pd.read_parquet(io.BytesIO(data))
-    for i in meta.get("object", []):
+    frame = pd.read_feather(io.BytesIO(data))
+    for name in meta.get("object", []):
         # pandas 3 reads text back as its ``str`` dtype with NaN for missing; a column that was
         # ``object`` (text from Ibis, None for missing) comes back as it was
-        column = frame.iloc[:, i]
+        column = frame[name]
         if column.dtype != object:
-            frame.isetitem(i, column.astype(object).where(column.notna(), None))
+            frame[name] = column.astype(object).where(column.notna(), None)
+    if meta.get("index") is not None:
+        names = [f"i{i}" for i in range(len(meta["index"]))]
+        frame = frame.set_index(names)
+        frame.index = frame.index.set_names([_decode(n, {}) for n in meta["index"]])
     labels = [_decode(c, {}) for c in meta["columns"]]
     # the labels' own type comes back (ints stay ints: cohort periods)
     frame.columns = pd.MultiIndex.from_tuples(labels) if meta["multi"] else pd.Index(labels)
@@ -308,7 +323,7 @@ def encode(result: Any) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
         z.writestr(_TREE, json.dumps(tree, ensure_ascii=False))
         for i, blob in enumerate(blobs):
-            z.writestr(f"{i}.parquet", blob)
+            z.writestr(f"{i}.arrow", blob)
     return buf.getvalue()
 
 
@@ -321,8 +336,8 @@ def decode(data: bytes | Path) -> Any:
             if _TREE not in infos or sum(i.file_size for i in infos.values()) > MAX_FILE:
                 raise ValueError("not a page result, or too large")
             tree = json.loads(z.read(_TREE).decode("utf-8"))
-            blobs = {int(n.removesuffix(".parquet")): (lambda n=n: z.read(n))
-                     for n in infos if n.endswith(".parquet")}
+            blobs = {int(n.removesuffix(".arrow")): (lambda n=n: z.read(n))
+                     for n in infos if n.endswith(".arrow")}
             return _decode(tree, blobs)
     except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, LookupError,
             json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
