@@ -23,9 +23,11 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from workbench.churn.backtest import BACKTEST_COLUMNS, backtest, backtest_cutoffs, score_metrics
@@ -59,6 +61,7 @@ from workbench.churn.result import (
     no_result,
 )
 from workbench.clv.analysis import clv_part
+from workbench.data.memo import Memo, memo_key
 from workbench.data.people import masked_contacts
 from workbench.data.snapshot import SnapshotPart, snapshot_for
 from workbench.errors import ParameterError, TooLittleDataError, WorkbenchWarning
@@ -282,22 +285,81 @@ def score(con: Any, as_of: date, model: ChurnModel, *, settings: Settings | None
         The store does not give the features the model was trained on.
     """
     settings = settings or load_settings()
-    meta = getattr(model, "metadata_", {}) or {}
-    definition = model.definition
-    X = feature_frame(con, as_of, settings=settings,
-                      categories=tuple(meta.get("categories", ())) or None,
-                      p_alive=bool(meta.get("p_alive", True)),
-                      horizon_days=definition.horizon_days, sort=False, top_category=False)
-    risk = model.predict_proba(X)
-    bands = assign_bands(risk, band_rule)
-    reasons = pd.Series("", index=X.index, dtype="object", name="churn_reasons")
-    if explain and len(X):
-        pick = bands.isin(explain_bands).to_numpy()
-        if pick.any():
-            reasons[pick] = top_reasons(model, X.loc[pick]).to_numpy()
-    out = pd.concat([risk, bands, reasons, X], axis=1)
+    # Not kept: the refresh scores once, with a model object of its own.
+    scores = _Scores.score(con, as_of, model, settings)
+    bands = assign_bands(scores.risk, band_rule)
+    reasons = scores.reasons(bands, explain_bands) if explain else pd.Series(
+        "", index=scores.X.index, dtype="object", name="churn_reasons")
+    out = pd.concat([scores.risk, bands, reasons, scores.X], axis=1)
     out.index.name = "customer_id"
     return out
+
+
+# ----------------------------------------------------------------------------- the heavy part
+# A widget on the page (band rule, band sizes, list length) changes only the view: the features
+# and risks depend on the store's data, as_of and the model. They are kept per process
+# (workbench.data.memo: keyed on the store's data version, so a load or a refresh scores
+# again; the saved model by its files, so a retrained one scores again), and run_churn only
+# bands, explains and ranks. Reasons are per customer (the model's log-odds against a typical
+# customer), so each customer is explained once and kept for the next band rule.
+# Two: the features of 1M customers take about 0.5 GB.
+_SCORES = Memo("churn.scores", size=2)
+_MODELS = Memo("churn.saved_model", size=4)
+_VALUES = Memo("churn.values", size=4)
+_TRAINED = Memo("churn.trained", size=2)
+_BACKTESTS = Memo("churn.backtest", size=4)
+
+
+@dataclass(slots=True, eq=False)
+class _Scores:
+    """Features and calibrated risk of every customer active before ``as_of``, for one model.
+
+    Shared between results: never modify ``X`` or ``risk``. ``_reasons`` grows as customers
+    are explained (:meth:`reasons`).
+    """
+
+    model: ChurnModel
+    X: pd.DataFrame
+    risk: pd.Series
+    _reasons: pd.Series
+
+    @classmethod
+    def compute(cls, con: Any, as_of: date, model: ChurnModel, settings: Settings,
+                store: tuple | None = None) -> _Scores:
+        """Return the scores of ``model`` as of ``as_of`` (kept per process)."""
+        key = (*(store or memo_key(con)), as_of, settings.timezone, id(model))
+        # The model itself is in the value, so its id is not reused while the entry lives.
+        return _SCORES.get(key, lambda: cls.score(con, as_of, model, settings))
+
+    @classmethod
+    def score(cls, con: Any, as_of: date, model: ChurnModel, settings: Settings) -> _Scores:
+        """Return the scores of ``model`` as of ``as_of``, computed now."""
+        meta = getattr(model, "metadata_", {}) or {}
+        X = feature_frame(con, as_of, settings=settings,
+                          categories=tuple(meta.get("categories", ())) or None,
+                          p_alive=bool(meta.get("p_alive", True)),
+                          horizon_days=model.definition.horizon_days, sort=False,
+                          top_category=False)
+        risk = model.predict_proba(X)
+        return cls(model, X, risk, pd.Series(None, index=X.index, dtype="object",
+                                             name="churn_reasons"))
+
+    def reasons(self, bands: pd.Series, explain_bands: tuple[str, ...] = ("high",)
+                ) -> pd.Series:
+        """Return the reason keys of the customers in ``explain_bands`` ("" for the others)."""
+        pick = bands.isin(explain_bands).to_numpy()
+        return self.reasons_of(pick).fillna("")
+
+    def reasons_of(self, pick: np.ndarray | pd.Index) -> pd.Series:
+        """Return reasons (a copy) with those of ``pick`` (a mask or customer ids) filled in."""
+        if isinstance(pick, pd.Index):
+            pick = self.X.index.isin(pick)
+        todo = pick & self._reasons.isna().to_numpy()
+        if todo.any():
+            self._reasons[todo] = top_reasons(self.model, self.X.loc[todo]).to_numpy()
+        out = pd.Series(None, index=self.X.index, dtype="object", name="churn_reasons")
+        out[pick] = self._reasons[pick]
+        return out
 
 
 def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *,
@@ -337,7 +399,7 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *
     name = params.model or ("" if fit else saved_name(definition))
     if name and not params.model and not _saved_for(name, definition, folder):
         name = ""
-    model = load_model(name, folder=folder) if name else None
+    model = _load_saved(name, folder) if name else None
     if model is not None:  # a saved model scores for its own definition
         definition = model.definition
     base = {"as_of": params.as_of, "currency": settings.currency, "language": language,
@@ -350,34 +412,56 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *
                         definition=definition.describe(language), name=saved_name(definition),
                         horizon=definition.horizon_days)
     stored_backtest = model.metadata_.get("backtest") if model is not None else None
+    store = memo_key(con)  # the store and its data version: computed once per run
     try:
         if model is None:
-            model = train(con, min(params.as_of, end), definition=definition,
-                          settings=settings)
+            at = min(params.as_of, end)
+            model = _TRAINED.get(
+                (*store, at, settings.timezone, tuple(sorted(definition.to_dict().items()))),
+                lambda: train(con, at, definition=definition, settings=settings))
     except TooLittleDataError as exc:  # a data condition: the result says what is missing
         return no_result(base, Status.TOO_LITTLE_DATA, exc.key, **exc.facts)
-    scored = score(con, params.as_of, model, settings=settings, band_rule=params.band())
-    if scored.empty:
+    scores = _Scores.compute(con, params.as_of, model, settings, store)
+    if scores.X.empty:
         return no_result(base, Status.NO_DATA, "churn.message.no_customers",
                         as_of=params.as_of.isoformat())
-    value, source = _values(con, scored, params.as_of, settings, fit=fit)
+    X, risk = scores.X, scores.risk
+    bands = assign_bands(risk, params.band())
+    value, source = _VALUES.get((*store, params.as_of, settings.timezone, bool(fit)),
+                                lambda: _values(con, X, params.as_of, settings, fit=fit))
     customers = pd.DataFrame({
-        "customer_id": scored.index, "churn_risk": scored["churn_risk"].to_numpy(),
-        "risk_band": scored["risk_band"].to_numpy(),
-        "churn_reasons": scored["churn_reasons"].to_numpy(), "value": value.to_numpy(),
-        "value_at_risk": (scored["churn_risk"] * value).to_numpy(),
-        "recency_days": scored["recency_days"].to_numpy(),
-        "orders": scored["orders"].to_numpy()})
+        "customer_id": X.index, "churn_risk": risk.to_numpy(),
+        "risk_band": bands.to_numpy(),
+        "churn_reasons": scores.reasons(bands).to_numpy(), "value": value.to_numpy(),
+        "value_at_risk": (risk * value).to_numpy(),
+        "recency_days": X["recency_days"].to_numpy(),
+        "orders": X["orders"].to_numpy()})
     bt, rel, gaps, imp = _backtest_frames(con, params, definition, settings, model,
-                                          stored_backtest, fit=fit)
+                                          stored_backtest, fit=fit, store=store)
     info = {**{k: v for k, v in model.metadata_.items() if k != "backtest"},
             "features": list(model.features_), "model_name": name}
     return ChurnResult(**base, customers=customers, bands=_bands_frame(customers, language),
                        reasons=_reasons_frame(customers, language),
-                       watch=_watch(con, customers, scored, model, int(params.top_n)),
+                       watch=_watch(con, customers, scores, model, int(params.top_n)),
                        backtest=bt,
                        reliability=rel, gaps=gaps, importance=imp, model_info=info,
                        value_source=source)
+
+
+def _load_saved(name: str, folder: Any) -> ChurnModel:
+    """Return the saved model ``name`` (:func:`load_model`), kept per process by its files.
+
+    Reading it costs seconds (skops checks every type it builds); the files' size and
+    modification time say whether it was saved again since.
+    """
+    stamps = []
+    for suffix in (".skops", ".json"):
+        try:
+            st = (Path(folder) / f"{name}{suffix}").stat()
+            stamps.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamps.append(None)
+    return _MODELS.get((str(folder), name, *stamps), lambda: load_model(name, folder=folder))
 
 
 #: Floor of P(alive) when dividing by it: below it CLV and P(alive) are both rounding noise.
@@ -427,7 +511,7 @@ def _values(con: Any, scored: pd.DataFrame, as_of: date, settings: Settings | No
 
 def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
                      settings: Settings, model: ChurnModel, stored: dict | None, *,
-                     fit: bool = True
+                     fit: bool = True, store: tuple | None = None
                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Return the backtest tables: stored with the model, computed (with ``fit``), or empty.
 
@@ -445,12 +529,22 @@ def _backtest_frames(con: Any, params: ChurnParams, definition: ChurnDefinition,
     end = min(data_end(con, settings=settings), params.as_of)
     cutoffs = backtest_cutoffs(end, definition, n=int(params.backtest_cutoffs),
                                step_days=int(params.step_days))
-    try:
-        bt = backtest(con, cutoffs=cutoffs, definition=definition, settings=settings,
-                      p_alive=bool(model.metadata_.get("p_alive", True)))
-    except TooLittleDataError:
+    p_alive = bool(model.metadata_.get("p_alive", True))
+
+    def run() -> tuple[pd.DataFrame, ...] | None:
+        try:
+            bt = backtest(con, cutoffs=cutoffs, definition=definition, settings=settings,
+                          p_alive=p_alive)
+        except TooLittleDataError:
+            return None
+        return bt.metrics, bt.reliability, bt.gaps(), bt.importance
+
+    key = (*(store or memo_key(con)), tuple(cutoffs), settings.timezone, p_alive,
+           tuple(sorted(definition.to_dict().items())))
+    frames = _BACKTESTS.get(key, run)
+    if frames is None:
         return empty_frame(BACKTEST_COLUMNS), empty, empty, empty
-    return bt.metrics, bt.reliability, bt.gaps(), bt.importance
+    return tuple(f.copy() for f in frames)
 
 
 def _bands_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -489,7 +583,7 @@ def _reasons_frame(customers: pd.DataFrame, language: str) -> pd.DataFrame:
     return out.reset_index(drop=True).loc[:, ["reason", "label", "customers", "share"]]
 
 
-def _watch(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, model: ChurnModel,
+def _watch(con: Any, customers: pd.DataFrame, scores: _Scores, model: ChurnModel,
            top_n: int) -> pd.DataFrame:
     """Return the customers with the most value at risk (risk x value if retained), masked.
 
@@ -501,12 +595,12 @@ def _watch(con: Any, customers: pd.DataFrame, scored: pd.DataFrame, model: Churn
     """
     top = customers.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
                                 kind="stable").head(top_n).reset_index(drop=True)
-    features = scored.reindex(index=top["customer_id"], columns=list(model.features_))
-    top["churn_reasons"] = top_reasons(model, features).to_numpy()
+    ids = pd.Index(top["customer_id"])
+    top["churn_reasons"] = scores.reasons_of(ids).reindex(ids).to_numpy()
     contacts = masked_contacts(con, list(top["customer_id"]))
     top["name"], top["phone"] = contacts["name"], contacts["phone"]
     quoted = [f for f in WATCH_FACT_COLUMNS if f not in top.columns]
-    top[quoted] = scored.reindex(index=top["customer_id"], columns=quoted).to_numpy(float)
+    top[quoted] = scores.X.reindex(index=ids, columns=quoted).to_numpy(float)
     return top.astype({"name": object, "phone": object}).loc[:, list(WATCH_FACT_COLUMNS)]
 
 

@@ -66,7 +66,7 @@ from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTY
 from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from workbench import __version__
 from workbench.churn.definition import ChurnDefinition
@@ -135,7 +135,16 @@ TRUSTED_TYPES = (
 
 
 def _threads(rows: int) -> Any:
-    return threadpool_limits(limits=1, user_api="openmp") if rows < SMALL else nullcontext()
+    if rows >= SMALL:
+        return nullcontext()
+    # One controller for the process: building one lists the loaded native libraries (30 ms
+    # on a busy machine), and explaining a band limits the threads some 20 times.
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="openmp")
+
+
+_controller: list[ThreadpoolController] = []
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:

@@ -1,0 +1,72 @@
+"""Churn: band rule and list length reuse the scores; the memo gives the live numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from tests._loads import load_more_orders
+from workbench.churn import ChurnParams, run_churn
+from workbench.churn import analysis as churn_analysis
+from workbench.data import connect
+from workbench.data.memo import clear_memos
+from workbench.results import Status
+from workbench.settings import Settings
+
+AS_OF = date(2026, 11, 16)  # the refreshed store's snapshot date; its churn model is saved
+
+
+def assert_same_result(a, b):
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if field.name == "customers":  # rows come in the backend's order, which varies
+            x = x.sort_values("customer_id", ignore_index=True)
+            y = y.sort_values("customer_id", ignore_index=True)
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, obj=field.name)
+        else:
+            assert x == y, field.name
+
+
+def fresh(con, params, settings):
+    clear_memos()
+    return run_churn(con, params, settings=settings, fit=False)
+
+
+@pytest.fixture
+def store(refreshed_copy):
+    settings = Settings(store=str(refreshed_copy))
+    con = connect(refreshed_copy, settings=settings)
+    clear_memos()
+    yield con, settings, refreshed_copy
+    con.disconnect()
+
+
+def test_band_rule_and_list_length_reuse_the_scores(store):
+    con, settings, path = store
+    params = ChurnParams(as_of=AS_OF, store=str(path))
+    first = run_churn(con, params, settings=settings, fit=False)
+    assert first.status == Status.OK
+    scored = churn_analysis._SCORES.misses
+    views = [params.replace(band_rule="precision", band_high=0.5, band_medium=0.3),
+             params.replace(band_high=0.05, band_medium=0.1, top_n=10)]
+    results = [run_churn(con, v, settings=settings, fit=False) for v in views]
+    assert churn_analysis._SCORES.misses == scored  # no customer was scored again
+    assert len(results[1].watch) == 10
+    for view, result in zip(views, results, strict=True):
+        assert_same_result(result, fresh(con, view, settings))
+
+
+def test_a_new_load_scores_again(store):
+    con, settings, path = store
+    params = ChurnParams(as_of=AS_OF, store=str(path))
+    before = run_churn(con, params, settings=settings, fit=False)
+    scored = churn_analysis._SCORES.misses
+    load_more_orders(path, AS_OF)
+    after = run_churn(con, params, settings=settings, fit=False)
+    assert churn_analysis._SCORES.misses == scored + 1
+    assert after.customers["orders"].sum() > before.customers["orders"].sum()
+    assert_same_result(after, fresh(con, params, settings))
