@@ -182,7 +182,7 @@ def limited(notebooks: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @pytest.mark.parametrize("path", ["/", "/voila/static/voila.js", "/voila/render/a.ipynb",
                                   "/voila/api/contents/a.ipynb", "/no/such/page",
                                   f"/api/kernels/{FAKE_KERNEL}", "/reports/index.html",
-                                  "/voila/tree"])
+                                  "/voila/tree", "/workbench/static/plotly.min.js"])
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.evil.example",
                                   "localhost.evil.example:8866"])
 def test_a_foreign_host_is_refused_everywhere(limited, path, host):
@@ -290,7 +290,7 @@ def test_token_is_required_on_every_request(notebooks, tmp_path):
         assert len(token) >= 32
 
         for path in ("/", "/voila/render/a.ipynb", "/voila/static/voila.js", "/no/such",
-                     "/reports/index.html", "/voila/tree"):
+                     "/reports/index.html", "/voila/tree", "/workbench/static/plotly.min.js"):
             status, _, body = _request(port, path)
             assert status == 403, path
             assert "?token=" in _refusal(body) and "access token" in _refusal(body)

@@ -48,7 +48,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import tornado.web
 import tornado.websocket
@@ -71,13 +71,20 @@ from workbench.dashboard import LOOPBACK_HOSTS, TOKEN_VARIABLE, host_name
 from workbench.i18n import tr
 
 __all__ = ["DashboardExecutor", "DashboardKernel", "DashboardKernelManager", "DashboardServer",
-           "HomeHandler", "KernelLimitReached", "ReportsHandler", "main"]
+           "HomeHandler", "KernelLimitReached", "PlotlyHandler", "ReportsHandler", "main",
+           "plotly_src"]
 
 #: Seconds a refused visitor is told to wait (``Retry-After``): a closed tab frees its kernel
 #: at once, and a page being opened holds one only while it renders (seconds).
 RETRY_AFTER = 30
 #: The dashboards' page template (Voila's "lab" without outside requests or Voila's error text).
 TEMPLATE_DIR = Path(__file__).with_name("_dashboard_template")
+#: Where pages load plotly.js from (served from the plotly package, see :class:`PlotlyHandler`).
+PLOTLY_PATH = "/workbench/static/plotly.min.js"
+#: JupyterLab extensions a page does not load: charts are drawn by the page's own plotly.js
+#: (:mod:`workbench.viz.embed`), so Plotly's renderer (a 4.7 MB bundle fetched after the HTML,
+#: drawing each chart twice) and anywidget (Plotly's ``FigureWidget``, unused) are not needed.
+EXTENSION_DENYLIST = ["jupyterlab-plotly", "anywidget"]
 
 
 class KernelLimitReached(tornado.web.HTTPError):
@@ -426,6 +433,33 @@ class DashboardExecutor(VoilaExecutor):
                 return msg
         return None
 
+def plotly_src(base_url: str) -> str:
+    """Return the address of the served plotly.js, versioned so browsers cache it for good.
+
+    A template filter (``{{ resources.base_url | workbench_plotly_src }}``).
+    """
+    from plotly.offline import get_plotlyjs_version
+
+    return (url_path_join(base_url or "/", PLOTLY_PATH)
+            + f"?v={quote(get_plotlyjs_version(), safe='')}")
+
+
+class PlotlyHandler(tornado.web.StaticFileHandler):
+    """plotly.js from the installed plotly package, the only file served from its folder.
+
+    Pages load it in their head (the template's ``html_head_js`` block) while their kernel is
+    still running the notebook, and draw their charts with it. With the version in the address
+    (:func:`plotly_src`) tornado lets the browser cache it for good, so later pages neither
+    download nor compile it again.
+    """
+
+    def initialize(self) -> None:  # type: ignore[override]
+        """Serve the plotly package's data folder (the route admits only ``plotly.min.js``)."""
+        import plotly
+
+        super().initialize(path=str(Path(plotly.__file__).parent / "package_data"))
+
+
 class HomeHandler(tornado.web.RequestHandler):
     """The home page at ``/`` (instead of Voila's file browser): see :mod:`_dashboard_home`."""
 
@@ -484,12 +518,17 @@ class DashboardServer(Voila):
         super().setup_template_dirs()
         self.template_paths = [str(TEMPLATE_DIR), *self.template_paths]
         self.config.TemplateExporter.filters = {
-            "workbench_failure": "workbench._dashboard_home.failure_html"}
+            "workbench_failure": "workbench._dashboard_home.failure_html",
+            "workbench_plotly_src": f"{__name__}.plotly_src"}
 
     def init_settings(self) -> dict[str, Any]:
         """Return Voila's tornado settings with our kernel manager, access rules and 404."""
         self.voila_configuration.multi_kernel_manager_class = DashboardKernelManager
         self.voila_configuration.prelaunch_hook = _page_language
+        self.voila_configuration.extension_denylist = [
+            *(self.voila_configuration.extension_denylist or []), *EXTENSION_DENYLIST]
+        # Kernels inherit this server's environment: pages draw charts with the page's plotly.js.
+        os.environ["WORKBENCH_PLOTLY_IN_PAGE"] = "1"
         # Voila builds its executor by this module-level name (NotebookRenderer has no option).
         voila.notebook_renderer.VoilaExecutor = DashboardExecutor
         settings = super().init_settings()
@@ -513,6 +552,7 @@ class DashboardServer(Voila):
              {"notebooks": self.root_dir, "reports": self.reports_dir}),
             (url_path_join(self.server_url, "/reports/(.*)"), ReportsHandler,
              {"path": os.path.abspath(self.reports_dir), "default_filename": "index.html"}),
+            (url_path_join(self.server_url, r"/workbench/static/(plotly\.min\.js)"), PlotlyHandler),
             (url_path_join(self.server_url, "/reports"), tornado.web.RedirectHandler,
              {"url": url_path_join(self.server_url, "/reports/")}),
         ]

@@ -51,11 +51,21 @@ def chart_outputs(names: tuple[str, ...]) -> dict[str, widgets.Output]:
 
 
 def show_figure(out: widgets.Output, figure: Any) -> None:
-    """Replace an Output widget's content with a Plotly figure (or clear it for ``None``)."""
+    """Replace an Output widget's content with a Plotly figure (or clear it for ``None``).
+
+    In a ``workbench dashboard`` page (``$WORKBENCH_PLOTLY_IN_PAGE``, set by its server) the
+    figure goes as HTML drawn by the page's plotly.js (:func:`workbench.viz.embed.figure_html`);
+    elsewhere (JupyterLab, plain Voila) as Plotly's mime bundle.
+    """
     out.clear_output(wait=True)
     if figure is not None:
         with out:
-            display(figure)
+            if os.environ.get("WORKBENCH_PLOTLY_IN_PAGE") and hasattr(figure, "to_plotly_json"):
+                from workbench.viz.embed import figure_html
+
+                display(HTML(figure_html(figure)))
+            else:
+                display(figure)
 
 
 class Page:
