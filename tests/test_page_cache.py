@@ -189,6 +189,11 @@ def test_an_unwritable_folder_or_result_only_means_no_cache(tmp_path, refreshed)
     entry = cache.result_key("overview", page.params, page.settings, str(store))
     assert not cache.save(str(store), entry, page.result)
     assert cache.load(str(store), entry) is None
+    (tmp_path / "cache").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "cache").symlink_to(elsewhere)       # never written through a link
+    assert not cache.save(str(store), entry, page.result) and not any(elsewhere.iterdir())
 
 
 def test_warm_keeps_the_defaults_and_every_form_variant(tmp_path, refreshed):

@@ -373,6 +373,9 @@ def save(store: str, entry: tuple[str, str] | None, result: Any) -> bool:
     except Uncacheable as exc:
         log.info("page cache: not caching a %s (%s)", type(result).__name__, exc)
         return False
+    if folder.is_symlink():  # type: ignore[union-attr]
+        log.info("page cache: %s is a link; not writing through it", folder)
+        return False
     try:
         folder.mkdir(mode=0o700, exist_ok=True)  # type: ignore[union-attr]
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=folder)
