@@ -176,7 +176,12 @@ class ChurnPage(Page):
                                                      for k in ("capacity", "precision")],
                                             value=self.params.band_rule,
                                             description=tr("churn.ui.band_rule", language=lang),
-                                            style={"description_width": "initial"})
+                                            # Voila's ToggleButtons is a block: its buttons
+                                            # went to a line under their label
+                                            style={"description_width": "initial",
+                                                   "button_width": "max-content"},
+                                            layout={"width": "max-content", "display": "flex",
+                                                    "align_items": "baseline"})
         self.w_rule.add_class("wb-churn-rule")
         for w in (self.w_as_of, self.w_horizon, self.w_rule):
             w.observe(self._on_change, names="value")

@@ -79,7 +79,9 @@ class CohortPage(Page):
         self.w_level = widgets.ToggleButtons(
             options=[(tr("cohorts.level.category", language=lang), "category"),
                      (tr("cohorts.level.product", language=lang), "product")],
-            value=self.params.cycle_level, description=tr("ui.level", language=lang))
+            value=self.params.cycle_level, description=tr("ui.level", language=lang),
+            # Voila's ToggleButtons is a block: its buttons went to a line under their label
+            layout={"display": "flex", "align_items": "baseline"})
         self.w_level.add_class("wb-cycle-level")
         self.w_channel = widgets.Checkbox(value=bool(self.params.by_channel),
                                           description=tr("ui.by_channel", language=lang))

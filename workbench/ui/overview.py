@@ -69,7 +69,9 @@ class OverviewPage(Page):
         lang = self.language
         self.w_period = widgets.ToggleButtons(
             options=[(tr("ui.week", language=lang), "W"), (tr("ui.month", language=lang), "M")],
-            value=self.params.period, description=tr("ui.period", language=lang))
+            value=self.params.period, description=tr("ui.period", language=lang),
+            # Voila's ToggleButtons is a block: its buttons went to a line under their label
+            layout={"display": "flex", "align_items": "baseline"})
         self.w_period.add_class("wb-period")
         self.w_as_of = self.date_picker()
         self.w_period.observe(self._on_change, names="value")
