@@ -77,3 +77,40 @@ def store_copy(sample_store, tmp_path):
     target = tmp_path / "shop.duckdb"
     shutil.copyfile(sample_store, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def refreshed_store(sample_store, tmp_path_factory: pytest.TempPathFactory):
+    """The sample store after ``workbench refresh --as-of 2026-11-16``, built once per session.
+
+    As after ``make demo``: the snapshot tables in the store and, in its folder, what refresh
+    keeps beside it (the saved churn model in ``models/``, a page cache). Dashboards and reads
+    use it as it is (pages open the store read-only); a test that refreshes, loads or otherwise
+    writes takes :func:`refreshed_copy`. The refresh runs as a user runs it: the command in
+    its own process, away from any workbench.toml, with the tests' salt.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("refreshed")
+    store = folder / "shop.duckdb"
+    shutil.copyfile(sample_store, store)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env["WORKBENCH_SALT"] = "test-salt"
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "--as-of",
+         SAMPLE_END, "-q"], capture_output=True, text=True, timeout=900, cwd=folder, env=env)
+    assert done.returncode == 0, done.stderr
+    assert (folder / "models" / "churn.skops").is_file()  # refresh saved the missing model
+    return store
+
+
+@pytest.fixture
+def refreshed_copy(refreshed_store, tmp_path):
+    """A private copy of :func:`refreshed_store` with everything beside it (models, cache)."""
+    import shutil
+
+    folder = tmp_path / "refreshed"
+    shutil.copytree(refreshed_store.parent, folder)
+    return folder / refreshed_store.name

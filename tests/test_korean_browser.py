@@ -13,7 +13,10 @@ The Korean page fails on
   too), masked phone numbers, URLs, paths, quoted commands ('workbench refresh') and %p;
 - a label, button, shown dropdown option, heading or KPI tile label whose text is wider than
   its box (``scrollWidth > clientWidth + 1``; for a dropdown, the shown option's text width
-  plus the box's padding against its inner width), in Korean and in English.
+  plus the box's padding against its inner width), in Korean and in English;
+- a toggle-button group whose buttons leave their label's line, or a chart title touching its
+  axis titles or the definition line under it, in Korean and in English (the churn page's
+  risk x value chart is also saved alone: ``churn-watchlist-<lang>.png``).
 
 On the audience builder the check runs again after adding the conditions that show snapshot
 keys (RFM segment, churn band, tier), order statuses and the Member flag.
@@ -22,8 +25,6 @@ keys (RFM segment, churn band, tier), order statuses and the Member flag.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import duckdb
 import pytest
@@ -104,6 +105,40 @@ _OVERFLOWS = """() => {
 }"""
 
 
+#: Toggle-button groups whose buttons left their label's line (or wrapped among themselves).
+_WRAPPED_TOGGLES = """() => {
+  const found = [];
+  for (const w of document.querySelectorAll('.widget-toggle-buttons')) {
+    const label = w.querySelector(':scope > .widget-label');
+    const buttons = [...w.querySelectorAll('button')].filter(b => b.getBoundingClientRect().width);
+    if (!label || !label.textContent.trim() || !buttons.length) continue;
+    const lab = label.getBoundingClientRect();
+    const tops = new Set(buttons.map(b => Math.round(b.getBoundingClientRect().top)));
+    const first = buttons[0].getBoundingClientRect();
+    if (tops.size > 1 || first.top >= lab.bottom || first.bottom <= lab.top)
+      found.push(label.textContent.trim());
+  }
+  return found;
+}"""
+
+#: Chart titles that touch another text of their chart (axis titles, the definition line).
+_CHART_OVERLAPS = """() => {
+  const found = [];
+  const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom
+                        && b.top < a.bottom;
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const title = plot.querySelector('.g-gtitle text');
+    if (!title || !title.textContent.trim()) continue;
+    const box = title.getBoundingClientRect();
+    for (const el of plot.querySelectorAll('.g-ytitle text, .g-xtitle text, .annotation-text')) {
+      if (el.textContent.trim() && hit(box, el.getBoundingClientRect()))
+        found.push(`${title.textContent.trim()} / ${el.textContent.trim()}`);
+    }
+  }
+  return found;
+}"""
+
+
 @pytest.fixture(scope="module")
 def data_words(sample_store) -> set[str]:
     """Words from the shop's own data and rules: products, categories, campaigns, tier names."""
@@ -119,16 +154,11 @@ def data_words(sample_store) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def server(sample_store, tmp_path_factory):
+def server(refreshed_store, tmp_path_factory):
+    # pages open on the snapshot, as after `make demo` (and no page trains on load); they only
+    # read the store, so the session's refreshed store is served as it is
     folder = tmp_path_factory.mktemp("korean")
-    store = folder / "shop.duckdb"
-    store.write_bytes(sample_store.read_bytes())
-    # pages open on the snapshot, as after `make demo` (and no page trains on load)
-    done = subprocess.run([sys.executable, "-m", "workbench.cli", "refresh", "--store",
-                           str(store), "--as-of", "2026-11-16", "-q"],
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr
-    with dashboard_server(store, folder / "dashboard.log", stop_after=1800) as url:
+    with dashboard_server(refreshed_store, folder / "dashboard.log", stop_after=1800) as url:
         yield url
 
 
@@ -207,13 +237,28 @@ def test_page_is_korean_only_and_nothing_is_cut(server, browser_page, data_words
     pg.screenshot(path=str(ARTIFACTS / f"{name}-ko.png"), full_page=True)
     assert pg.locator("text=There was an error").count() == 0
     title = pg.locator(".wb-page-title").inner_text()
+    # the form and the charts' titles laid out (the churn band rule wrapped under its label,
+    # the churn scatter's value axis title ran into the chart title)
+    layout = {"ko": pg.evaluate(_WRAPPED_TOGGLES) + pg.evaluate(_CHART_OVERLAPS)}
+    _chart_shot(pg, name, "ko")
 
     en = _open(pg, server, name, "en")
     en.screenshot(path=str(ARTIFACTS / f"{name}-en.png"), full_page=True)
     assert en.locator(".wb-page-title").inner_text() != title  # the address chose the language
     cut_en = en.evaluate(_OVERFLOWS)  # English labels are cut too ("Horizon (…")
+    layout["en"] = en.evaluate(_WRAPPED_TOGGLES) + en.evaluate(_CHART_OVERLAPS)
+    _chart_shot(en, name, "en")
 
     words = english_words(texts, data_words)
     assert not words and not overflows and not cut_en, (
         f"{name} in Korean shows English words {words} and cut text {overflows}; "
         f"in English, cut text {cut_en}")
+    assert layout == {"ko": [], "en": []}, f"{name}: wrapped toggles or touching chart texts"
+
+
+def _chart_shot(pg, name: str, language: str) -> None:
+    """Screenshot the churn page's risk x value chart, below the page's first screen."""
+    if name == "churn":
+        chart = pg.locator(".wb-chart-watchlist .js-plotly-plot")
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / f"churn-watchlist-{language}.png"))
