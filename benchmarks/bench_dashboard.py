@@ -329,6 +329,10 @@ def main() -> None:
               + (f", load time {_fmt(load_times)}, worst {max(load_times):.2f} s"
                  if load_times else ""))
     served = log_path.read_text(errors="replace")
+    spare_used = served.count("uses the spare kernel")
+    cold = served.count("Kernel started:") - served.count("Spare kernel ")
+    print(f"page views: {spare_used} took the spare kernel started ahead "
+          f"(DashboardKernelManager), {cold} started their own")
     print("cells whose execute_reply the server had to recover (DashboardExecutor): "
           f"{served.count('read it directly')} read from the socket, "
           f"{served.count('going on without it')} never came")

@@ -364,7 +364,7 @@ def test_kill_9_leaves_no_server_or_kernel(notebooks, tmp_path):
         assert _request(port, "/voila/render/a.ipynb")[0] == 200
         voila = _children(server.proc.pid, "workbench._dashboard_server")
         kernels = _children(voila[0], "workbench._dashboard_kernel")
-        assert len(voila) == 1 and len(kernels) == 1
+        assert len(voila) == 1 and len(kernels) in (1, 2)  # the page's, and a spare if started
         os.kill(voila[0], signal.SIGKILL)
         _wait(lambda: not any(map(_alive, voila + kernels)), None, 10)
         assert server.proc.wait(timeout=10) != 0
@@ -376,7 +376,7 @@ def test_kill_9_leaves_no_server_or_kernel(notebooks, tmp_path):
         assert _request(port, "/voila/render/b.ipynb")[0] == 200
         voila = _children(server.proc.pid, "workbench._dashboard_server")
         kernels = _children(voila[0], "workbench._dashboard_kernel")
-        assert len(voila) == 1 and len(kernels) == 1
+        assert len(voila) == 1 and len(kernels) in (1, 2)
         try:
             server.proc.kill()
             server.proc.wait(timeout=10)

@@ -9,7 +9,8 @@ sources stripped. Kernels get
 
 The server is Voila plus the hardening in :mod:`workbench._dashboard_server`: at most
 ``max_kernels`` open pages (``max_kernels_per_page`` per notebook; beyond that a "busy" page),
-only loopback ``Host`` names unless allowed, an optional token, and kernels that die with it.
+only loopback ``Host`` names unless allowed, an optional token, kernels that die with it, and
+a spare kernel started ahead for the next page (it counts under ``max_kernels``).
 This module checks the options, refuses a busy port, starts that server tied to this process
 and prints the address once it answers.
 """
