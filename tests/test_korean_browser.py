@@ -10,7 +10,8 @@ The Korean page fails on
   dropdown, input values are not text) outside the allow-list: KRW, CLV, RFM, AUC, ROC, SQL,
   CSV, ID, SMS/LMS/MMS, customer and campaign IDs (C0000123), product names, categories,
   campaign names and tier names taken from the store and its rules, e-mail addresses (masked
-  too), masked phone numbers, URLs, paths, quoted commands ('workbench refresh') and %p;
+  too), masked phone numbers, URLs, paths, commands ('workbench refresh', quoted or shown as
+  code) and %p;
 - a label, button, shown dropdown option, heading or KPI tile label whose text is wider than
   its box (``scrollWidth > clientWidth + 1``; for a dropdown, the shown option's text width
   plus the box's padding against its inner width), in Korean and in English;
@@ -65,7 +66,9 @@ _VISIBLE_TEXT = """() => {
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const p = n.parentElement;
     if (!p || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'OPTION', 'TEXTAREA'].includes(p.tagName)) continue;
-    if (n.textContent.trim() && visible(p)) out.push(n.textContent.trim());
+    if (!n.textContent.trim() || !visible(p)) continue;
+    // a command shown as code (message_html) is read as quoted, as the allow-list has it
+    out.push(p.tagName === 'CODE' ? `'${n.textContent.trim()}'` : n.textContent.trim());
   }
   for (const s of document.querySelectorAll('select')) {
     if (!visible(s)) continue;  // a list box shows all its options, a dropdown the chosen one
