@@ -19,7 +19,6 @@ from hypothesis import settings as hsettings
 from workbench.data import write_store
 from workbench.reporting.params import params_for
 from workbench.settings import load_settings
-from workbench.snapshot import refresh
 from workbench.ui import cache
 from workbench.ui.warm import PAGES, warm
 
@@ -27,14 +26,12 @@ from .conftest import SAMPLE_END
 
 
 @pytest.fixture(scope="module")
-def refreshed(tmp_path_factory, sample_store):
-    """A copy of the sample store with its snapshot and churn model (refresh saves it)."""
-    folder = tmp_path_factory.mktemp("cached")
-    store = folder / "shop.duckdb"
-    shutil.copyfile(sample_store, store)
-    settings = load_settings().replace(store=str(store))
-    refresh(date.fromisoformat(SAMPLE_END), store=str(store), settings=settings)
-    return store
+def refreshed(tmp_path_factory, refreshed_store):
+    """A private copy of the refreshed sample store's folder (store, models, page cache)."""
+    folder = tmp_path_factory.mktemp("cached") / "shop"
+    shutil.copytree(refreshed_store.parent, folder)
+    shutil.rmtree(folder / "cache", ignore_errors=True)  # start without kept results
+    return folder / refreshed_store.name
 
 
 @pytest.fixture(autouse=True)
