@@ -77,6 +77,9 @@ class Page:
     #: The page's key in ``pages.toml`` (``pages.<name>.title`` and ``.purpose``); empty: the
     #: name of the subclass's module (``workbench.ui.rfm`` -> ``rfm``).
     name: str = ""
+    #: Results are kept in the store's page cache (:mod:`workbench.ui.cache`); ``False`` for a
+    #: page whose result depends on more than its parameters (the audience builder's form).
+    cacheable: bool = True
 
     def __init__(self, params: Any, *, settings: Settings | None = None) -> None:
         language = params.language or url_language()
@@ -87,9 +90,6 @@ class Page:
         self.result: Any = None
         self.error: str | None = None
         self.note: str | None = None
-    #: Results are kept in the store's page cache (:mod:`workbench.ui.cache`); ``False`` for a
-    #: page whose result depends on more than its parameters (the audience builder's form).
-    cacheable: bool = True
         self._open()
         if self.params.as_of is None:
             self.params = self.params.replace(as_of=self._default_as_of())
@@ -190,16 +190,6 @@ class Page:
             self.result = None
             self.error = error_text(exc, self.language)
 
-    @property
-    def ok(self) -> bool:
-        """True when the last computation produced a result with data."""
-        return self.result is not None and self.result.status == Status.OK
-
-    # ------------------------------------------------------------------ report mode
-    def _ipython_display_(self) -> None:
-        if self.mode == "report":
-            display(HTML(self.header_html()))  # here, not in display_static: pages override it
-            self.compute()
     def _cached_run(self) -> Any:
         """Return the cached result for the parameters, else run the analysis and keep it."""
         if not (self.cacheable and cache.enabled()):
@@ -220,6 +210,16 @@ class Page:
         """
         return []
 
+    @property
+    def ok(self) -> bool:
+        """True when the last computation produced a result with data."""
+        return self.result is not None and self.result.status == Status.OK
+
+    # ------------------------------------------------------------------ report mode
+    def _ipython_display_(self) -> None:
+        if self.mode == "report":
+            display(HTML(self.header_html()))  # here, not in display_static: pages override it
+            self.compute()
             self.display_static()
         else:
             display(self.widget())
