@@ -427,8 +427,9 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *
                         as_of=params.as_of.isoformat())
     X, risk = scores.X, scores.risk
     bands = assign_bands(risk, params.band())
-    value, source = _VALUES.get((*store, params.as_of, settings.timezone, bool(fit)),
-                                lambda: _values(con, X, params.as_of, settings, fit=fit))
+    value, source = _VALUES.get(
+        (*store, params.as_of, settings.timezone, float(settings.gross_margin), bool(fit)),
+        lambda: _values(con, X, params.as_of, settings, fit=fit))
     customers = pd.DataFrame({
         "customer_id": X.index, "churn_risk": risk.to_numpy(),
         "risk_band": bands.to_numpy(),
