@@ -154,7 +154,7 @@ LAZY_IMPORTS = {
     "workbench.ui": {"workbench.audience.params"},
     "workbench.ui.abtest": {"workbench.reporting.run"},
     "workbench.ui.audience": {"workbench.abtest"},
-    "workbench.ui.page": {"workbench.reporting.run"},
+    "workbench.ui.page": {"workbench.reporting.run", "workbench.viz.embed"},
 }
 
 

@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
+import plotly
 import tornado.ioloop
 import tornado.web
 import tornado.websocket
@@ -70,6 +71,7 @@ from jupyter_server.services.kernels.kernelmanager import (
     ServerKernelManager,
 )
 from jupyter_server.utils import url_path_join
+from plotly.offline import get_plotlyjs_version
 from traitlets import Float, Integer, List, Unicode, default
 from voila.app import Voila
 from voila.execute import VoilaExecutor
@@ -607,8 +609,6 @@ def plotly_src(base_url: str) -> str:
 
     A template filter (``{{ resources.base_url | workbench_plotly_src }}``).
     """
-    from plotly.offline import get_plotlyjs_version
-
     return (url_path_join(base_url or "/", PLOTLY_PATH)
             + f"?v={quote(get_plotlyjs_version(), safe='')}")
 
@@ -624,8 +624,6 @@ class PlotlyHandler(tornado.web.StaticFileHandler):
 
     def initialize(self) -> None:  # type: ignore[override]
         """Serve the plotly package's data folder (the route admits only ``plotly.min.js``)."""
-        import plotly
-
         super().initialize(path=str(Path(plotly.__file__).parent / "package_data"))
 
 

@@ -61,6 +61,8 @@ def show_figure(out: widgets.Output, figure: Any) -> None:
     if figure is not None:
         with out:
             if os.environ.get("WORKBENCH_PLOTLY_IN_PAGE") and hasattr(figure, "to_plotly_json"):
+                # here: plotly.io costs 0.19 s, which importing workbench.ui.page (any notebook)
+                # would pay without drawing a chart
                 from workbench.viz.embed import figure_html
 
                 display(HTML(figure_html(figure)))
