@@ -60,6 +60,15 @@ def test_band_rule_and_list_length_reuse_the_scores(store):
         assert_same_result(result, fresh(con, view, settings))
 
 
+def test_values_kept_apart_follow_the_rows_of_scores_computed_again(store):
+    con, settings, path = store
+    params = ChurnParams(as_of=AS_OF, store=str(path))
+    run_churn(con, params, settings=settings, fit=False)
+    churn_analysis._SCORES.clear()  # the values stay; the rows may come in another order
+    again = run_churn(con, params, settings=settings, fit=False)
+    assert_same_result(again, fresh(con, params, settings))
+
+
 def test_a_new_load_scores_again(store):
     con, settings, path = store
     params = ChurnParams(as_of=AS_OF, store=str(path))

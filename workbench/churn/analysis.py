@@ -430,6 +430,8 @@ def run_churn(con: Any, params: ChurnParams, settings: Settings | None = None, *
     value, source = _VALUES.get(
         (*store, params.as_of, settings.timezone, float(settings.gross_margin), bool(fit)),
         lambda: _values(con, X, params.as_of, settings, fit=fit))
+    # Kept apart from the scores, whose rows may come in another order when scored again.
+    value = value.reindex(X.index)
     customers = pd.DataFrame({
         "customer_id": X.index, "churn_risk": risk.to_numpy(),
         "risk_band": bands.to_numpy(),
