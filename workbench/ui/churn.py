@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from workbench.churn import run_churn
-from workbench.i18n import format_money, format_number, format_percent, tr
+from workbench.i18n import format_date, format_money, format_number, format_percent, tr
 from workbench.ui.common import table_html
 from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
@@ -110,6 +110,14 @@ def _metrics_html(r: Any, language: str) -> str:
     return metrics_html(r.backtest_shown, language=language, note=r.backtest_note(language))
 
 
+def _day(value: Any, language: str) -> str:
+    """Return a cut-off date from the model's metadata (ISO text) in the page's date form."""
+    try:
+        return format_date(date.fromisoformat(str(value)[:10]), language=language)
+    except ValueError:
+        return "–" if value in (None, "") else str(value)
+
+
 class ChurnPage(Page):
     """Churn risk for one store; ``display(page)`` shows it in the current mode."""
 
@@ -141,8 +149,9 @@ class ChurnPage(Page):
         r = self.result
         info = r.model_info
         text = tr("churn.ui.model_info", language=self.language,
-                  train=", ".join(info.get("training_cutoffs", [])),
-                  cal=info.get("calibration_cutoff", "–"),
+                  train=", ".join(_day(d, self.language) for d in info.get(
+                      "training_cutoffs", [])),
+                  cal=_day(info.get("calibration_cutoff"), self.language),
                   features=len(info.get("features", [])))
         return (f"<p class='wb-churn-definition'>{html.escape(r.definition_text)}</p>"
                 f"<p class='wb-churn-model'>{html.escape(text)}</p>")
