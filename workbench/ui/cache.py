@@ -153,9 +153,10 @@ def result_key(page: str, params: Any, settings: Any, store: str) -> tuple[str, 
                     files[name] = _stamp(path)
     config = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
               if f.name not in ("source", "lock_timeout", "store")}
-    payload = json.dumps([page, values, config, files, _code_digest(), _models_stamp(store)],
-                         default=str, sort_keys=True)
-    return version, hashlib.sha256(payload.encode()).hexdigest()[:32]
+    payload = json.dumps([page, values, config, files, _models_stamp(store)], default=str,
+                         sort_keys=True)
+    # the code in the files' prefix too, so results of other code are removed as new ones come
+    return f"{version}-{_code_digest()[:12]}", hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 # ---------------------------------------------------------------------------------- encoding
@@ -395,7 +396,7 @@ def save(store: str, entry: tuple[str, str] | None, result: Any) -> bool:
 
 
 def _prune(folder: Path, version: str) -> None:
-    """Remove results of other store versions and the oldest beyond :data:`MAX_FILES`."""
+    """Remove results of other store versions or code, and the oldest beyond :data:`MAX_FILES`."""
     current = []
     for path in folder.glob(f"*{SUFFIX}"):
         if path.name.startswith(".tmp-"):
