@@ -93,14 +93,16 @@ RETRY_AFTER = 30
 TEMPLATE_DIR = Path(__file__).with_name("_dashboard_template")
 #: What a spare kernel imports while it waits for a page: what every page's first cells import
 #: (``import workbench as wb``, ``wb.reporting.*Params``, ``wb.ui.show_*``), the store's
-#: backend and plotly's figure class; 3.4 s and 188 MB in one process on this machine under
-#: load. Not the pages' own modules: importing all seven takes 3.7 s and 92 MB more (SciPy and
-#: scikit-learn for CLV and churn), every page kernel would carry them, and a page that comes
-#: while the spare still imports waits for it (measured: first byte 5-7 s for overview and
-#: cohorts opened back to back in bench_dashboard, against 0.8-1.2 s).
+#: backend, plotly's figure class and the analyses (SciPy and scikit-learn for CLV, churn and
+#: A/B). With their results kept in the page cache, importing the analyses was most of what the
+#: CLV and churn pages still waited for (2.3 s of churn's 7.2 s at 100k on a quiet machine).
+#: The price: 3.7 s more to start a spare and ~92 MB more per page kernel, and a page opened
+#: while the next spare still imports waits for it (back to back within seconds: first byte
+#: 5-7 s under load); a manager reading a page leaves the spare that time.
 SPARE_MODULES = ["pandas", "ibis", "ibis.backends.duckdb", "ipywidgets", "workbench.data",
                  "workbench.reporting", "workbench.ui", "workbench.viz.style",
-                 "plotly.graph_objs._figure"]
+                 "plotly.graph_objs._figure", "workbench.kpi", "workbench.rfm", "workbench.clv",
+                 "workbench.churn", "workbench.abtest", "workbench.ui.cache"]
 #: Where pages load plotly.js from (served from the plotly package, see :class:`PlotlyHandler`).
 PLOTLY_PATH = "/workbench/static/plotly.min.js"
 #: JupyterLab extensions a page does not load: charts are drawn by the page's own plotly.js
