@@ -270,7 +270,9 @@ def main() -> None:
                     except (PlaywrightTimeout, PlaywrightError) as exc:
                         failures.append(f"round {r + 1} {name}: {str(exc).splitlines()[0]}")
                     finally:
-                        page.close()
+                        # as a user closes a tab: the page's beforeunload sends Voila's
+                        # shutdown beacon, so its kernel leaves the caps at once
+                        page.close(run_before_unload=True)
             if args.loads:
                 cycle = specs or [None]
                 page = context.new_page()
@@ -289,7 +291,8 @@ def main() -> None:
                         print(f"load {i + 1} ({name}, {'reload' if i % 2 else 'open'}): "
                               f"{'refused (busy)' if busy else 'never finished'} within "
                               f"{args.hang_timeout:.0f} s", flush=True)
-                        page.close()  # as a user would: close the tab, open a new one
+                        # as a user would: close the tab, open a new one
+                        page.close(run_before_unload=True)
                         page = context.new_page()
                     loads_done += 1
                     if (i + 1) % 10 == 0:

@@ -315,6 +315,10 @@ class DashboardKernelManager(AsyncMappingKernelManager):
                                  "spare counts under max_kernels.")
     spare_modules = List(Unicode(), SPARE_MODULES, config=True,
                          help="Modules a spare kernel imports while it waits.")
+    spare_quiet = Float(3.0, config=True,
+                        help="Seconds every page kernel must have been quiet (no message, such "
+                             "as the widgets the browser is still drawing) before a spare "
+                             "starts.")
 
     @default("kernel_manager_class")
     def _default_kernel_manager_class(self) -> str:
@@ -379,8 +383,15 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             if spare is None:
                 self._page_of = {k: p for k, p in self._page_of.items() if k in self}
                 used = len(self._page_of) + sum(self._starting.values())
+                # A page kernel is idle once its notebook ran, while the browser still draws
+                # its widgets and charts (1-2.5 s at 100k, messages to the kernel); importing
+                # the spare's modules then took a core from Chromium (the one-cell page: 2.5 s
+                # -> 3.8 s). So every page kernel must also have been quiet for spare_quiet.
+                now = utcnow()
                 busy = sum(self._starting.values()) > 0 or any(
                     getattr(self.get_kernel(k), "execution_state", "") != "idle"
+                    or (now - self.get_kernel(k).last_activity).total_seconds()
+                    < self.spare_quiet
                     for k in self._page_of)
                 if used + 1 <= self.max_kernels and not busy:
                     self._spare = asyncio.ensure_future(self._start_spare())
