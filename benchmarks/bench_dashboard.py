@@ -87,6 +87,22 @@ _TIMING = ("() => { const n = performance.getEntriesByType('navigation')[0];"
            " return n ? [n.responseStart / 1000, n.responseEnd / 1000] : [NaN, NaN]; }")
 
 
+def _wait_for_spare(log_path: Path, timeout: float = 30.0) -> None:
+    """Wait until the server has a spare kernel ready (one started and not yet taken).
+
+    Pages are timed as a manager meets them after reading the previous one for a while: the
+    server starts its next spare once the page kernels have been quiet for a few seconds
+    (``DashboardKernelManager.spare_quiet``), so a page opened at once would time the spare's
+    start instead.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace")
+        if text.count("Spare kernel ") - text.count("uses the spare kernel") > 0:
+            return
+        time.sleep(0.25)
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -258,6 +274,7 @@ def main() -> None:
             for r in range(args.repeat):
                 for spec in [None, *specs]:
                     name = "blank" if spec is None else spec.notebook
+                    _wait_for_spare(log_path)
                     page = context.new_page()
                     try:
                         parts = _open(page, f"{base}/voila/render/{name}.ipynb", spec,
