@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
-import pandas as pd
 import pytest
 
 from tests._loads import load_more_orders
@@ -16,19 +14,13 @@ from workbench.data.memo import clear_memos
 from workbench.results import Status
 from workbench.settings import Settings
 
+from .._results import assert_same_result as _same
+
 AS_OF = date(2026, 11, 16)  # the refreshed store's snapshot date; its churn model is saved
 
 
 def assert_same_result(a, b):
-    for field in dataclasses.fields(a):
-        x, y = getattr(a, field.name), getattr(b, field.name)
-        if field.name == "customers":  # rows come in the backend's order, which varies
-            x = x.sort_values("customer_id", ignore_index=True)
-            y = y.sort_values("customer_id", ignore_index=True)
-        if isinstance(x, pd.DataFrame):
-            pd.testing.assert_frame_equal(x, y, obj=field.name)
-        else:
-            assert x == y, field.name
+    _same(a, b, unordered=("customers",))
 
 
 def fresh(con, params, settings):

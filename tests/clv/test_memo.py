@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
 import pandas as pd
@@ -16,16 +15,9 @@ from workbench.data.memo import clear_memos
 from workbench.data.snapshot import snapshot_for
 from workbench.settings import Settings
 
+from .._results import assert_same_result
+
 AS_OF = date(2026, 11, 16)  # the refreshed store's snapshot date
-
-
-def assert_same_result(a, b):
-    for field in dataclasses.fields(a):
-        x, y = getattr(a, field.name), getattr(b, field.name)
-        if isinstance(x, pd.DataFrame):
-            pd.testing.assert_frame_equal(x, y, obj=field.name)
-        else:
-            assert x == y, field.name
 
 
 def fresh(con, params, settings):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
-import pandas as pd
 import pytest
 
 from tests._loads import load_more_orders
@@ -16,17 +14,10 @@ from workbench.rfm import cohort_analysis
 from workbench.rfm.cohort_analysis import run_cohorts
 from workbench.settings import Settings
 
+from .._results import assert_same_result
+
 SETTINGS = Settings(timezone="Asia/Seoul", currency="KRW", language="en")
 AS_OF = date(2026, 11, 16)
-
-
-def assert_same_result(a, b):
-    for field in dataclasses.fields(a):
-        x, y = getattr(a, field.name), getattr(b, field.name)
-        if isinstance(x, pd.DataFrame):
-            pd.testing.assert_frame_equal(x, y, obj=field.name)
-        else:
-            assert x == y, field.name
 
 
 def fresh(con, params):
