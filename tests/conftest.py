@@ -114,3 +114,17 @@ def refreshed_copy(refreshed_store, tmp_path):
     folder = tmp_path / "refreshed"
     shutil.copytree(refreshed_store.parent, folder)
     return folder / refreshed_store.name
+
+
+@pytest.fixture
+def memo_store(refreshed_copy):
+    """``(connection, settings, path)`` of a refreshed store copy, with the memos emptied."""
+    from workbench.data import connect
+    from workbench.data.memo import clear_memos
+    from workbench.settings import Settings
+
+    settings = Settings(store=str(refreshed_copy))
+    con = connect(refreshed_copy, settings=settings)
+    clear_memos()
+    yield con, settings, refreshed_copy
+    con.disconnect()

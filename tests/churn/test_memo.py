@@ -9,10 +9,8 @@ import pytest
 from tests._loads import load_more_orders
 from workbench.churn import ChurnParams, run_churn
 from workbench.churn import analysis as churn_analysis
-from workbench.data import connect
 from workbench.data.memo import clear_memos
 from workbench.results import Status
-from workbench.settings import Settings
 
 from .._results import assert_same_result as _same
 
@@ -29,12 +27,8 @@ def fresh(con, params, settings):
 
 
 @pytest.fixture
-def store(refreshed_copy):
-    settings = Settings(store=str(refreshed_copy))
-    con = connect(refreshed_copy, settings=settings)
-    clear_memos()
-    yield con, settings, refreshed_copy
-    con.disconnect()
+def store(memo_store):
+    return memo_store
 
 
 def test_band_rule_and_list_length_reuse_the_scores(store):

@@ -10,10 +10,8 @@ import pytest
 from tests._loads import load_more_orders
 from workbench.clv import ClvParams, run_clv
 from workbench.clv import analysis as clv_analysis
-from workbench.data import connect
 from workbench.data.memo import clear_memos
 from workbench.data.snapshot import snapshot_for
-from workbench.settings import Settings
 
 from .._results import assert_same_result
 
@@ -26,12 +24,8 @@ def fresh(con, params, settings):
 
 
 @pytest.fixture
-def store(refreshed_copy):
-    settings = Settings(store=str(refreshed_copy))
-    con = connect(refreshed_copy, settings=settings)
-    clear_memos()
-    yield con, settings, refreshed_copy
-    con.disconnect()
+def store(memo_store):
+    return memo_store
 
 
 def test_view_changes_reuse_the_fits_and_equal_a_fresh_run(store):
