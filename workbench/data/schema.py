@@ -29,6 +29,7 @@ __all__ = [
     "CAMPAIGN_CHANNELS",
     "CANONICAL_TABLES",
     "EVENT_TYPES",
+    "MESSAGE_STATUSES",
     "NET_STATUSES",
     "ORDER_STATUSES",
     "SQL_TYPES",
@@ -60,7 +61,12 @@ EVENT_TYPES = (
     "cart_remove",
     "checkout_start",
 )
-CAMPAIGN_CHANNELS = ("sms", "lms", "email", "push", "kakao")
+#: ``kakao`` (before 2026-12) is kept for old logs and campaigns: it meant a KakaoTalk message
+#: under SMS consent. New exports say ``alimtalk`` (informational, template) or ``friendtalk``
+#: (ads to channel friends).
+CAMPAIGN_CHANNELS = ("sms", "lms", "email", "push", "alimtalk", "friendtalk", "kakao")
+#: What a sending service reports for one message.
+MESSAGE_STATUSES = ("sent", "failed")
 #: ``send`` is the messaged arm beside ``holdout``; ``control`` stays valid (an A/B test's
 #: untreated arm, and what exports before 2026-12 wrote for ``send``).
 VARIANT_PATTERN = r"^(holdout|send|control|[A-Z][A-Za-z0-9_]*)$"
@@ -167,6 +173,20 @@ _TABLES = (
             Column("push_opt_in", "boolean", description="Advertising consent: app push"),
             Column("night_opt_in", "boolean", description="Separate consent for 21:00-08:00 ads"),
             Column("consent_at", "timestamp", description="When consent was last given/confirmed"),
+            # Per-channel consent dates (member exports carry one per flag); the 2-year
+            # re-confirmation rule reads a channel's own date, else consent_at.
+            Column("sms_consent_at", "timestamp", description="When SMS consent was last set"),
+            Column("email_consent_at", "timestamp",
+                   description="When email consent was last set"),
+            Column("push_consent_at", "timestamp", description="When push consent was last set"),
+            Column("kakao_friend", "boolean",
+                   description="Friend of the shop's KakaoTalk channel (FriendTalk ads)"),
+            Column("has_kakaotalk", "boolean",
+                   description="Phone has KakaoTalk (false: AlimTalk goes to the SMS fallback; "
+                               "null: unknown)"),
+            Column("member_tier", "string", description="Shop's membership grade (회원등급)"),
+            _money("points_balance", "Points (적립금) the customer can still spend"),
+            Column("last_login_at", "timestamp", description="Last login (member exports)"),
         ),
     ),
     Table(
@@ -269,6 +289,11 @@ _TABLES = (
             Column("opened_at", "timestamp"),
             Column("clicked_at", "timestamp"),
             Column("unsubscribed_at", "timestamp"),
+            Column("channel", "string", allowed=CAMPAIGN_CHANNELS,
+                   description="Channel the message went out on (AlimTalk fallbacks: sms/lms)"),
+            Column("status", "string", allowed=MESSAGE_STATUSES,
+                   description="sent (delivered to the carrier) or failed (null: sent)"),
+            Column("failure_reason", "string", description="The service's reason for a failure"),
         ),
     ),
 )
@@ -451,12 +476,40 @@ _EXPORT_LOG = Table(
         Column("file_name", "string"),
         Column("sha256", "string"),
         Column("package_version", "string"),
+        Column("fields", "string",
+               description="Personalisation columns in the file, comma-separated"),
+        Column("variants", "string", description="JSON: arm -> share, for A/B/n message tests"),
+        Column("template_code", "string", description="AlimTalk template code"),
+        Column("fallback_rows", "int64",
+               description="AlimTalk: customers written to the SMS/LMS fallback file"),
+        Column("cooldown_hours", "float64",
+               description="--since-last-export: customers exported within this many hours "
+                           "were left out"),
+    ),
+)
+
+#: Who each export covered (file arm, holdout or fallback): the cooldown of hourly scenarios and
+#: the frequency cap read it.
+_EXPORT_MEMBERS = Table(
+    "export_members",
+    key=("export_id", "customer_id"),
+    canonical=False,
+    description="One row per customer an export covered, with the arm they were put in.",
+    columns=(
+        Column("export_id", "string", required=True),
+        Column("customer_id", "string", required=True),
+        Column("audience", "string", required=True),
+        Column("channel", "string", allowed=CAMPAIGN_CHANNELS,
+               description="The channel of the file the customer is in"),
+        Column("is_ad", "boolean"),
+        Column("variant", "string", description="send, holdout or an arm (A, B, ...)"),
+        Column("send_at", "timestamp"),
     ),
 )
 
 TABLES: dict[str, Table] = {
     t.name: t for t in (*_TABLES, *_TRUTH_TABLES, _LOAD_LOG, _SNAPSHOT, _SNAPSHOT_META,
-                        _EXPORT_LOG)
+                        _EXPORT_LOG, _EXPORT_MEMBERS)
 }
 #: The tables of the data contract, in load order.
 CANONICAL_TABLES = tuple(t.name for t in _TABLES)

@@ -48,7 +48,7 @@ import pyarrow as pa
 from ibis.backends.duckdb import Backend as _DuckDBBackend
 
 from workbench import __version__
-from workbench.data.schema import TABLES, duckdb_ddl
+from workbench.data.schema import SQL_TYPES, TABLES, duckdb_ddl
 from workbench.errors import InputError, ParameterError, StoreError
 from workbench.i18n import tr
 from workbench.settings import Settings, load_settings
@@ -305,6 +305,7 @@ class StoreWriter:
         self._undo: list[Callable[[], None]] = []
         for table in TABLES.values():
             con.execute(duckdb_ddl(table))
+        _add_new_columns(con)
 
     def on_failure(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` if this write fails after all (at the commit, the swap or later).
@@ -393,6 +394,25 @@ class StoreWriter:
     def count(self, table: str) -> int:
         """Return the number of rows in a table of the copy being written."""
         return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Give tables of a store written by an older version the contract's newer columns.
+
+    Columns are only ever added to the contract (nullable, at the end), so an older store is
+    brought up to date by ``ADD COLUMN``: its rows keep their values and the new columns are
+    null, which every reader treats as "unknown".
+    """
+    have: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = 'main'").fetchall():
+        have.setdefault(table, set()).add(column)
+    for table in TABLES.values():
+        for column in table.columns:
+            if table.name in have and column.name not in have[table.name]:
+                con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" '
+                            f"{SQL_TYPES[column.kind]}")
 
 
 def _to_arrow(data: Any) -> pa.Table:
