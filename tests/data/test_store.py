@@ -228,3 +228,23 @@ def test_counts_and_description(tmp_path):
     assert table_counts(path)["products"] == 2
     text = describe_store(path)
     assert "products" in text and "p.csv" in text and "Recent loads:" in text
+
+
+def test_a_store_from_an_older_version_gains_the_new_columns_on_its_next_write(tmp_path):
+    """A store whose customers table predates columns of the contract keeps its rows and gets
+    the new columns, empty, on the next write."""
+    path = tmp_path / "old.duckdb"
+    raw = duckdb.connect(str(path))
+    raw.execute('CREATE TABLE customers ("customer_id" VARCHAR, "sms_opt_in" BOOLEAN)')
+    raw.execute("INSERT INTO customers VALUES ('c1', true), ('c2', false)")
+    raw.close()
+    with write_store(path) as w:
+        w.write("customers", pd.DataFrame({"customer_id": ["c3"], "kakao_friend": [True]}))
+    con = connect(path)
+    got = con.table("customers").to_pandas().sort_values("customer_id")
+    con.disconnect()
+    assert list(got.columns) == TABLES["customers"].names[:1] + ["sms_opt_in"] + [
+        c for c in TABLES["customers"].names if c not in ("customer_id", "sms_opt_in")]
+    assert got["customer_id"].tolist() == ["c1", "c2", "c3"]
+    assert got["sms_opt_in"].tolist()[:2] == [True, False]
+    assert got["kakao_friend"].isna().tolist() == [True, True, False]
