@@ -229,6 +229,36 @@ def test_consent_and_members(shop):
     assert 0.18 <= kim <= 0.25
 
 
+def test_member_export_columns(shop):
+    # a channel's date is consent_at where the channel is on, else unknown (null)
+    for channel in ("sms", "email", "push"):
+        assert one(shop, f"SELECT count(*) FROM customers WHERE {channel}_consent_at IS "
+                         f"DISTINCT FROM CASE WHEN {channel}_opt_in THEN consent_at END") == 0
+    assert one(shop, "SELECT count(*) FROM customers WHERE consent_at IS DISTINCT FROM "
+                     "greatest(sms_consent_at, email_consent_at, push_consent_at) "
+                     "AND (sms_opt_in OR email_opt_in OR push_opt_in)") == 0
+    friend, talk = shop.execute(
+        "SELECT avg(kakao_friend::INT) FILTER (WHERE is_member AND sms_opt_in), "
+        "avg(has_kakaotalk::INT) FROM customers").fetchone()
+    assert 0.31 <= friend <= 0.39 and 0.91 <= talk <= 0.95
+    assert one(shop, "SELECT count(*) FROM customers WHERE kakao_friend AND NOT "
+                     "(is_member AND sms_opt_in)") == 0
+    # grades follow net spend; members only; points in whole won
+    assert one(shop, "SELECT count(*) FROM customers WHERE (member_tier IS NULL) = is_member "
+                     "OR (points_balance IS NULL) = is_member OR points_balance % 10 != 0") == 0
+    spend = dict(shop.execute(
+        "SELECT c.member_tier, min(coalesce(s.net, 0)) FROM customers c LEFT JOIN "
+        "(SELECT customer_id, sum(amount) AS net FROM orders WHERE status IN "
+        "('paid', 'shipped', 'delivered', 'confirmed') GROUP BY 1) s USING (customer_id) "
+        "WHERE c.is_member GROUP BY 1").fetchall())
+    assert set(spend) == {"일반", "실버", "골드", "VIP"}
+    assert spend["실버"] >= 100_000 and spend["골드"] >= 300_000 and spend["VIP"] >= 1_000_000
+    # the last login is the latest login event
+    assert one(shop, "SELECT count(*) FROM customers c LEFT JOIN (SELECT customer_id, max(ts) "
+                     "AS ts FROM events WHERE type = 'login' GROUP BY 1) e USING (customer_id) "
+                     "WHERE c.last_login_at IS DISTINCT FROM e.ts") == 0
+
+
 def test_events_agree_with_orders(shop):
     events = one(shop, "SELECT count(*) FROM events")
     orders = one(shop, "SELECT count(*) FROM orders")

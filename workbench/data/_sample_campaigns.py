@@ -243,6 +243,10 @@ def _messages(rng: np.random.Generator, campaign: Campaign, who: np.ndarray, arm
         "opened_at": ts(opened),
         "clicked_at": ts(clicked),
         "unsubscribed_at": ts(unsub),
+        # Every sample message reached the carrier: the sending service reported no failures.
+        "channel": pa.array(np.full(n, campaign.channel, dtype=object), type=pa.string()),
+        "status": pa.array(np.full(n, "sent", dtype=object), type=pa.string()),
+        "failure_reason": pa.nulls(n, type=pa.string()),
     })
     has_click = ~np.isnan(clicked)
     return table, (who[has_click], clicked[has_click]), who[~np.isnan(unsub)]

@@ -45,6 +45,7 @@ from workbench.data._sample_base import (
     weights,
 )
 from workbench.data._sample_catalog import CATEGORIES, Catalog
+from workbench.data.schema import NET_STATUSES
 
 NONE, BGNBD, REPLENISH = 0, 1, 2
 PROCESS_NAMES = np.array(["none", "bgnbd", "replenish"], dtype=object)
@@ -346,3 +347,56 @@ def customers_table(rng: np.random.Generator, people: People, *, start_us: int, 
         "night_opt_in": pa.array(people.night & (people.sms | people.push)),
         "consent_at": ts(people.consent_at),
     })
+
+
+#: Membership grades by net spend over the history (KRW), highest first.
+TIERS = (("VIP", 1_000_000), ("골드", 300_000), ("실버", 100_000), ("일반", 0))
+
+
+def member_columns(rng: np.random.Generator, people: People, customers: pa.Table,
+                   orders: pa.Table, events: pa.Table) -> pa.Table:
+    """Add the member-export columns to the ``customers`` rows of a block.
+
+    ``rng`` is a stream of its own, so every column drawn before keeps its values:
+    per-channel consent dates (``consent_at`` where the channel is on, null where it is off:
+    when a customer declined or withdrew is not known), KakaoTalk channel friends (about 35% of
+    members with SMS consent), KakaoTalk on the phone (93%), the member grade from net spend
+    (:data:`TIERS`), the points balance (whole won) and the last login (from the login
+    events).
+    """
+    n = customers.num_rows
+    ids = customers.column("customer_id")
+    consent_at = customers.column("consent_at").combine_chunks()
+    member = people.member
+    u = rng.random((3, n))
+    net = pc.is_in(orders.column("status"), value_set=pa.array(NET_STATUSES))
+    owner = pc.fill_null(pc.index_in(orders.column("customer_id"), value_set=ids), -1)
+    owner = owner.to_numpy(zero_copy_only=False).astype(np.int64)
+    paid = np.asarray(net.to_numpy(zero_copy_only=False), dtype=bool) & (owner >= 0)
+    amount = orders.column("amount").to_numpy(zero_copy_only=False)
+    spend = np.bincount(owner[paid], weights=amount[paid], minlength=n)
+    tier = np.select([spend >= low for _, low in TIERS], [name for name, _ in TIERS], "일반")
+    # 1% back on spend, part of it already used, plus a sign-up bonus for some; whole 10 won
+    points = np.floor((spend * 0.01 * u[1] + np.where(u[2] < 0.4, 2_000, 0)) / 10) * 10
+    logins = events.filter(pc.equal(events.column("type"), "login"))
+    last = logins.group_by("customer_id").aggregate([("ts", "max")])
+    where = pc.index_in(ids, value_set=last.column("customer_id"))
+    no_member = pa.array(~member)
+
+    def when(flag: np.ndarray) -> pa.Array:
+        return pc.if_else(pa.array(flag), consent_at, pa.scalar(None, consent_at.type))
+
+    columns = {
+        "sms_consent_at": when(people.sms),
+        "email_consent_at": when(people.email),
+        "push_consent_at": when(people.push),
+        "kakao_friend": pa.array(member & people.sms & (u[0] < 0.35)),
+        "has_kakaotalk": pa.array(rng.random(n) < 0.93),  # every sample customer has a phone
+        "member_tier": pc.if_else(no_member, pa.scalar(None, pa.string()),
+                                  pa.array(tier, type=pa.string())),
+        "points_balance": pa.array(points, type=pa.float64(), mask=~member),
+        "last_login_at": pc.take(last.column("ts_max"), where),
+    }
+    for name, values in columns.items():
+        customers = customers.append_column(name, values)
+    return customers

@@ -59,9 +59,12 @@ __all__ = [
     "transform_text",
 ]
 
-BOOLEAN_TRUE = ("t", "true", "y", "yes", "1", "1.0", "o", "on", "동의", "예", "수신", "수신동의")
+# Compared in lower case without spaces ("수신 거부" = "수신거부"). Member exports write consent
+# as T/F (Cafe24 API: T 수신, F 수신안함), Y/N, 동의/거부 or 수신/수신거부 (PRODUCT_NOTES 2.5).
+BOOLEAN_TRUE = ("t", "true", "y", "yes", "1", "1.0", "o", "on", "동의", "예", "수신", "수신동의",
+                "동의함", "수신함", "수신허용")
 BOOLEAN_FALSE = ("f", "false", "n", "no", "0", "0.0", "x", "off", "거부", "미동의", "아니오",
-                 "수신거부", "비동의")
+                 "수신거부", "비동의", "동의안함", "수신안함", "미수신", "수신거절", "절대수신안함")
 
 # Currency signs, units and codes that exports put into amount cells ("12,345원", "₩12,345").
 _NUMBER_NOISE = r"[\s,원₩￦$£€¥]|(?i:krw|usd|gbp|eur|jpy)"
@@ -199,8 +202,14 @@ def round_money(values: pa.Array, digits: int) -> pa.Array:
 
 
 def to_boolean(values: pa.Array | pa.ChunkedArray) -> Converted:
-    """Parse yes/no flags: T/F, Y/N, true/false, 1/0, 동의/거부/미동의 (case-insensitive)."""
-    text = pc.utf8_lower(clean_text(values))
+    """Parse yes/no flags: T/F, Y/N, true/false, 1/0, 동의/거부, 수신/수신거부, 예/아니오.
+
+    Letter case and spaces are ignored (:data:`BOOLEAN_TRUE`, :data:`BOOLEAN_FALSE`).
+
+    >>> to_boolean(pa.array(["Y", " 수신 거부 ", "예", "글쎄", None])).values.to_pylist()
+    [True, False, True, None, None]
+    """
+    text = pc.utf8_lower(pc.replace_substring_regex(clean_text(values), r"\s+", ""))
     is_true = pc.is_in(text, value_set=pa.array(BOOLEAN_TRUE))
     is_false = pc.is_in(text, value_set=pa.array(BOOLEAN_FALSE))
     known = pc.or_(is_true, is_false)

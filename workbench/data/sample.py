@@ -19,7 +19,8 @@ Ground truth
 
 Determinism
     Customers are generated in blocks of :data:`BLOCK_SIZE` (fixed: changing it would change
-    the data); block ``k`` draws only from ``SeedSequence(seed, spawn_key=(1, k))`` and the
+    the data); block ``k`` draws only from ``SeedSequence(seed, spawn_key=(1, k))`` (and its
+    member-export columns from ``spawn_key=(2, k)``) and the
     catalogue from ``spawn_key=(0,)``, so the same seed and arguments give identical tables, and
     a full block is the same in any sample that contains it (below ten million customers, where
     ids widen). Nothing reads the clock: ``end`` is given, and every activity happens before
@@ -78,6 +79,7 @@ from workbench.data._sample_people import (
     customers_table,
     draw_history,
     draw_people,
+    member_columns,
     truth_outlook,
 )
 from workbench.data.store import StoreWriter, store_path, write_store
@@ -177,6 +179,10 @@ def _block(plan: _Plan, block: int) -> tuple[list[tuple[str, pa.Table]], list[np
     churn, expected = truth_outlook(rng, people, history, h, model)
     customers = customers_table(rng, people, end_day=(plan.end - dt.date(1970, 1, 1)).days,
                                 id_width=plan.id_width, seed=plan.seed, **common)
+    # The member-export columns (2026-12) draw from a stream of their own, so every table and
+    # column that existed before keeps its values for the same seed.
+    members_rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(2, block)))
+    customers = member_columns(members_rng, people, customers, orders.table, events)
     buyer = people.buyer
 
     def ts(days: np.ndarray) -> pa.Array:
