@@ -273,6 +273,22 @@ def test_customer_outcomes_against_pandas() -> None:
     assert s.loc["B", "sum_revenue_sq"] == pytest.approx(200.0**2 + 0.0 + 30.0**2)
 
 
+def test_failed_messages_are_not_sent() -> None:
+    """A loaded send report's failures (결번, 수신거부-blocked) reached nobody."""
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    a = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "variant": ["B"] * 3,
+                      "assigned_at": [t0] * 3})
+    o = pd.DataFrame({"customer_id": ["c1"], "ordered_at": [t0], "status": ["paid"],
+                      "amount": [1.0]})
+    m = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "sent_at": [t0] * 3,
+                      "unsubscribed_at": [pd.NaT, t0, pd.NaT],
+                      "status": ["sent", "failed", None]})
+    got = customer_outcomes(ibis.memtable(a), ibis.memtable(o), ibis.memtable(m), start=t0) \
+        .execute().set_index("customer_id").sort_index()
+    assert got["sent"].tolist() == [1, 0, 1]  # null status: sent (reports before the column)
+    assert got["unsubscribed"].tolist() == [0, 0, 0]
+
+
 def test_global_holdout_readout(con) -> None:
     r = run_global_holdout(con, AS_OF, days=90, share=0.05)
     assert r.baseline == "holdout" and r.variants == ("holdout", CRM_ARM)

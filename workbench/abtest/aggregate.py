@@ -22,7 +22,8 @@ revenue        net revenue in the window
 coupon         discount of the window's net orders that used one of the campaign's coupons
 gross          ``revenue + coupon`` (revenue at the shop's usual prices)
 pre_revenue    net revenue in the pre-period (the CUPED covariate)
-sent, opened, clicked, unsubscribed   from ``messages`` (0 for customers without a message)
+sent, opened, clicked, unsubscribed   from ``messages`` (0 for customers without a message
+               or whose message failed)
 ============== ===================================================================
 """
 
@@ -171,6 +172,8 @@ def customer_outcomes(
     m = messages
     if campaign_id is not None and "campaign_id" in m.columns:
         m = m.filter(m.campaign_id == campaign_id)
+    if "status" in m.columns:  # a failed send reached nobody (its 수신거부 predates the send)
+        m = m.filter(m.status.isnull() | (m.status != "failed"))
     cut = ibis.literal(pd.Timestamp(end)) if end is not None else None
 
     def seen(col: str) -> ir.BooleanValue:

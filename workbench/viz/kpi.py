@@ -12,6 +12,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from workbench.calendar import holidays_between, short_names
 from workbench.i18n import format_money, format_percent, tr
 from workbench.viz.style import BLUE as _BLUE
 from workbench.viz.style import GREEN as _GREEN
@@ -83,8 +84,39 @@ def trend_figure(trend: pd.DataFrame, *, currency: str = "KRW",
                 "rangemode": "tozero", "showgrid": False},
         hovermode="x unified",
     )
+    if not monthly:  # a month's bar would hide which days were off; weeks read well
+        _mark_holidays(fig, x, language)
     return finish_figure(fig, _trend_title(trend, "_month" if monthly else "", currency,
                                            language))
+
+
+#: Half a week: a weekly bar is drawn centred on its Monday, so the band covers the bar.
+_HALF_WEEK = pd.Timedelta(hours=84)
+
+
+def _mark_holidays(fig: go.Figure, starts: list, language: str) -> None:
+    """Shade the weeks that hold a Korean public holiday and name the holidays on them.
+
+    Shapes and annotations, not traces: the figure's data stay the trend's two series. The
+    label is the week's shortest main holiday (a substitute holiday is labelled with the
+    holiday it replaces), written upwards so that neighbouring weeks do
+    not overlap on a phone; hovering over it lists every holiday of the week with its date.
+    """
+    for start in starts:
+        monday = pd.Timestamp(start)
+        found = holidays_between(monday.date(), (monday + pd.Timedelta(days=6)).date(),
+                                 language)
+        if not found:
+            continue
+        # Above the bars, faint: the bars are opaque and would hide a band drawn below them.
+        fig.add_vrect(x0=monday - _HALF_WEEK, x1=monday + _HALF_WEEK, fillcolor=_RED,
+                      opacity=0.12, line_width=0, layer="above")
+        names = list(dict.fromkeys(name for _, name in found))
+        fig.add_annotation(
+            x=monday, y=1, xref="x", yref="paper", yanchor="top", textangle=-90,
+            text=short_names(names, language)[0], showarrow=False, font={"size": 10, "color": _RED},
+            bgcolor="rgba(255,255,255,0.8)",
+            hovertext="<br>".join(f"{day:%m-%d} {name}" for day, name in found))
 
 
 def drivers_figure(drivers: pd.DataFrame, *, previous_revenue: float, current_revenue: float,
