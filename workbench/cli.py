@@ -26,7 +26,7 @@ from workbench._command import common_parser, early_language, positive_int, run_
 from workbench._progress import Progress
 from workbench.clock import this_week, today
 from workbench.errors import ParameterError
-from workbench.i18n import tr
+from workbench.i18n import format_number, tr
 from workbench.settings import LANGUAGES, Settings
 
 __all__ = ["main"]
@@ -40,6 +40,25 @@ log = logging.getLogger("workbench")
 def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     from workbench.data.sample import write_sample
 
+    if args.send_report:
+        from workbench.data.simulate_sends import write_send_report
+
+        path, export_id, rows = write_send_report(args.send_report, export_id=args.export,
+                                                  store=settings.store, settings=settings,
+                                                  force=args.force)
+        print(tr("sends.sim_written", export=export_id, path=str(path),
+                 rows=format_number(rows)))
+        return 0
+    if args.as_files:
+        from workbench.data.shop_files import write_shop_files
+
+        end = args.end or today(settings)
+        paths = write_shop_files(args.as_files, args.customers, seed=args.seed, end=end,
+                                 timezone=settings.timezone, force=args.force)
+        print(tr("sample.files_written", customers=format_number(args.customers),
+                 seed=args.seed, end=end.isoformat(), path=args.as_files,
+                 **{k: v.name for k, v in paths.items()}))
+        return 0
     path = Path(settings.store)
     if args.if_empty and _store_has_orders(settings):
         print(tr("cli.sample_skipped", path=str(path)))
@@ -58,7 +77,7 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
 
     report = load_file(args.table, args.file, mapping=args.mapping, mode=args.mode,
                        store=settings.store, settings=settings,
-                       progress=Progress(enabled=not args.quiet))
+                       progress=Progress(enabled=not args.quiet), campaign=args.campaign)
     print(report.summary())
     return 0
 
@@ -184,6 +203,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="overwrite a store that already holds orders")
     p.add_argument("--if-empty", action="store_true",
                    help="do nothing if the store already holds orders")
+    p.add_argument("--as-files", metavar="DIR",
+                   help="instead of a store, write the shop as Cafe24 exports into DIR: "
+                        "회원목록.xlsx (members), 주문목록.xlsx (orders), events.csv, "
+                        "products.csv")
+    p.add_argument("--send-report", metavar="FILE",
+                   help="instead of a store, write a simulated sending-service result report "
+                        "(발송 결과 CSV) for the latest audience export in the store")
+    p.add_argument("--export", metavar="EXPORT_ID",
+                   help="with --send-report: the export to report on (default: the latest)")
+    p.add_argument("--force", action="store_true",
+                   help="with --as-files or --send-report: replace files of the same names")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser(
@@ -193,7 +223,12 @@ def _parser() -> argparse.ArgumentParser:
             canonical table, all or nothing: on any error the store is left exactly as it was.
             With --mapping, the file's own layout (cafe24, imweb, shopify, online_retail, cdnow,
             or a mapping file) is translated, and one item-level export can fill orders,
-            order_items and customers at once."""),
+            order_items and customers at once. A sending service's result report loads into
+            messages with --mapping send_report, matched to the customers of the export named
+            by --campaign. Member exports (--mapping cafe24_members or imweb_members) reload
+            weekly without --mode: stored members are updated, columns the file lacks keep
+            their values, and consent is merged by date; an opt-out is never undone by an
+            undated or older opt-in."""),
     )
     p.add_argument("table", help="canonical table: customers, orders, order_items, products, "
                                  "events, campaigns, assignments, messages")
@@ -201,6 +236,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="shipped mapping name or a mapping file (TOML/YAML)")
     p.add_argument("--mode", choices=["append", "replace", "upsert"], default="append",
                    help="append rows (default), replace the table, or upsert by key")
+    p.add_argument("--campaign", metavar="EXPORT_ID",
+                   help="send reports (--mapping send_report): the export the report's rows "
+                        "belong to, when the report has no campaign/export id column")
     p.set_defaults(func=_cmd_load)
 
     p = sub.add_parser(

@@ -21,12 +21,21 @@ Example ``workbench.toml``::
     lock_timeout = 300                # seconds a write waits for another writer before failing
     earliest_date = 1990-01-01        # imported dates before this are refused as typos
     max_years_ahead = 10              # ... and so are dates more than this many years ahead
+    friendtalk_quiet_hours = "20:00-08:00"  # the FriendTalk provider's no-ad window ("": none)
+
+    [frequency_cap]                   # ads per customer, applied at every ad export
+    ads_per_day = 1                   # ... on the send's calendar day (shop's zone)
+    ads_per_week = 3                  # ... in any 7 calendar days that hold the send day
+    # enabled = false                 # lift the cap (it is on by default)
+    [frequency_cap.sms]               # optional, per channel: ads on that channel only
+    ads_per_day = 1
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -39,12 +48,115 @@ from workbench._userfiles import read_toml
 from workbench.errors import ParameterError
 from workbench.i18n import AMOUNT_STYLES, set_default_amount_style, set_default_language, tr
 
-__all__ = ["LANGUAGES", "Settings", "load_settings"]
+__all__ = ["LANGUAGES", "ChannelCap", "FrequencyCap", "Settings", "load_settings"]
 
 LANGUAGES = ("en", "ko")
 _EXAMPLES = {"store": "data/workbench.duckdb", "timezone": "Asia/Seoul", "currency": "KRW",
              "language": "ko"}
 _FILE_NAME = "workbench.toml"
+#: ``friendtalk_quiet_hours``: two times joined by "-", or "" (parsed by
+#: ``workbench.audience.kakao.quiet_window``; settings sit below the audience layer).
+_QUIET_HOURS = re.compile(r"(?:(?:[01]\d|2[0-3]):[0-5]\d-(?:[01]\d|2[0-3]):[0-5]\d)?")
+#: Channels a ``[frequency_cap.<channel>]`` table may name: ``workbench.data.schema``'s
+#: ``CAMPAIGN_CHANNELS`` (settings sit below the data layer; a test keeps the two equal).
+CAP_CHANNELS = ("sms", "lms", "email", "push", "alimtalk", "friendtalk", "kakao")
+_CAP_KEYS = ("ads_per_day", "ads_per_week")
+_CAP_MOST = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCap:
+    """Most ads a customer gets on one channel, per calendar day and per 7 days (None: none)."""
+
+    ads_per_day: int | None = None
+    ads_per_week: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyCap:
+    """Most ads a customer gets across channels, and per channel (``[frequency_cap]``).
+
+    A day is a calendar day in the shop's zone; a week is any 7 consecutive calendar days. The
+    export (:mod:`workbench.audience.history`) leaves out a customer whose ads already logged
+    (exports and the ``messages`` table) would, with this one, exceed a limit.
+
+    Parameters
+    ----------
+    enabled
+        ``False`` lifts every limit.
+    ads_per_day, ads_per_week
+        Limits over every channel (default 1 a day and 3 a week: protects customers from three
+        audiences' ads on one day; ``None`` in Python: no limit).
+    channels
+        ``(channel, ChannelCap)`` pairs: limits on the ads of that channel only.
+
+    Examples
+    --------
+    >>> cap = FrequencyCap.from_table({"ads_per_week": 2, "sms": {"ads_per_day": 1}})
+    >>> cap.ads_per_day, cap.ads_per_week, cap.for_channel("sms")
+    (1, 2, ChannelCap(ads_per_day=1, ads_per_week=None))
+    """
+
+    enabled: bool = True
+    ads_per_day: int | None = 1
+    ads_per_week: int | None = 3
+    channels: tuple[tuple[str, ChannelCap], ...] = ()
+
+    def for_channel(self, channel: str) -> ChannelCap | None:
+        """Return the limits of one channel (``None``: none configured)."""
+        return dict(self.channels).get(channel)
+
+    @classmethod
+    def from_table(cls, table: object) -> FrequencyCap:
+        """Build the cap from its TOML table, naming the key and the fix on any problem.
+
+        Raises
+        ------
+        ParameterError
+            Not a table, an unknown key or channel, a limit that is not 1-1000, or a weekly
+            limit below the daily one.
+        """
+        if not isinstance(table, dict):
+            raise _cap_error("frequency_cap_table", got=repr(table))
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise _cap_error("frequency_cap_enabled", got=repr(enabled))
+        channels = []
+        for key, value in table.items():
+            if key in ("enabled", *_CAP_KEYS):
+                continue
+            if key not in CAP_CHANNELS or not isinstance(value, dict):
+                raise _cap_error("frequency_cap_key", section="frequency_cap", name=key,
+                                 allowed=", ".join(("enabled", *_CAP_KEYS)),
+                                 channels=", ".join(CAP_CHANNELS))
+            channels.append((key, ChannelCap(**_limits(value, f"frequency_cap.{key}", {}))))
+        defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.name in _CAP_KEYS}
+        return cls(enabled, **_limits(table, "frequency_cap", defaults),
+                   channels=tuple(channels))
+
+
+def _limits(table: dict, section: str, defaults: dict) -> dict[str, int | None]:
+    if section != "frequency_cap":
+        for key in table:
+            if key not in _CAP_KEYS:
+                raise _cap_error("frequency_cap_key", section=section, name=key,
+                                 allowed=", ".join(_CAP_KEYS), channels=", ".join(CAP_CHANNELS))
+    out = {}
+    for key in _CAP_KEYS:
+        value = table.get(key, defaults.get(key))
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 1 <= value <= _CAP_MOST):
+            raise _cap_error("frequency_cap_value", section=section, name=key, got=repr(value))
+        out[key] = value
+    day, week = out["ads_per_day"], out["ads_per_week"]
+    if day is not None and week is not None and week < day:
+        raise _cap_error("frequency_cap_order", section=section, day=day, week=week)
+    return out
+
+
+def _cap_error(message: str, **fields: object) -> ParameterError:
+    # English, as for the file's other problems: the language is itself a setting being read.
+    return ParameterError(tr(f"settings.{message}", language="en", **fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +194,14 @@ class Settings:
     max_years_ahead
         Imported timestamps and dates more than this many years after today are refused
         (9999-12-31 placeholders); dates in the near future are loaded with a warning.
+    frequency_cap
+        Most ads a customer gets a day and a week (:class:`FrequencyCap`; a mapping such as
+        the ``[frequency_cap]`` table is accepted). Default: 1 a day and 3 a week.
+    friendtalk_quiet_hours
+        ``"HH:MM-HH:MM"`` in the shop's zone (may wrap midnight) in which the FriendTalk
+        provider blocks ad sends, on top of the legal 21:00-08:00 night rule; an ad FriendTalk
+        export scheduled inside it leaves everyone out (rule ``provider_quiet_hours``).
+        Default ``"20:00-08:00"`` (some dealers use 20:50); ``""``: no provider window.
     source
         The file the settings were read from, or ``None`` for the defaults.
     """
@@ -96,6 +216,8 @@ class Settings:
     lock_timeout: float = 300.0
     earliest_date: date = date(1990, 1, 1)
     max_years_ahead: int = 10
+    frequency_cap: FrequencyCap = dataclasses.field(default_factory=FrequencyCap)
+    friendtalk_quiet_hours: str = "20:00-08:00"
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -120,6 +242,8 @@ class Settings:
             raise self._error("global_holdout", got=repr(self.global_holdout))
 
         self._check_limits()
+        if not isinstance(self.frequency_cap, FrequencyCap):
+            object.__setattr__(self, "frequency_cap", FrequencyCap.from_table(self.frequency_cap))
 
     def _check_limits(self) -> None:
         if not 0 <= _number(self.lock_timeout) <= 86_400:
@@ -140,6 +264,10 @@ class Settings:
         years = self.max_years_ahead
         if isinstance(years, bool) or not isinstance(years, int) or not 0 <= years <= 100:
             raise self._error("max_years_ahead", got=repr(years))
+        quiet = self.friendtalk_quiet_hours
+        if not isinstance(quiet, str) or not _QUIET_HOURS.fullmatch(quiet) or (
+                quiet and quiet[:5] == quiet[-5:]):
+            raise self._error("friendtalk_quiet_hours", got=repr(quiet))
 
     def _error(self, key: str, **fields: object) -> ParameterError:
         """Return a settings error in the language these settings name (English if invalid).
@@ -203,6 +331,8 @@ def _read(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ParameterError(tr("settings.not_a_table", path=repr(str(path)), got=repr(table),
                                 language="en"))
+    if table is not raw and "frequency_cap" in raw:  # [frequency_cap] beside [workbench]
+        table = {**table, "frequency_cap": raw["frequency_cap"]}
     fields = {f.name for f in dataclasses.fields(Settings)} - {"source"}
     unknown = sorted(set(table) - fields)
     if unknown:

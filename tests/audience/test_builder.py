@@ -7,6 +7,7 @@ where the audience package says.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -14,6 +15,7 @@ import pytest
 
 from tests.audience.conftest import AS_OF, SETTINGS
 from workbench.audience import (
+    CONDITION_TYPES,
     Audience,
     AudienceParams,
     AudienceResult,
@@ -148,3 +150,76 @@ def test_the_result_speaks_the_language_it_was_made_in(tiny, language, text):
         set_language(None)
     assert (result.count, result.message, len(result.members)) == (1, text, 1)
     assert result.to_frame()["customer_id"].tolist() == ["B"]
+
+
+# -- the member-data conditions (issue 16 point 7) on the leap-day shop ------------------------
+
+NEW_TYPES = ("age_band", "acquisition_channel", "first_order_coupon", "visited_not_signed_up",
+             "signup_anniversary", "birthday", "member_tier", "points_balance")
+
+
+@pytest.fixture(scope="module")
+def leap_path(tmp_path_factory):
+    from tests.audience.test_member_conditions import _write
+
+    path = tmp_path_factory.mktemp("leap_form") / "leap.duckdb"
+    _write(path)
+    return path
+
+
+def _texts(widget) -> list[str]:
+    """Return every label a person reads in a field's widget (its options' labels too)."""
+    out = [getattr(widget, "description", "") or ""]
+    if hasattr(widget, "children"):
+        for child in widget.children:
+            out += _texts(child)
+    if isinstance(getattr(widget, "value", None), str) and type(widget).__name__ == "Label":
+        out.append(widget.value)
+    for option in getattr(widget, "options", ()) or ():
+        out.append(option[0] if isinstance(option, tuple) else str(option))
+    return [t for t in out if t]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_member_conditions_have_labelled_widgets(leap_path, tmp_path, language):
+    from tests.audience.test_member_conditions import AS_OF as LEAP_DAY
+
+    page = _builder(leap_path, tmp_path, as_of=LEAP_DAY, language=language)
+    for name in NEW_TYPES:
+        page._add(name)
+    titles = [r.box.children[0].value for r in page.rows]
+    assert titles == [f"<b>{html.escape(CONDITION_TYPES[n].label(language))}</b>"
+                      for n in NEW_TYPES]
+    labels = [t for row in page.rows for w in row.box.children[1].children for t in _texts(w)]
+    if language == "ko":
+        store_values = {"VIP", " VIP", "Naver", "naver ", "instagram", "kakao", "WELCOME10",
+                        " summer "}  # the shop's own data, shown as it is
+        english = [t for t in labels if re.search("[A-Za-z]", t) and t not in store_values]
+        assert english == []
+        assert "연령대" in titles[0] and "20대" in labels and "쿠폰 코드" in labels
+    else:
+        assert "20s" in labels and "Coupon codes" in labels and "Points from (KRW)" in labels
+    # the store's coupon codes, without the blank one a time-sale order holds
+    assert list(_field(page, 2, "codes").options) == [" summer ", "WELCOME10"]
+
+
+def test_member_conditions_count_in_the_form(leap_path, tmp_path):
+    from tests.audience.test_member_conditions import AS_OF as LEAP_DAY
+
+    page = _builder(leap_path, tmp_path, as_of=LEAP_DAY)
+    page._add("birthday")
+    assert _count(page) == 2  # L1 (29 February) and L2
+    assert "Customers without a birth date (3)" in page.w_notes.value
+    page._add("member_tier")
+    tiers = _field(page, 1, "values")
+    assert list(tiers.options) == [" VIP", "VIP", "골드"]
+    tiers.value = ("VIP",)
+    assert _count(page) == 1  # L1
+    _field(page, 0, "within_days").value = "1"
+    assert _count(page) == 2  # and L3 (born 1 March, tier " VIP")
+    page._add("points_balance")
+    _field(page, 2, "min_points").value = "5,000"
+    assert _count(page) == 1
+    assert [r.condition().to_dict() for r in page.rows] == [
+        {"type": "birthday", "within_days": 1}, {"type": "member_tier", "values": ["VIP"]},
+        {"type": "points_balance", "min_points": 5000.0}]

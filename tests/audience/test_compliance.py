@@ -39,7 +39,7 @@ def test_consent_expires_after_two_years(tiny):
 def test_night_time_needs_night_consent_except_email(tiny):
     night = reasons(tiny, "sms", NIGHT)
     assert night["A"] is None  # A has night consent
-    assert reasons(tiny, "kakao", NIGHT)["A"] is None
+    assert reasons(tiny, "lms", NIGHT)["A"] is None
     assert reasons(tiny, "email", NIGHT)["C"] is None  # email is exempt from the night rule
     assert reasons(tiny, "email", DAY)["C"] is None
     for hour, expected in [(8, False), (7, True), (20, False), (21, True), (0, True)]:
@@ -73,7 +73,7 @@ def test_transaction_exemption_six_months(tiny):
 
 def test_opt_out_wins_over_exemption_and_channels_share_it(tiny):
     assert reasons(tiny, "lms", DAY, exemption=True)["D"] == "opted_out"
-    assert reasons(tiny, "kakao", DAY)["D"] == "opted_out"
+    assert reasons(tiny, "friendtalk", DAY)["D"] == "opted_out"  # one phone, one opt-out
     assert reasons(tiny, "push", DAY)["D"] is None  # D's push consent is separate
 
 

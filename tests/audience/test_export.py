@@ -20,6 +20,7 @@ from workbench.audience import (
     export_audience,
     read_export_log,
 )
+from workbench.audience.compliance import EXCLUSION_RULES
 from workbench.data import connect
 from workbench.errors import ParameterError
 from workbench.settings import Settings
@@ -58,8 +59,8 @@ def test_sms_export_file_and_log(tiny_copy, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Korean Excel
     assert list(rows[0]) == ["phone"]  # only the column the channel needs
     assert [row["phone"] for row in rows] == ["01011112222"]  # A only (see test_compliance)
-    assert r.excluded == {"opted_out": 1, "no_consent": 2, "consent_expired": 1,
-                          "night_time": 0, "no_contact": 0, "global_holdout": 0}
+    assert r.excluded == dict.fromkeys(EXCLUSION_RULES, 0) | {
+        "opted_out": 1, "no_consent": 2, "consent_expired": 1}
     assert (r.members, r.rows, r.holdout) == (5, 1, 0)
     assert r.sha256 == hashlib.sha256(raw).hexdigest()
     log, _ = _log(tiny_copy)

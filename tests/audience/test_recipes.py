@@ -112,6 +112,41 @@ def ref_checkout_drop_off(f):
     return set(j[~(j.ordered_at >= j.ts)].index)
 
 
+def ref_birthday_today(f):
+    c = f["customers"]
+    birth = pd.to_datetime(c.birth_date)
+    return ids(c.loc[(birth.dt.month == 11) & (birth.dt.day == 16), "customer_id"])
+
+
+def ref_signup_anniversary(f):
+    c = f["customers"]
+    day = c.signup_at.dt.date  # already in the shop's zone
+    hit = c.is_member.fillna(False).astype(bool) & (day < AS_OF) & day.map(
+        lambda d: d == d and (d.month, d.day) == (11, 16))
+    return ids(c.loc[hit, "customer_id"])
+
+
+def ref_promotion_acquired_retention(f):
+    o = f["orders"]
+    net = o[o.status.isin(NET_STATUSES) & (o.ordered_at < CUT) & o.customer_id.notna()]
+    first = net.sort_values(["ordered_at", "order_id"]).groupby("customer_id").head(1)
+    coupon = first.coupon_code.fillna("").str.strip() != ""
+    start, end = CUT - pd.Timedelta(days=90), CUT - pd.Timedelta(days=30)
+    acquired = ids(first.loc[coupon & (first.ordered_at >= start) & (first.ordered_at < end),
+                             "customer_id"])
+    n = net.groupby("customer_id").size()
+    return acquired & set(n[n == 1].index)
+
+
+def ref_visited_not_signed_up(f):
+    c, e = f["customers"], f["events"]
+    e = e[e.customer_id.notna() & (e.ts < CUT)]
+    seen = ids(e.loc[(e.type != "signup") & (e.ts >= CUT - pd.Timedelta(days=7)), "customer_id"])
+    signed = ids(e.loc[e.type == "signup", "customer_id"])
+    guest = ~c.is_member.fillna(False).astype(bool) & ~(c.signup_at < CUT)
+    return (ids(c.loc[guest, "customer_id"]) & seen) - signed
+
+
 REFERENCES = {name[4:]: fn for name, fn in globals().items() if name.startswith("ref_")}
 
 
@@ -133,6 +168,12 @@ PLAUSIBLE = {
     "browse_follow_up": (10, 300), "review_request": (50, 500), "replenishment_due": (50, 600),
     "birthday": (100, 260), "signed_up_never_bought": (20, 400), "vip": (100, 800),
     "dormant": (300, 1200),
+    # daily triggers: birthdays and sign-up anniversaries today (~1/365 of birth dates and
+    # members), guests active in a week; coupon-acquired customers without a second order.
+    "birthday_today": (1, 20), "signup_anniversary": (1, 40), "visited_not_signed_up": (5, 200),
+    "promotion_acquired_retention": (5, 200),
+    # the sample has no points balances yet (member exports bring them): zero until it does
+    "vip_points_reminder": (0, 400),
 }
 
 

@@ -122,7 +122,7 @@ def test_loading_a_version_1_file(tmp_path):
 
 
 def test_recipes_load():
-    assert len(RECIPES) == 14
+    assert len(RECIPES) == 19
     for name in RECIPES:
         d = load_recipe(name)
         assert d.name == name and d.rules.conditions()

@@ -229,7 +229,11 @@ BAD = {
     "bad-booleans": (
         "customers", "customer_id,sms_opt_in\nC1,글쎄\n",
         "o.csv: column 'sms_opt_in' has 1 value(s) that are not yes/no values, in row(s) 2 "
-        "(e.g. '글쎄'). Use T/F, Y/N, true/false, 1/0 or 동의/거부/미동의."),
+        "(e.g. '글쎄'). Known yes values: t, true, y, yes, 1, 1.0, o, on, 동의, 예, "
+        "수신, 수신동의, 동의함, 수신함, 수신허용; known no values: f, false, n, no, 0, 0.0, "
+        "x, off, 거부, 미동의, 아니오, 수신거부, 비동의, 동의안함, 수신안함, 미수신, 수신거절, "
+        "절대수신안함 (letter case and "
+        "spaces are ignored). Fix the values, or translate them with 'map' in a mapping."),
     "bad-variant": (
         "assignments", "campaign_id,customer_id,variant,assigned_at\nK1,C1,treatment,2024-01-01\n",
         "o.csv: column 'variant' has 1 value(s) that are not valid for assignments.variant, in "

@@ -63,9 +63,9 @@ def test_a_mapping_in_the_working_directory_is_found_by_name(tmp_path, monkeypat
 
 
 def test_unknown_mapping_lists_the_shipped_ones(tmp_path):
-    expected = ("orders.csv: unknown mapping 'cafe42'. Shipped mappings: cafe24, cdnow, imweb, "
-                "online_retail, shopify; or pass the path of a mapping file (.toml, .yaml or "
-                ".yml).")
+    expected = ("orders.csv: unknown mapping 'cafe42'. Shipped mappings: cafe24, cafe24_members, "
+                "cdnow, imweb, imweb_members, online_retail, send_report, shopify; or pass the "
+                "path of a mapping file (.toml, .yaml or .yml).")
     with pytest.raises(SchemaError, match=re.escape(expected)):
         load_file("orders", tmp_path / "orders.csv", mapping="cafe42", store=tmp_path / "s.db")
 

@@ -11,6 +11,7 @@ Public API::
 from workbench.audience.audience import MEMBER_COLUMNS, Audience, AudienceResult, overlap
 from workbench.audience.compliance import (
     EXCLUSION_RULES,
+    SEND_CHANNELS,
     MessageCheck,
     check_message,
     cp949_bytes,
@@ -20,8 +21,10 @@ from workbench.audience.compliance import (
 from workbench.audience.conditions import CONDITION_TYPES, ConditionType
 from workbench.audience.export import ExportResult, export_audience, read_export_log
 from workbench.audience.fields import FieldSpec, OptionSource, choice_label, field_label
+from workbench.audience.kakao import ad_signals, legacy_channel
 from workbench.audience.migration import SCHEMA_VERSION
 from workbench.audience.params import AudienceParams
+from workbench.audience.personalise import FIELDS as PERSONAL_FIELDS
 from workbench.audience.recipes import RECIPES, load_recipe
 from workbench.audience.rules import AudienceDefinition, Condition, Group
 from workbench.audience.storage import (
@@ -39,8 +42,10 @@ __all__ = [
     "CONDITION_TYPES",
     "EXCLUSION_RULES",
     "MEMBER_COLUMNS",
+    "PERSONAL_FIELDS",
     "RECIPES",
     "SCHEMA_VERSION",
+    "SEND_CHANNELS",
     "Audience",
     "AudienceDefinition",
     "AudienceParams",
@@ -53,6 +58,7 @@ __all__ = [
     "MessageCheck",
     "OptionSource",
     "SavedDefinition",
+    "ad_signals",
     "audiences_dir",
     "check_message",
     "choice_label",
@@ -62,6 +68,7 @@ __all__ = [
     "export_path",
     "field_label",
     "is_night",
+    "legacy_channel",
     "list_definitions",
     "load_definition",
     "load_recipe",

@@ -11,17 +11,20 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from workbench._args import iso_date, local_time
+from workbench._args import as_of_moment, local_time, moment_label
 from workbench._command import common_parser, early_language, run_command
+from workbench.audience.arms import parse_arm_spec
 from workbench.audience.audience import Audience
+from workbench.audience.compliance import SEND_CHANNELS
+from workbench.audience.durations import cooldown_duration
 from workbench.audience.export import export_audience
+from workbench.audience.personalise import field_help
 from workbench.audience.recipes import RECIPES
 from workbench.audience.storage import audiences_dir, load_definition, saved_definitions
 from workbench.clock import now
-from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.data.store import connect
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
@@ -40,6 +43,13 @@ def _share(text: str) -> float:
     return value
 
 
+def _cooldown(text: str) -> str:
+    try:
+        return cooldown_duration(text, "--cooldown")
+    except ParameterError:
+        raise argparse.ArgumentTypeError(tr("cli.bad_cooldown", got=text)) from None
+
+
 def add_parser(subparsers: argparse._SubParsersAction,
                parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
     """Add the ``audience`` command (with ``parents``: the shared store/language options)."""
@@ -50,14 +60,23 @@ def add_parser(subparsers: argparse._SubParsersAction,
             workbench. 'export' applies the Korean advertising rules (consent per channel,
             2-year re-confirmation, 21:00-08:00 night consent, opted-out customers), keeps a
             deterministic holdout out of the file, writes a UTF-8 CSV with BOM holding only the
-            column the channel needs, and logs the export in the store."""))
+            column the channel needs, and logs the export in the store. KakaoTalk:
+            'alimtalk' (informational only, needs --template-code, reaches any KakaoTalk user by
+            phone; customers without KakaoTalk go to <out>.fallback_sms.csv) and 'friendtalk'
+            (ads to channel friends only, blocked in the provider's quiet hours, setting
+            friendtalk_quiet_hours, default 20:00-08:00); an old 'kakao' audience is exported
+            as friendtalk when it is an ad, else alimtalk."""))
     p.add_argument("action", choices=["list", "show", "count", "export"],
                    help="list saved audiences and recipes; show, count or export one")
     p.add_argument("name", nargs="?", help="audience name or recipe (or a .yaml file)")
-    p.add_argument("--as-of", type=iso_date,
-                   help="facts use data strictly before this date (default: today)")
-    p.add_argument("--channel", choices=list(CAMPAIGN_CHANNELS),
+    p.add_argument("--as-of", type=as_of_moment,
+                   help="facts use data strictly before this local date (midnight) or time "
+                        "'YYYY-MM-DD HH:MM' (hourly scenarios; default: today)")
+    p.add_argument("--channel", choices=list(SEND_CHANNELS),
                    help="export channel (default: the audience's)")
+    p.add_argument("--template-code", metavar="CODE",
+                   help="AlimTalk: code of the template Kakao approved (required for alimtalk), "
+                        "e.g. TPL_ORDER_01")
     p.add_argument("--holdout", type=_share, default=0.0,
                    help="share of eligible customers kept out as a holdout, e.g. 0.1")
     p.add_argument("--out", help="CSV file to write (export); never an existing file unless "
@@ -74,6 +93,23 @@ def add_parser(subparsers: argparse._SubParsersAction,
     p.add_argument("--transaction-exemption", action="store_true",
                    help="the ad is for the same kind of goods the customers bought: customers "
                         "without consent within 6 months of a transaction qualify")
+    p.add_argument("--since-last-export", action="store_true",
+                   help="leave out customers already exported for this audience (any arm) "
+                        "within the cooldown: for hourly jobs")
+    p.add_argument("--cooldown", metavar="DURATION", type=_cooldown,
+                   help="with --since-last-export: '24h', '2d', '1w' (default: the audience's "
+                        "'cooldown', else 24h)")
+    p.add_argument("--variants", metavar="A=FILE,B=FILE",
+                   help="A/B/n message test: one message file per arm (2-10 arms named A, B, "
+                        "...); after --holdout the rest is split equally, every message is "
+                        "checked, each arm gets its own file (out.A.csv, out.B.csv) and one "
+                        "campaign records the arms for the A/B readout")
+    p.add_argument("--fields", metavar="F1,F2",
+                   help="personalisation columns after the contact column (needs --purpose): "
+                        + field_help("en"))
+    p.add_argument("--coupon-code", metavar="CODE",
+                   help="code of the coupon_code field: one code, or one per arm "
+                        "'A=WIN10,B=WIN20'")
     p.add_argument("--dir", help="folder of saved audiences (default: data/audiences)")
     p.set_defaults(func=run)
     return p
@@ -89,7 +125,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(tr("audience.cli.list_saved", folder=str(folder), count=len(saved)))
         for item in saved:
             d = item.definition
-            print(f"  {d.name:<28} v{d.version:<3} {d.channel:<6} {d.description}" if d else
+            print(f"  {d.name:<28} v{d.version:<3} {d.channel:<10} {d.description}" if d else
                   "  " + tr("audience.cli.list_invalid", file=item.path.name,
                             reason=item.problem))
         print(tr("audience.cli.list_recipes", count=len(RECIPES)))
@@ -107,9 +143,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         as_of = args.as_of or now(settings).date()
         audience = Audience(definition, con, as_of=as_of, settings=settings)
         if args.action == "count":
-            print(tr("audience.cli.count", name=definition.name, as_of=str(as_of),
+            print(tr("audience.cli.count", name=definition.name, as_of=moment_label(as_of),
                      count=format_number(audience.count())))
-            note = _stale_note(con, as_of, settings)
+            for text in audience.notes:  # e.g. customers without a birth date
+                print(text)
+            day = as_of.date() if isinstance(as_of, datetime) else as_of
+            note = _stale_note(con, day, settings)
             if note:
                 print(note)
             return 0
@@ -148,13 +187,20 @@ def _export(args: argparse.Namespace, audience: Audience, settings: Settings) ->
     message = None
     if args.message:
         message = _read_message(Path(args.message))
+    arm_files = parse_arm_spec(args.variants) if args.variants is not None else {}
+    variants = {arm: _read_message(Path(f)) for arm, f in arm_files.items()} or None
     send_at = args.send_at or now(settings).replace(tzinfo=None, second=0, microsecond=0)
     result = export_audience(
         audience, out=args.out, channel=args.channel, holdout=args.holdout, send_at=send_at,
         message=message, sender=args.sender, subject=args.subject, purpose=args.purpose,
         author=args.author, transaction_exemption=args.transaction_exemption,
-        store=settings.store, force=args.force,
-        inputs=tuple(p for p in (args.message, args.name) if p))
+        store=settings.store, force=args.force, since_last_export=args.since_last_export,
+        cooldown=args.cooldown, template_code=args.template_code,
+        variants=variants, fields=args.fields or (), coupon_code=args.coupon_code,
+        inputs=tuple(p for p in (args.message, args.name, *arm_files.values()) if p))
+    # An hourly job's log should say which hour each line is about.
+    print(tr("audience.cli.export_moment", name=result.audience,
+             as_of=moment_label(audience.as_of), send_at=moment_label(send_at)))
     print(result.summary())
     for note in result.notes:
         print(note)

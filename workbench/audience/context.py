@@ -10,7 +10,10 @@ Time
     the shop's zone, or the instant ``as_of`` itself (a datetime, for hour-level timings such as
     "+1 h after the cart"). Only orders and events strictly before the cut-off count. A window
     ``from_ago``/``to_ago`` is ``[cutoff - from_ago, cutoff - to_ago)``; day lengths are
-    calendar days in the shop's zone.
+    calendar days in the shop's zone. Conditions that are day-level by nature read the day of
+    ``as_of`` (``ctx.day``) even when it has a time: a birthday month, replenishment due from
+    the purchase cycle, and the snapshot's columns (RFM segment, churn, CLV band), which are
+    computed once a day.
 
 Counts of zero
     A range that admits zero (``max_count: 0``, ``max_days: 1``) also matches customers with no
@@ -28,6 +31,7 @@ import ibis
 import ibis.expr.types as ir
 
 from workbench.audience.durations import to_timedelta
+from workbench.data.schema import TABLES
 from workbench.dates import cutoff
 from workbench.errors import SchemaError
 from workbench.i18n import tr
@@ -38,6 +42,10 @@ if TYPE_CHECKING:
     from workbench.settings import Settings
 
 __all__ = ["COMPLETED_STATUSES", "CompileContext", "Note", "in_range", "product_filter"]
+
+#: Ibis types of the contract's column types (a NULL standing in for a missing column).
+_IBIS_TYPES = {"string": "string", "boolean": "boolean", "date": "date", "float64": "float64",
+               "int64": "int64", "timestamp": "timestamp('UTC')"}
 
 #: Order statuses that mean a checkout was completed (pending: payment not finished).
 COMPLETED_STATUSES = ("paid", "shipped", "delivered", "confirmed", "cancelled", "returned")
@@ -143,8 +151,38 @@ class CompileContext:
         return o if since is None else o.filter(o.ordered_at >= since)
 
     def note(self, key: str, **fields: Any) -> None:
-        """Record a :class:`Note` for people."""
-        self.notes.append(Note(key, fields))
+        """Record a :class:`Note` for people (once: the same note again is not repeated)."""
+        note = Note(key, fields)
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def column(self, name: str, *, condition: str) -> ir.Value:
+        """Return a column of the customers (``ctx.base``), or NULL when the store lacks it.
+
+        A store written before the column was in the contract and opened read-only has no
+        such column (writing adds it): every customer reads as unknown there (a test on it
+        matches nobody, its NOT everybody), and a note names the column and the condition.
+        """
+        if name in self.base.columns:
+            return self.base[name]
+        self.note("missing_column", type=condition, column=name)
+        spec = next(c for c in TABLES["customers"].columns if c.name == name)
+        kind = _IBIS_TYPES[spec.kind]
+        return ibis.literal(None, type=kind)
+
+    def count_unknown(self, col: ir.Value, *, column: str) -> None:
+        """Record a note with how many customers have no value in ``column`` (none: no note)."""
+        if column not in self.base.columns:
+            return  # the missing column has its own note
+        key = ("unknown", column, str(self.cutoff), id(self.con))
+        if self.cache is not None and key in self.cache:
+            unknown = self.cache[key]
+        else:
+            unknown = int(self.base.filter(col.isnull()).count().execute())
+            if self.cache is not None:
+                self.cache[key] = unknown
+        if unknown:
+            self.note(f"unknown_{column}", count=unknown)
 
 
 def in_range(ctx: CompileContext, agg: ir.Table, bounds: Mapping[str, tuple[Any, Any]],

@@ -19,7 +19,7 @@ from workbench._userfiles import short
 from workbench.errors import ParameterError
 from workbench.i18n import tr
 
-__all__ = ["duration", "to_timedelta"]
+__all__ = ["cooldown_duration", "duration", "to_timedelta"]
 
 _DURATION = re.compile(r"^\s*(\d{1,5})\s*([hdw]?)\s*$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks", "": "days"}
@@ -71,3 +71,25 @@ def to_timedelta(text: str) -> timedelta:
     """
     n, unit = int(text[:-1]), text[-1]
     return timedelta(**{_UNITS[unit]: n})
+
+
+def cooldown_duration(value: Any, where: str) -> str:
+    """Return an audience's cooldown in canonical form: a duration of at least one hour.
+
+    Raises
+    ------
+    ParameterError
+        Not a duration, or zero.
+
+    Examples
+    --------
+    >>> cooldown_duration("1w", "x"), cooldown_duration(" 24h", "x")
+    ('7d', '24h')
+    """
+    try:
+        text = duration(value, where=where)
+    except ParameterError:
+        text = None
+    if text is None or to_timedelta(text).total_seconds() <= 0:
+        raise ParameterError(tr("audience.error.cooldown", where=where, got=short(value)))
+    return text

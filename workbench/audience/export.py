@@ -5,19 +5,28 @@
 1. checks the message text when one is given (:func:`~workbench.audience.check_message`) and
    refuses to export an ad whose text breaks the rules;
 2. applies the consent, opt-out, night-time and contact rules
-   (:func:`~workbench.audience.eligibility`) and counts the customers each rule excluded;
+   (:func:`~workbench.audience.eligibility`), then the send history's
+   (:mod:`workbench.audience.history`: ``since_last_export``'s cooldown and, for ads, the
+   frequency cap), and counts the customers each rule excluded;
 3. splits the eligible customers into ``holdout`` and ``send`` (the arm that gets the message;
    exports before 2026-12 wrote ``control``, which the A/B readout still reads as ``send``) with
    :func:`workbench.abtest.assign_variants` (deterministic in ``(salt, customer_id)``); the
-   holdout is kept out of the file;
+   holdout is kept out of the file. An A/B/n test (``variants``) splits the rest equally between
+   arms ``A``, ``B``, ..., checks every arm's message and writes one file per arm
+   (:mod:`workbench.audience.arms`);
 4. writes a CSV in UTF-8 with a BOM (Korean Excel opens it without mojibake) holding only the
-   column the channel needs: ``phone`` (SMS, LMS, KakaoTalk), ``email`` or ``customer_id``
-   (push: the app maps ids to device tokens); cells that Excel would run as a formula are
-   neutralised (:func:`excel_safe`);
+   column the channel needs: ``phone`` (SMS, LMS, AlimTalk, FriendTalk), ``email`` or
+   ``customer_id`` (push: the app maps ids to device tokens); cells that Excel would run as a
+   formula are neutralised (:func:`excel_safe`); personalisation columns follow when asked
+   for with a stated purpose (``fields``: :mod:`workbench.audience.personalise`). AlimTalk
+   (informational, ``template_code``) sends customers known to have no KakaoTalk to an SMS/LMS
+   fallback file beside it, phone only (:mod:`workbench.audience.kakao`);
 5. records, in one all-or-nothing store write: a row in ``audience_exports`` (who, when, which
-   audience version, purpose, channel, rows, the file's SHA-256), and when there is a holdout
-   the campaign (``campaigns``) and every eligible customer's variant (``assignments``), so the
-   A/B analysis can measure the send later.
+   audience version, purpose, channel, rows, the file's SHA-256, fields, arm shares), and when
+   there is a holdout or arms the campaign (``campaigns``) and every eligible customer's
+   variant (``assignments``), so the A/B analysis can measure the send later; and every
+   customer the export covered, with their arm, in ``export_members`` (:func:`_members_rows`),
+   which the cooldown and the frequency cap of later exports read.
 
 The output path is checked first (:mod:`workbench.data.outputs`: never the store, a model, the
 salt, the settings, the message file or, without ``force``, any existing file). The file is
@@ -28,12 +37,14 @@ customers' contacts exists exactly when its ``audience_exports`` row does.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,17 +52,33 @@ import pandas as pd
 
 from workbench import __version__
 from workbench.abtest import assign_variants, in_global_holdout
+from workbench.audience.arms import (
+    ArmExport,
+    arm_path,
+    arm_shares,
+    check_arm_messages,
+    check_arms,
+    coupon_codes,
+)
 from workbench.audience.audience import Audience
 from workbench.audience.compliance import (
+    BYTE_LIMITS,
     CONTACT_COLUMNS,
     EXCLUSION_RULES,
     MessageCheck,
-    check_channel,
     check_message,
+    cp949_bytes,
     eligibility,
+    export_channel,
+    fallback_channel,
     require_send_at,
     send_instant,
+    without_kakaotalk,
 )
+from workbench.audience.history import resolve_cooldown, send_reference, with_history_reasons
+from workbench.audience.kakao import KakaoFallback, fallback_path
+from workbench.audience.personalise import check_fields, coupon_column, field_columns
+from workbench.calendar import send_day_notes
 from workbench.data.outputs import check_output_file, private_temp_file, publish
 from workbench.data.schema import TABLES
 from workbench.data.store import write_store
@@ -66,6 +93,8 @@ __all__ = ["EXPORT_LOG", "ExportResult", "excel_safe", "export_audience", "read_
 
 #: The export log: one row per export (PIPA: downloads of personal data are recorded).
 EXPORT_LOG = TABLES["audience_exports"]
+#: Who each export covered (:func:`_members_rows`): the cooldown and the frequency cap read it.
+EXPORT_MEMBERS = "export_members"
 #: The messaged arm. Not "control": marketers read that as the untreated group.
 SEND_VARIANT = "send"
 
@@ -86,21 +115,38 @@ class ExportResult:
     sha256: str
     message_check: MessageCheck | None = None
     notes: tuple[str, ...] = field(default=())
+    #: A/B/n exports (``variants``): one entry per arm and file; ``path`` is then the name the
+    #: arm files derive from (``out.csv`` -> ``out.A.csv``) and ``sha256`` the files' digests,
+    #: comma separated in arm order.
+    arms: tuple[ArmExport, ...] = field(default=())
+    #: Personalisation columns in the file(s), after the contact column.
+    fields: tuple[str, ...] = field(default=())
+    #: AlimTalk: the code of the approved template.
+    template_code: str | None = None
+    #: AlimTalk: customers without KakaoTalk, in the SMS/LMS fallback file(s); ``rows`` does
+    #: not count them.
+    fallback: KakaoFallback | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per step: members, each exclusion rule, holdout, rows in the file."""
         steps = [("members", self.members), *self.excluded.items(),
-                 ("holdout", self.holdout), ("rows", self.rows)]
+                 ("holdout", self.holdout), ("rows", self.rows),
+                 *((f"rows_{a.name}", a.rows) for a in self.arms)]
         return pd.DataFrame(steps, columns=["step", "customers"])
 
     def summary(self) -> str:
         """One paragraph for people, in the active language."""
         parts = [tr(f"audience.rule.{k}") + f" {format_number(v)}"
                  for k, v in self.excluded.items() if v]
-        return tr("audience.export.summary", rows=format_number(self.rows),
-                  path=str(self.path), members=format_number(self.members),
+        path = ", ".join(a.path.name for a in self.arms) if self.arms else str(self.path)
+        text = tr("audience.export.summary", rows=format_number(self.rows),
+                  path=path, members=format_number(self.members),
                   excluded=", ".join(parts) or "0", holdout=format_number(self.holdout),
-                  sha=self.sha256[:12])
+                  sha=self.sha256[:12], export_id=self.export_id)
+        return "\n".join([text, *(tr("audience.variants.summary", arm=a.name,
+                                      share=f"{a.share:g}", rows=format_number(a.rows),
+                                      path=str(a.path), sha=a.sha256[:12])
+                                   for a in self.arms)])
 
 
 def export_audience(
@@ -121,6 +167,12 @@ def export_audience(
     now: datetime | None = None,
     force: bool = False,
     inputs: tuple[str | os.PathLike[str], ...] = (),
+    variants: Mapping[str, str] | None = None,
+    fields: Iterable[str] | str = (),
+    coupon_code: str | Mapping[str, str] | None = None,
+    since_last_export: bool = False,
+    cooldown: str | timedelta | None = None,
+    template_code: str | None = None,
 ) -> ExportResult:
     """Export an audience's eligible members for one channel and log the export.
 
@@ -132,7 +184,8 @@ def export_audience(
         The CSV file to write. It must not exist (unless ``force``) and never is the store, a
         model, the salt, the settings file or one of ``inputs``.
     channel
-        ``sms``, ``lms``, ``email``, ``push`` or ``kakao`` (default: the definition's).
+        ``sms``, ``lms``, ``email``, ``push``, ``alimtalk`` or ``friendtalk`` (default: the
+        definition's; an old ``kakao`` is read as in :func:`~workbench.audience.legacy_channel`).
     holdout
         Share of eligible customers kept out of the file as a holdout, in [0, 0.5].
     send_at
@@ -158,6 +211,31 @@ def export_audience(
         Replace ``out`` if it exists (protected files are refused even then).
     inputs
         Files this export was made from (the message file): never overwritten.
+    variants
+        An A/B/n message test: arm -> message text (``{"A": text_a, "B": text_b}``, 2 to 10
+        arms named ``A``, ``B``, ``Coupon10``...; instead of ``message``). After the holdout the
+        rest is split equally; every arm's message is checked (one failing arm refuses the
+        export) and each arm gets its own file, ``out.A.csv``, ``out.B.csv``; one campaign
+        records every eligible customer's arm (see :mod:`workbench.audience.arms`).
+    fields
+        Personalisation columns after the contact column (``name``, ``name_full``,
+        ``last_product``, ``last_cart_product``, ``coupon_code``; see
+        :mod:`workbench.audience.personalise`); they need an explicit ``purpose``.
+    coupon_code
+        The code of the ``coupon_code`` column: one code, or arm -> code (every arm).
+    since_last_export
+        Leave out customers already exported for this audience (any arm) within the cooldown
+        of this send (an hourly job; :mod:`workbench.audience.history`).
+    cooldown
+        ``"24h"``, ``"2d"``: overrides the definition's ``cooldown`` (default 24 h); only with
+        ``since_last_export``.
+    template_code
+        AlimTalk: the code of the template Kakao approved (required; letters, digits, ``_``,
+        ``-``), recorded in the log. AlimTalk refuses ads; customers known to have no
+        KakaoTalk (``has_kakaotalk`` false) go to ``<out stem>.fallback_sms<suffix>`` (phone
+        only; SMS when the message fits 90 CP949 bytes, else LMS), written and logged with
+        the main file (``fallback_rows``). An old ``kakao`` channel is read as FriendTalk for
+        an ad and AlimTalk otherwise (:mod:`workbench.audience.kakao`).
 
     Returns
     -------
@@ -173,25 +251,44 @@ def export_audience(
     d = audience.definition
     settings = audience.settings
     log_store = store or settings.store
-    target = check_output_file(out, settings=settings.replace(store=str(log_store)),
-                               inputs=inputs, force=force)
-    channel = channel or d.channel
-    check_channel(channel, "export_audience")
+    arms = check_arms(variants, message=message) if variants is not None else None
+    # With arms ``out`` only names the arm files: it is checked for protection, not existence.
+    out_settings = settings.replace(store=str(log_store))
+    target = check_output_file(out, settings=out_settings, inputs=inputs,
+                               force=force or arms is not None)
+    files = {SEND_VARIANT: target} if arms is None else {
+        arm: check_output_file(arm_path(target, arm), settings=out_settings, inputs=inputs,
+                               force=force) for arm in arms}
+    channel, template_code, channel_notes = export_channel(
+        channel or d.channel, d.is_ad, template_code, "export_audience")
+    fallback_files = {arm: check_output_file(fallback_path(path), settings=out_settings,
+                                             inputs=inputs, force=force)
+                      for arm, path in files.items()} if channel == "alimtalk" else {}
     holdout = _check_holdout(holdout)
+    cooldown_span = resolve_cooldown(since_last_export, cooldown, d.cooldown)
+    field_names = check_fields(fields, purpose=purpose, coupon_code=coupon_code)
+    codes = coupon_codes(coupon_code, list(files))
     purpose = (purpose if purpose is not None else d.purpose).strip()
     if not purpose:
         raise ParameterError(tr("audience.error.purpose"))
     require_send_at(send_at, d.is_ad, "export_audience")
     check = None
+    checks = {} if arms is None else check_arm_messages(
+        arms, channel=channel, is_ad=d.is_ad, sender=sender, subject=subject,
+        template_code=template_code)
     if message is not None:
         check = check_message(message, channel=channel, is_ad=d.is_ad, sender=sender,
-                              subject=subject)
+                              subject=subject, template_code=template_code)
         if not check.ok:
             raise ParameterError(tr("audience.export.message_refused", problems=check.summary()))
     elig = eligibility(audience.con, audience.ids(), channel=channel, is_ad=d.is_ad,
                        send_at=send_at, settings=settings,
                        transaction_exemption=transaction_exemption).to_pandas()
     elig = elig.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    send_ref = send_reference(send_at, audience.as_of, settings.timezone)
+    elig = with_history_reasons(elig, audience.con, audience=d.name, channel=channel,
+                                is_ad=d.is_ad, send=send_ref, timezone=settings.timezone,
+                                cap=settings.frequency_cap, cooldown=cooldown_span)
     if settings.global_holdout > 0:  # the persistent global holdout never gets a send
         held = in_global_holdout(elig["customer_id"].tolist(), settings.global_holdout)
         elig.loc[elig["reason"].isna() & held.to_numpy(), "reason"] = "global_holdout"
@@ -202,18 +299,33 @@ def export_audience(
     tag = hashlib.sha256(f"{now.isoformat()}|{target}".encode()).hexdigest()[:6]
     export_id = f"{d.name}-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{tag}"
     salt = salt or d.name
-    variants = _variants(ok["customer_id"], salt, holdout)
-    send = ok[(variants != "holdout").to_numpy()]
-    column = CONTACT_COLUMNS[channel]
-    with private_temp_file(target) as tmp:
-        _write_csv(excel_safe(send["contact"].rename(column).to_frame()), tmp)
-        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    shares = arm_shares(list(arms), holdout) if arms is not None else None
+    assigned = _variants(ok["customer_id"], salt, holdout, shares)
+    sent = (assigned != "holdout").to_numpy()
+    send, arm_of = ok[sent], assigned.to_numpy()[sent]
+    to_sms = _to_fallback(audience, channel, send)  # AlimTalk: customers without KakaoTalk
+    fb_send, fb_arm_of, send, arm_of = send[to_sms], arm_of[to_sms], send[~to_sms], arm_of[~to_sms]
+    table, notes = _file_table(audience, send, CONTACT_COLUMNS[channel], field_names,
+                               arm_of, codes)
+    notes += send_day_notes(send_at, settings.timezone)  # a public holiday or its eve
+    with contextlib.ExitStack() as stack:
+        written = _write_files(stack, files, table, arm_of)
+        fb_written = _write_files(stack, fallback_files, fb_send["contact"].rename(
+            "phone").to_frame().reset_index(drop=True), fb_arm_of)
+        fb, fb_channels, fb_notes = _fallback(fb_written, fb_send, list(
+            arms.values()) if arms else [m for m in (message,) if m is not None])
+        arm_exports = tuple(
+            ArmExport(arm, shares[arm], path, rows, digest, checks[arm], (codes or {}).get(arm))
+            for arm, path, _, rows, digest in written) if shares is not None else ()
         result = ExportResult(export_id, target, d.name, d.version, channel, len(elig), excluded,
-                              int((variants == "holdout").sum()), len(send), digest, check,
-                              tuple(audience.notes))
-        _log(result, d, audience, variants, now=now, send_at=send_at, salt=salt,
+                              int((assigned == "holdout").sum()), len(send),
+                              ",".join(w[4] for w in written), check,
+                              (*channel_notes, *audience.notes, *notes, *fb_notes), arm_exports,
+                              field_names, template_code, fb)
+        _log(result, d, audience, assigned, now=now, send_at=send_at, salt=salt,
              holdout_share=holdout, purpose=purpose, author=author or _user(),
-             store=log_store, file=(tmp, force))
+             store=log_store, files=[(w[2], w[1]) for w in (*written, *fb_written)],
+             force=force, cooldown=cooldown_span, member_channels=fb_channels)
     return result
 
 
@@ -255,10 +367,88 @@ def _check_holdout(holdout: Any) -> float:
     return value
 
 
-def _variants(ids: pd.Series, salt: str, holdout: float) -> pd.Series:
+def _variants(ids: pd.Series, salt: str, holdout: float,
+              shares: Mapping[str, float] | None = None) -> pd.Series:
+    if shares is not None and not ids.empty:  # A/B/n arms, the holdout first
+        return assign_variants(ids.tolist(), salt, shares)
     if holdout <= 0 or ids.empty:
         return pd.Series(SEND_VARIANT, index=pd.Index(ids, name="customer_id"), name="variant")
     return assign_variants(ids.tolist(), salt, {"holdout": holdout, SEND_VARIANT: 1 - holdout})
+
+
+def _write_files(stack: contextlib.ExitStack, files: Mapping[str, Path], table: pd.DataFrame,
+                 arm_of: Any) -> list[tuple[str, Path, Path, int, str]]:
+    """Write each arm's rows to a private temporary file (one file: all rows).
+
+    Returns ``(arm, target, temporary file, rows, SHA-256)`` per file; the files live until
+    ``stack`` closes, after the store write published them.
+    """
+    written = []
+    for arm, path in files.items():
+        tmp = stack.enter_context(private_temp_file(path))
+        part = table[arm_of == arm] if len(files) > 1 else table
+        _write_csv(excel_safe(part), tmp)
+        written.append((arm, path, tmp, len(part), hashlib.sha256(tmp.read_bytes()).hexdigest()))
+    return written
+
+
+def _to_fallback(audience: Audience, channel: str, send: pd.DataFrame) -> Any:
+    """Return which file rows go to AlimTalk's SMS/LMS fallback (a boolean array)."""
+    if channel != "alimtalk" or send.empty:
+        return pd.Series(False, index=send.index).to_numpy()
+    ids = without_kakaotalk(audience.con, audience.ids()).to_pandas()["customer_id"]
+    return send["customer_id"].isin(ids).to_numpy()
+
+
+def _fallback(written: list[tuple[str, Path, Path, int, str]], send: pd.DataFrame,
+              texts: list[str]) -> tuple[KakaoFallback | None, pd.Series | None, list[str]]:
+    """Describe the fallback file(s): the result entry, each customer's channel, notes.
+
+    One channel for the whole fallback (the sending service gets one kind of file): SMS
+    only when every message fits 90 CP949 bytes, else LMS (also without a message).
+    """
+    if not written:
+        return None, None, []
+    channel = "sms" if texts and all(fallback_channel(t) == "sms" for t in texts) else "lms"
+    fb = KakaoFallback(tuple(w[1] for w in written), channel, len(send),
+                       ",".join(w[4] for w in written))
+    notes = [tr("audience.kakao.fallback", rows=format_number(len(send)), channel=channel.upper(),
+                path=", ".join(str(w[1]) for w in written))]
+    for text in texts if len(send) else ():
+        size, bad = cp949_bytes(text)
+        if bad:
+            notes.append(tr("audience.kakao.fallback_not_cp949", channel=channel.upper(),
+                            count=len(bad), chars=" ".join(bad)))
+        if size > BYTE_LIMITS["lms"]:
+            notes.append(tr("audience.kakao.fallback_too_long", bytes=format_number(size)))
+    channels = pd.Series(channel, index=send["customer_id"].astype(str), dtype=object)
+    return fb, channels, list(dict.fromkeys(notes))
+
+
+def _file_table(audience: Audience, send: pd.DataFrame, column: str, fields: tuple[str, ...],
+                arm_of: Any, codes: Mapping[str, str] | None) -> tuple[pd.DataFrame, list[str]]:
+    """Return the file's rows (contact, then the personalisation fields) and notes on gaps."""
+    table = send["contact"].rename(column).to_frame().reset_index(drop=True)
+    if not fields:
+        return table, []
+    ids = send["customer_id"].astype(str)
+    values = field_columns(audience.con, audience.ids(), fields,
+                           cutoff=cutoff(audience.as_of, audience.settings.timezone))
+    notes = []
+    for name in fields:
+        if name == "coupon_code":
+            cells = coupon_column(pd.Series(arm_of, index=ids.index), codes or {})
+        else:
+            cells = values[name].reindex(ids.to_numpy()) if name in values else pd.Series(
+                None, index=ids.index, dtype=object)
+        cells = pd.Series(cells.to_numpy(), dtype=object).where(
+            pd.notna(cells.to_numpy()), None)
+        table[name] = cells
+        empty = int(cells.isna().sum())
+        if empty:
+            notes.append(tr("audience.fields.empty", field=name, count=format_number(empty),
+                            rows=format_number(len(table))))
+    return table, notes
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -278,7 +468,9 @@ def _user() -> str:
 
 def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, *,
          now: datetime, send_at: datetime | None, salt: str, holdout_share: float,
-         purpose: str, author: str, store: Any, file: tuple[Path, bool]) -> None:
+         purpose: str, author: str, store: Any, files: list[tuple[Path, Path]],
+         force: bool, cooldown: timedelta | None = None,
+         member_channels: pd.Series | None = None) -> None:
     tz = audience.settings.timezone
     send = send_instant(send_at, tz) if send_at is not None else None
     row = pd.DataFrame({
@@ -289,11 +481,22 @@ def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, 
         "members": [result.members], "excluded": [sum(result.excluded.values())],
         "exclusions": [json.dumps(result.excluded)], "holdout": [result.holdout],
         "rows": [result.rows], "holdout_share": [holdout_share], "salt": [salt],
-        "file_name": [result.path.name], "sha256": [result.sha256],
-        "package_version": [__version__]})
+        "file_name": [",".join(a.path.name for a in result.arms) or result.path.name],
+        "sha256": [result.sha256], "package_version": [__version__],
+        "fields": [",".join(result.fields) or None],
+        "variants": [json.dumps({**({"holdout": holdout_share} if holdout_share > 0 else {}),
+                                 **{a.name: a.share for a in result.arms}})
+                     if result.arms else None]})
+    row["cooldown_hours"] = [cooldown / timedelta(hours=1) if cooldown is not None else None]
+    row["template_code"] = [result.template_code]
+    row["fallback_rows"] = pd.array([result.fallback.rows if result.fallback else None],
+                                    dtype="Int64")
     with write_store(store, settings=audience.settings) as w:
         w.write(EXPORT_LOG.name, row)
-        if holdout_share > 0 and len(variants):
+        w.write(EXPORT_MEMBERS, _members_rows(
+            result, d, variants, send if send is not None else cutoff(audience.as_of, tz),
+            channels=member_channels))
+        if (holdout_share > 0 or result.arms) and len(variants):
             started = send if send is not None else cutoff(audience.as_of, tz)
             w.write("campaigns", pd.DataFrame({
                 "campaign_id": [result.export_id], "name": [f"{d.name} v{d.version}"],
@@ -302,7 +505,27 @@ def _log(result: ExportResult, d: Any, audience: Audience, variants: pd.Series, 
             w.write("assignments", pd.DataFrame({
                 "campaign_id": result.export_id, "customer_id": variants.index.astype(str),
                 "variant": variants.to_numpy(), "assigned_at": pd.Timestamp(now)}))
-        _publish_in(w, file, result.path)
+        for tmp, target in files:
+            _publish_in(w, (tmp, force), target)
+
+
+def _members_rows(result: ExportResult, d: Any, variants: pd.Series, send_at: pd.Timestamp,
+                  channels: pd.Series | None = None) -> pd.DataFrame:
+    """Return the ``export_members`` rows: every customer the export covered, with their arm.
+
+    ``variants`` holds each eligible customer's arm (``send``, ``holdout``, ``A``...);
+    ``channels`` (customer id -> channel) overrides the export's channel for some customers
+    (AlimTalk's SMS/LMS fallback). ``send_at`` is the send time (or the cut-off without one):
+    the cooldown and the frequency cap (:mod:`workbench.audience.history`) count from it.
+    """
+    ids = variants.index.astype(str)
+    channel = pd.Series(result.channel, index=ids, dtype=object)
+    if channels is not None:
+        channel = channels.reindex(ids).fillna(channel).astype(object)
+    return pd.DataFrame({
+        "export_id": result.export_id, "customer_id": ids, "audience": d.name,
+        "channel": channel.to_numpy(), "is_ad": bool(d.is_ad), "variant": variants.to_numpy(),
+        "send_at": send_at})
 
 
 def _publish_in(writer: Any, file: tuple[Path, bool], target: Path) -> None:

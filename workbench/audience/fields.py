@@ -79,7 +79,7 @@ class OptionSource:
         if self.label is None or self.label not in t.columns:
             values = t.filter(t[self.column].notnull()).select(v=t[self.column]).distinct()
             found = values.limit(self.limit).to_pandas()["v"]
-            return [(v, v) for v in sorted(str(v) for v in found if v)]
+            return [(v, v) for v in sorted(str(v) for v in found if str(v).strip())]
         rows = t.select(v=t[self.column], text=t[self.label]).order_by("v").limit(
             self.limit).to_pandas()
         return [(f"{r.v} {r.text or ''}".strip(), str(r.v)) for r in rows.itertuples()]
@@ -110,7 +110,9 @@ class FieldSpec:
         >>> FieldSpec("channel", "choice", required=True, choices=("sms", "email")).initial()
         'sms'
         """
-        return self.default if self.default is not None or not self.choices else self.choices[0]
+        if self.default is not None or not self.choices or self.kind == "choices":
+            return self.default  # an empty list of choices means "any"
+        return self.choices[0]
 
     def searchable(self) -> bool:
         """Tell whether a form should offer a search box over the options (products)."""

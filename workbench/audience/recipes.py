@@ -4,7 +4,10 @@ Each recipe is a YAML file in ``recipes/`` next to this module, in the same form
 audiences, with the notes' default timings: welcome; first purchase +1 h / +3 d / +14 d; cart
 abandonment +1 h / +24 h; browse follow-up (3+ views of one product in 30 days); review request
 (delivered 7-14 days ago); replenishment due; dormant (no login, visit or order in 90 days);
-VIP (3+ orders in 90 days); birthday this month; signed up but never bought; checkout drop-off.
+VIP (3+ orders in 90 days); birthday this month; signed up but never bought; checkout drop-off;
+and from member data: birthday today; sign-up anniversary; coupon-acquired customers without a
+second order (30-90 days after the first); guests active in 7 days who have not signed up;
+VIP with 5,000+ KRW of points.
 
 Examples
 --------

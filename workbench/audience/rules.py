@@ -56,6 +56,7 @@ import yaml
 from workbench._userfiles import UserFileError, parse_yaml, short
 from workbench.audience.compliance import check_channel
 from workbench.audience.conditions import CONDITION_TYPES, ConditionType
+from workbench.audience.durations import cooldown_duration
 from workbench.audience.fields import did_you_mean
 from workbench.audience.migration import SCHEMA_VERSION, migrate
 from workbench.errors import ParameterError
@@ -191,7 +192,7 @@ def _refuse_unknown_keys(data: Mapping[str, Any], allowed: tuple[str, ...], wher
 
 
 _META = ("name", "description", "purpose", "channel", "is_ad", "author", "created_at",
-         "updated_at", "version", "schema_version", "rules")
+         "updated_at", "version", "schema_version", "rules", "cooldown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +207,9 @@ class AudienceDefinition:
         Free text for people; ``purpose`` is recorded with every export (PIPA: the reason for a
         download).
     channel
-        Default channel of exports: one of ``sms``, ``lms``, ``email``, ``push``, ``kakao``.
+        Default channel of exports: one of ``sms``, ``lms``, ``email``, ``push``,
+        ``alimtalk``, ``friendtalk`` (``kakao``, from before 2026-12, still reads; exports take
+        it as ``friendtalk`` for an ad and ``alimtalk`` otherwise).
     is_ad
         An advertising message: the consent and night-time rules apply at export.
     author
@@ -218,6 +221,11 @@ class AudienceDefinition:
         changes.
     rules
         The conditions.
+    cooldown
+        ``--since-last-export``: customers exported for this audience less than this long
+        before (or after) the send are left out (``"24h"``, ``"2d"``; at least one hour).
+        ``None`` (files without the key): 24 hours
+        (:data:`workbench.audience.history.DEFAULT_COOLDOWN`).
     """
 
     name: str
@@ -231,6 +239,7 @@ class AudienceDefinition:
     updated_at: datetime | None = None
     version: int = 1
     schema_version: int = SCHEMA_VERSION
+    cooldown: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not NAME.match(self.name):
@@ -252,6 +261,8 @@ class AudienceDefinition:
             raise ParameterError(tr("audience.error.rules_type", owner=owner))
         for name in ("created_at", "updated_at"):
             object.__setattr__(self, name, _as_datetime(getattr(self, name), name, owner))
+        if self.cooldown is not None:
+            object.__setattr__(self, "cooldown", cooldown_duration(self.cooldown, owner))
 
     def replace(self, **changes: Any) -> AudienceDefinition:
         """Return a copy with some fields changed (validated again)."""
@@ -266,6 +277,8 @@ class AudienceDefinition:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "version": self.version, "rules": self.rules.to_dict(),
+            # Only when set: files written before the key existed stay byte-for-byte the same.
+            **({"cooldown": self.cooldown} if self.cooldown is not None else {}),
         }
 
     @classmethod
@@ -324,7 +337,8 @@ class AudienceDefinition:
     def content_key(self) -> dict[str, Any]:
         """Return the parts whose change makes a new version (not times, version, author)."""
         d = self.to_dict()
-        return {k: d[k] for k in ("description", "purpose", "channel", "is_ad", "rules")}
+        return {k: d[k] for k in ("description", "purpose", "channel", "is_ad", "rules",
+                                  "cooldown") if k in d}
 
 
 def _as_datetime(value: Any, name: str, owner: str) -> datetime | None:

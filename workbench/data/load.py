@@ -26,16 +26,26 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.data.consent import consent_warnings, merge_customers, with_consent_at
 from workbench.data.convert import round_money
-from workbench.data.mappings import Evaluator, Mapping, canonical_mapping, load_mapping
+from workbench.data.mappings import (
+    MATCH_FIELDS,
+    MATCHED_COLUMNS,
+    Evaluator,
+    Mapping,
+    canonical_mapping,
+    load_mapping,
+)
 from workbench.data.readers import RawTable, read_source
 from workbench.data.schema import CANONICAL_TABLES, TABLES
+from workbench.data.sends import match_report
 from workbench.data.store import MODES, StoreWriter, store_path, write_store
 from workbench.data.validate import (
     Problem,
@@ -124,7 +134,8 @@ class _Built:
 def load_file(table: str, file: str | os.PathLike, *, mapping: str | os.PathLike | None = None,
               mode: str = "append", store: str | os.PathLike | None = None,
               settings: Settings | None = None,
-              progress: Callable[[str, int, int], None] | None = None) -> LoadReport:
+              progress: Callable[[str, int, int], None] | None = None,
+              campaign: str | None = None) -> LoadReport:
     """Load a file into a canonical table (and the tables its mapping derives), all or nothing.
 
     Parameters
@@ -136,18 +147,24 @@ def load_file(table: str, file: str | os.PathLike, *, mapping: str | os.PathLike
     file
         CSV/TSV/TXT (UTF-8 with or without BOM, or CP949), XLSX or Parquet.
     mapping
-        A shipped mapping name (``cafe24``, ``imweb``, ``shopify``, ``online_retail``,
-        ``cdnow``) or the path of a mapping file. Without one, the headers must be the table's
-        column names.
+        A shipped mapping name (``cafe24``, ``imweb``, ``cafe24_members``,
+        ``imweb_members``, ``shopify``, ``online_retail``, ``cdnow``, ``send_report``) or the
+        path of a mapping file. Without one, the headers must be the table's column names.
     mode
         ``append`` (keys already in the store are an error), ``replace`` (empty the written
-        tables first) or ``upsert`` (replace rows with the same key).
+        tables first) or ``upsert`` (replace rows with the same key). Stored customers are
+        updated by a merge that keeps an opt-out (:mod:`~workbench.data.consent`), in append
+        mode too for mappings with ``existing = "merge"`` (member exports).
     store
         The DuckDB store (default: the ``store`` setting).
     settings
         Settings (time zone, currency); default ``workbench.toml``.
     progress
         Called as ``progress(stage, done, total)`` with stages read, convert, check and write.
+    campaign
+        Send reports (a mapping with ``match = "export"``, e.g. ``send_report``): the export
+        id (= campaign id) of rows whose report has no campaign column
+        (:mod:`~workbench.data.sends`).
 
     Returns
     -------
@@ -160,12 +177,19 @@ def load_file(table: str, file: str | os.PathLike, *, mapping: str | os.PathLike
         The file cannot be loaded; the message names the file, the column, example rows and
         the fix. Nothing was written.
     ParameterError
-        Bad ``mode`` or an invalid mapping file.
+        Bad ``mode``, an invalid mapping file, or ``campaign`` with a mapping that does not
+        match a send report.
     """
     settings = settings or load_settings()
     progress = progress or (lambda stage, done, total: None)
     path = Path(file)
     spec = _mapping_for(table, path, mapping, mode)
+    report = spec is not None and any(t.match for t in spec.tables.values())
+    if campaign is not None and not report:
+        raise ParameterError(tr("load.campaign_without_report", campaign=campaign,
+                                mapping=spec.name if spec else "-"))
+    if report and mode == "replace":  # it would empty every campaign's messages
+        raise ParameterError(tr("load.report_replace", file=path.name))
     read = spec.read if spec is not None else {}
     raw = read_source(path, delimiter=read.get("delimiter"), sheet=read.get("sheet"),
                       header_row=int(read.get("header_row", 1)), quote=read.get("quote", True),
@@ -180,7 +204,10 @@ def load_file(table: str, file: str | os.PathLike, *, mapping: str | os.PathLike
     raise_problems(evaluator.check_sources())
     built = _build_all(evaluator, spec, progress)
     warnings = _warnings(built, spec, settings)
-    written, more = _write(built, spec, raw, path, mode, location, settings, progress)
+    match = None
+    if any(t.match for t in spec.tables.values()):
+        match = partial(_match_report, ev=evaluator, spec=spec, campaign=campaign)
+    written, more = _write(built, spec, raw, path, mode, location, settings, progress, match)
     return LoadReport(file=str(path), table=table, mapping=None if spec.canonical else spec.name,
                       encoding=raw.encoding, rows_read=raw.num_rows, rows_written=written,
                       warnings=tuple(warnings + more), fingerprint=raw.fingerprint, mode=mode)
@@ -363,8 +390,9 @@ def _table_problems(ev: Evaluator, spec: Mapping, item: _Built) -> list[Problem]
     problems: list[Problem | None] = []
     schema = TABLES[item.name]
     key = spec.tables[item.name].one_per
+    matched = MATCHED_COLUMNS if spec.tables[item.name].match else ()
     for column in schema.required:
-        if column == key or column not in item.table.column_names:
+        if column == key or column in matched or column not in item.table.column_names:
             continue
         empty = np.asarray(item.table.column(column).is_null().to_numpy(zero_copy_only=False),
                            dtype=bool)
@@ -377,7 +405,7 @@ def _table_problems(ev: Evaluator, spec: Mapping, item: _Built) -> list[Problem]
         label = ev.label(source) if source else f"'{column}'"
         problems.append(value_problem("load.required_empty", ev.file, label, empty, item.rows,
                                       target=f"{item.name}.{column}"))
-    if key is None and all(k in item.table.column_names for k in schema.key):
+    if key is None and not matched and all(k in item.table.column_names for k in schema.key):
         problems.append(duplicate_key_problem(ev.file, item.name, item.table, schema.key,
                                               item.rows))
     return [p for p in problems if p is not None]
@@ -404,21 +432,25 @@ def _warnings(built: dict[str, _Built], spec: Mapping, settings: Settings) -> li
 
 
 def _write(built: dict[str, _Built], spec: Mapping, raw: RawTable, path: Path, mode: str,
-           location: str, settings: Settings,
-           progress: Progress) -> tuple[dict[str, int], list[str]]:
+           location: str, settings: Settings, progress: Progress,
+           match: Callable[[StoreWriter, dict[str, _Built]], list[str]] | None = None,
+           ) -> tuple[dict[str, int], list[str]]:
     written: dict[str, int] = {}
     with write_store(location, settings=settings) as writer:
         progress("check", 0, len(built))
+        matched = match(writer, built) if match is not None else []
         problems = []
         for name, item in built.items():
             item.existing = _existing(writer, name, item.table)
-            if mode == "append" and spec.tables[name].existing != "keep":
+            if mode == "append" and spec.tables[name].existing not in ("keep", "merge"):
                 problems.append(existing_key_problem(path.name, name, item.table,
                                                      TABLES[name].key, item.rows, item.existing))
         raise_problems([p for p in problems if p is not None])
-        warnings = _store_warnings(writer, built, mode)
+        warnings = matched + _store_warnings(writer, built, mode)
         progress("check", len(built), len(built))
         for i, (name, item) in enumerate(built.items(), start=1):
+            if name == "customers":
+                warnings += _merge_customers(writer, spec, item, mode)
             written[name], kept = _write_table(writer, spec, item, mode)
             if kept:
                 warnings.append(tr("load.warn_kept", count=f"{kept:,}", table=name))
@@ -427,6 +459,21 @@ def _write(built: dict[str, _Built], spec: Mapping, raw: RawTable, path: Path, m
                             fingerprint=raw.fingerprint)
             progress("write", i, len(built))
     return written, warnings
+
+
+def _match_report(writer: StoreWriter, built: dict[str, _Built], *, ev: Evaluator,
+                  spec: Mapping, campaign: str | None) -> list[str]:
+    """Replace a send report's rows by those matched to their export's members (in place)."""
+    warnings: list[str] = []
+    for name, item in list(built.items()):
+        if not spec.tables[name].match:
+            continue
+        extra = {f: ev.values(f) if f in spec.fields else None for f in MATCH_FIELDS}
+        found = match_report(writer.con, item.table, item.rows, phones=extra["phone"],
+                             opted_out=extra["opted_out"], file=ev.file, campaign=campaign)
+        built[name] = _Built(name, _finish(found.table, name), found.rows)
+        warnings += found.warnings
+    return warnings
 
 
 def _write_table(writer: StoreWriter, spec: Mapping, item: _Built, mode: str) -> tuple[int, int]:
@@ -444,7 +491,35 @@ def _write_table(writer: StoreWriter, spec: Mapping, item: _Built, mode: str) ->
                                f'(SELECT "{parent}" FROM _wb_parents)')
         finally:
             writer.con.unregister("_wb_parents")
+    if mode == "append" and table_spec.existing == "merge":
+        mode = "upsert"  # rows already stored were merged with them by _merge_customers
     return writer.write(item.name, data, mode=mode), kept
+
+
+def _merge_customers(writer: StoreWriter, spec: Mapping, item: _Built, mode: str) -> list[str]:
+    """Merge the file's customers into the stored ones (:mod:`~workbench.data.consent`).
+
+    Runs for ``--mode upsert`` and for mappings with ``existing = "merge"`` (member exports,
+    reloaded weekly without choosing a mode); replaces ``item.table`` by every column of the
+    merged rows and returns the warnings about kept opt-outs.
+    """
+    item.table = with_consent_at(item.table)
+    policy = spec.tables[item.name].existing
+    if (mode == "replace" or policy == "keep" or (mode == "append" and policy != "merge")
+            or item.existing is None or not item.existing.any()):
+        return []
+    keys = item.table.column("customer_id")
+    probe = pa.table({"customer_id": keys, "__i": pa.array(np.arange(item.table.num_rows))})
+    writer.con.register("_wb_probe", probe)
+    try:
+        stored = writer.con.execute(
+            'SELECT t.* FROM _wb_probe p LEFT JOIN customers t ON t.customer_id = p.customer_id '
+            'ORDER BY p.__i').fetch_arrow_table()
+    finally:
+        writer.con.unregister("_wb_probe")
+    merged = merge_customers(stored, item.table, found=item.existing)
+    item.table = merged.table
+    return consent_warnings(merged, mode=mode)
 
 
 def _existing(writer: StoreWriter, name: str, table: pa.Table) -> np.ndarray:

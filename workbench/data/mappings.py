@@ -32,6 +32,10 @@ path of your own file. The format, with the Cafe24 mapping as the example::
     one_per = "customer_id"
     skip_empty = true                # rows without a customer (guests) give no customer
     existing = "keep"                # customers already in the store are left as they are
+                                     # ("merge": updated, consent merged by date; members)
+    [tables.messages]                # a sending service's result report (send_report):
+    match = "export"                 # rows are matched to an export's members by customer_id
+                                     # or the ``phone`` field (:mod:`workbench.data.sends`)
 
 Headers are matched ignoring spaces, letter case and a currency suffix such as ``(KRW)``, so
 ``총결제금액``, ``총 결제금액`` and ``총결제금액(KRW)`` are the same header. A field is one of:
@@ -79,6 +83,8 @@ import pyarrow.compute as pc
 
 from workbench._userfiles import read_toml, read_yaml
 from workbench.data.convert import (
+    BOOLEAN_FALSE,
+    BOOLEAN_TRUE,
     CONTACT_PLACEHOLDERS,
     MAX_ABS_NUMBER,
     bad_emails,
@@ -119,12 +125,18 @@ __all__ = [
 
 SOURCES = ("column", "value", "template", "hash", "sequence", "multiply", "rules")
 _FIELD_KEYS = (*SOURCES, "optional", "map", "format", "unit", "transform", "minus", "default")
-_TABLE_KEYS = ("one_per", "skip_empty", "columns", "fill_sum", "existing", "replace_children")
+_TABLE_KEYS = ("one_per", "skip_empty", "columns", "fill_sum", "existing", "replace_children",
+               "match")
 _TOP_KEYS = ("name", "description", "currency", "timezone", "read", "fields", "tables",
              "allow_negative")
 _READ_KEYS = ("delimiter", "sheet", "header_row", "quote")
 _RULE_KEYS = ("value", "column", "regex", "in", "not_empty")
 TRANSFORMS = ("phone", "email", "lower", "upper", "digits")
+#: ``match = "export"`` (send reports, :mod:`workbench.data.sends`): columns the match fills
+#: when the report lacks them, and the extra fields it reads (the recipient's phone; rows that
+#: are opt-outs, 수신거부).
+MATCHED_COLUMNS = ("campaign_id", "customer_id", "sent_at")
+MATCH_FIELDS = ("phone", "opted_out")
 _SUFFIXES = (".toml", ".yaml", ".yml")
 
 
@@ -179,6 +191,7 @@ class TableSpec:
     fill_sum: tuple[tuple[str, str], ...] = ()
     existing: str = "error"
     replace_children: str | None = None
+    match: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +229,8 @@ class Mapping:
                 if (f := self.field_for(t, c.name))]
         todo += [src for spec in self.tables.values() for _, src in spec.fill_sum]
         todo += [name for name, _ in self.allow_negative]
+        if any(spec.match for spec in self.tables.values()):
+            todo += list(MATCH_FIELDS)
         seen: list[str] = []
         while todo:
             name = todo.pop(0)
@@ -239,7 +254,7 @@ def shipped_mappings() -> dict[str, Path]:
     """Return mapping names and files; one in ``./data/mappings`` wins over the project's.
 
     >>> sorted(shipped_mappings())[:3]
-    ['cafe24', 'cdnow', 'imweb']
+    ['cafe24', 'cafe24_members', 'cdnow']
     """
     found: dict[str, Path] = {}
     for folder in mapping_dirs():
@@ -380,10 +395,16 @@ def _parse_table(name: str, raw: Any, path: str) -> TableSpec:
                                 tables=quoted(CANONICAL_TABLES)))
     raw = raw or {}
     _check_keys(raw, _TABLE_KEYS, where, path)
-    if raw.get("existing", "error") not in ("error", "keep"):
+    # "merge" (customers only): stored customers are updated by the consent merge of
+    # workbench.data.consent in append mode too, so a weekly member export needs no --mode
+    policies = ("error", "keep", "merge") if name == "customers" else ("error", "keep")
+    if raw.get("existing", "error") not in policies:
         raise _invalid(path, tr("load.mapping_bad_value", where=where,
                                 detail=tr("load.mapping_choice", option="existing",
-                                          choices="'error', 'keep'")))
+                                          choices=quoted(policies))))
+    if raw.get("match") is not None and (name, raw["match"]) != ("messages", "export"):
+        raise _invalid(path, tr("load.mapping_bad_value", where=where,
+                                detail=tr("load.mapping_match")))
     names = set(TABLES[name].names)
     for key in ("one_per", "replace_children"):
         if raw.get(key) is not None and raw[key] not in names:
@@ -398,7 +419,8 @@ def _parse_table(name: str, raw: Any, path: str) -> TableSpec:
         name=name, one_per=raw.get("one_per"), skip_empty=bool(raw.get("skip_empty")),
         columns=tuple((raw.get("columns") or {}).items()),
         fill_sum=tuple((raw.get("fill_sum") or {}).items()),
-        existing=raw.get("existing", "error"), replace_children=raw.get("replace_children"))
+        existing=raw.get("existing", "error"), replace_children=raw.get("replace_children"),
+        match=raw.get("match"))
 
 
 def parse_mapping(raw: dict[str, Any], *, name: str, path: str = "-") -> Mapping:
@@ -426,12 +448,16 @@ def parse_mapping(raw: dict[str, Any], *, name: str, path: str = "-") -> Mapping
         if spec.one_per and mapping.field_for(table, spec.one_per) is None:
             raise _invalid(path, tr("load.mapping_incomplete", table=table,
                                     missing=quoted([spec.one_per])))
-        filled = {c for c, _ in spec.fill_sum}
+        filled = {c for c, _ in spec.fill_sum} | (set(MATCHED_COLUMNS) if spec.match else set())
         missing = [c for c in TABLES[table].required
                    if mapping.field_for(table, c) is None and c not in filled]
         if missing:
             raise _invalid(path, tr("load.mapping_incomplete", table=table,
                                     missing=quoted(missing)))
+        if spec.match and mapping.field_for(table, "customer_id") is None \
+                and "phone" not in fields:
+            raise _invalid(path, tr("load.mapping_incomplete", table=table,
+                                    missing=tr("load.or").join(["'customer_id'", "'phone'"])))
     return mapping
 
 
@@ -778,9 +804,12 @@ class Evaluator:
         return out
 
     def _as_boolean(self, name: str, values: pa.Array, column: Column, target: str) -> pa.Array:
+        if name in self._source:  # values map/rules leave untranslated are read as they are
+            values = pc.coalesce(pc.cast(values, pa.string()), self._source[name])
         conv = to_boolean(pc.cast(values, pa.string()))
         self._add(value_problem("load.bad_booleans", self.file, self.label(name), conv.bad,
-                                self.rows, values), name, conv.bad)
+                                self.rows, values, yes=", ".join(BOOLEAN_TRUE),
+                                no=", ".join(BOOLEAN_FALSE)), name, conv.bad)
         return conv.values
 
     def _as_time(self, name: str, values: pa.Array, column: Column, target: str) -> pa.Array:

@@ -29,7 +29,9 @@ import pandas as pd
 from workbench import clock
 from workbench.audience import (
     CONDITION_TYPES,
+    PERSONAL_FIELDS,
     RECIPES,
+    SEND_CHANNELS,
     Audience,
     AudienceDefinition,
     AudienceParams,
@@ -43,13 +45,13 @@ from workbench.audience import (
     export_audience,
     export_path,
     field_label,
+    legacy_channel,
     list_definitions,
     load_definition,
     new_definition,
     save_definition,
     saved_definitions,
 )
-from workbench.data.schema import CAMPAIGN_CHANNELS
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.i18n import format_date, format_number, josa, tr, using_language
 from workbench.rfm import load_segment_rules, load_tier_rules
@@ -342,7 +344,7 @@ class AudienceBuilder(Page):
         self.w_description = self._text("description", "wb-description", width="420px")
         self.w_purpose = self._text("purpose", "wb-purpose")
         self.w_channel = widgets.Dropdown(
-            options=[(choice_label(c, lang), c) for c in CAMPAIGN_CHANNELS],
+            options=[(choice_label(c, lang), c) for c in SEND_CHANNELS],
             description=_t("channel", lang))
         self.w_channel.add_class("wb-channel")
         self.w_is_ad = widgets.Checkbox(description=_t("is_ad", lang), indent=False)
@@ -421,7 +423,9 @@ class AudienceBuilder(Page):
         try:
             self.definition = d
             self.w_name.value, self.w_description.value = d.name, d.description
-            self.w_purpose.value, self.w_channel.value = d.purpose, d.channel
+            # an old 'kakao' shows as what an export reads it as (FriendTalk or AlimTalk)
+            self.w_purpose.value = d.purpose
+            self.w_channel.value = legacy_channel(d.channel, d.is_ad)
             self.w_is_ad.value, self.w_op.value = d.is_ad, d.rules.op
             self.nested = [i for i in d.rules.items if isinstance(i, Group)]
             self.rows = [self._row(i.type, i.params, i.negate) for i in d.rules.items
@@ -527,9 +531,13 @@ class AudienceBuilder(Page):
         self.w_sender.add_class("wb-sender")
         self.w_subject = widgets.Text(description=_t("subject", lang),
                                       style={"description_width": "initial"})
+        self.w_template = widgets.Text(description=_t("template_code", lang),
+                                       style={"description_width": "initial"})
+        self.w_template.add_class("wb-template-code")
         self.w_text = widgets.Textarea(placeholder=_t("message_placeholder", lang),
                                        layout=widgets.Layout(width="520px", height="80px"))
         self.w_text.add_class("wb-message-text")
+        self._personal_widgets(lang)
         # the label is a whole sentence: as wide as it needs (ipywidgets cut it at 300 px)
         self.w_exemption = widgets.Checkbox(description=_t("exemption", lang), indent=False,
                                             layout=widgets.Layout(width="auto"))
@@ -539,8 +547,37 @@ class AudienceBuilder(Page):
         self.w_export = html_box("wb-export-result")
         title = widgets.HTML(f"<h3>{html.escape(_t('export_title', lang))}</h3>")
         return widgets.VBox([title, widgets.HBox([self.w_holdout, self.w_send_at]),
-                             widgets.HBox([self.w_sender, self.w_subject]), self.w_text,
+                             widgets.HBox([self.w_sender, self.w_subject, self.w_template]),
+                             self.w_text, self.w_text_b,
+                             widgets.HBox([self.w_fields, widgets.VBox(
+                                 [self.w_export_purpose, self.w_coupon])]),
                              self.w_exemption, export, self.w_export])
+
+    def _personal_widgets(self, lang: str) -> None:
+        """Add the A/B test's second message and the personalisation columns to the form."""
+        wide = {"style": {"description_width": "initial"}}
+        self.w_text_b = widgets.Textarea(placeholder=_t("message_b_placeholder", lang),
+                                         layout=widgets.Layout(width="520px", height="80px"))
+        self.w_text_b.add_class("wb-message-text-b")
+        self.w_fields = widgets.SelectMultiple(
+            options=[(f"{f.name}: {f.help(lang)}", f.name) for f in PERSONAL_FIELDS.values()],
+            description=_t("fields", lang), rows=len(PERSONAL_FIELDS),
+            layout=widgets.Layout(width="520px"), **wide)
+        self.w_fields.add_class("wb-fields")
+        self.w_export_purpose = widgets.Text(description=_t("export_purpose", lang), **wide)
+        self.w_export_purpose.add_class("wb-export-purpose")
+        self.w_coupon = widgets.Text(description=_t("coupon_code", lang),
+                                     placeholder="WINTER10 / A=WIN10,B=WIN20", **wide)
+        self.w_coupon.add_class("wb-coupon-code")
+
+    def _personal_arguments(self) -> dict[str, Any]:
+        """Return the export's message, variants, fields, coupon and purpose from the form."""
+        text_a, text_b = self.w_text.value.strip(), self.w_text_b.value.strip()
+        return {"message": None if text_b else (text_a or None),
+                "variants": {"A": text_a, "B": text_b} if text_b else None,
+                "fields": tuple(self.w_fields.value),
+                "coupon_code": self.w_coupon.value.strip() or None,
+                "purpose": self.w_export_purpose.value.strip() or None}
 
     def _send_at(self) -> datetime:
         text = self.w_send_at.value.strip()
@@ -562,9 +599,10 @@ class AudienceBuilder(Page):
                     audience, out=export_path(audience.name, self.folder,
                                               at=clock.now(self.settings)),
                     holdout=self.w_holdout.value, send_at=self._send_at(),
-                    message=self.w_text.value.strip() or None,
+                    **self._personal_arguments(),
                     sender=self.w_sender.value or None, subject=self.w_subject.value or None,
-                    author=None, transaction_exemption=self.w_exemption.value,
+                    template_code=self.w_template.value.strip() or None, author=None,
+                    transaction_exemption=self.w_exemption.value,
                     store=self.settings.store)
         except (ValueError, WorkbenchError) as exc:  # refused exports say why
             self.w_export.value = message_html(_problem(exc), level="warning")
@@ -606,20 +644,38 @@ def _count_html(r: AudienceResult, lang: str, seconds: float | None = None) -> s
 def _step(step: str, lang: str) -> str:
     if step in ("members", "holdout", "rows"):
         return _t(f"step.{step}", lang)
+    if step.startswith("rows_"):  # an A/B/n arm's file
+        return _t("step.arm_rows", lang, arm=step.removeprefix("rows_"))
     return tr(f"audience.rule.{step}", language=lang)
 
 
 def _export_html(result: ExportResult, lang: str) -> str:
     """Return what an export wrote (steps and counts) and the file as a download link."""
-    data = base64.b64encode(result.path.read_bytes()).decode()
+    files = [a.path for a in result.arms] or [result.path]
+    label = _t("download", lang)
+    links = "".join(
+        f"<a class='wb-download' download='{html.escape(p.name)}' "
+        f"href='data:text/csv;base64,{base64.b64encode(p.read_bytes()).decode()}'>"
+        f"{html.escape(label if len(files) == 1 else f'{label} ({p.name})')}</a> "
+        for p in files)
     rows = "".join(f"<tr data-step='{s}'><td>{html.escape(_step(s, lang))}</td>"
                    f"<td style='text-align:right'>{format_number(n, language=lang)}</td></tr>"
                    for s, n in result.to_frame().itertuples(index=False))
     return (f"<div class='wb-export-done' data-rows='{result.rows}' "
             f"data-sha256='{result.sha256}' data-export-id='{html.escape(result.export_id)}'>"
             f"<p>{html.escape(result.summary())}</p><table class='wb-table'>{rows}</table>"
-            f"<a class='wb-download' download='{html.escape(result.path.name)}' "
-            f"href='data:text/csv;base64,{data}'>{html.escape(_t('download', lang))}</a></div>")
+            f"{links}{_fallback_links(result, lang)}</div>")
+
+
+def _fallback_links(result: ExportResult, lang: str) -> str:
+    """Return AlimTalk's SMS/LMS fallback file(s) as download links (empty without one)."""
+    if result.fallback is None:
+        return ""
+    label = _t("download_fallback", lang, channel=result.fallback.channel.upper())
+    return "".join(
+        f"<a class='wb-download-fallback' download='{html.escape(p.name)}' "
+        f"href='data:text/csv;base64,{base64.b64encode(p.read_bytes()).decode()}'>"
+        f"{html.escape(label)} ({html.escape(p.name)})</a> " for p in result.fallback.paths)
 
 
 def _cell(value: Any, lang: str) -> str:

@@ -16,16 +16,19 @@ Examples
 
 from __future__ import annotations
 
-from workbench.audience.conditions import customers, events, orders, snapshot
+from workbench.audience.conditions import customers, events, members, orders, snapshot
 from workbench.audience.conditions.base import READS, ConditionType
 
 __all__ = ["CONDITION_TYPES", "READS", "ConditionType"]
 
 #: The order of the builder's "add condition" list (types not listed follow).
-_ORDER = ("consent", "signup", "membership", "region", "tier", "birthday_month", "orders",
-          "cart", "product_views", "visits", "searches", "checkout_abandoned", "rfm_segment",
+_ORDER = ("consent", "signup", "membership", "region", "member_tier", "tier", "points_balance",
+          "age_band", "birthday", "birthday_month", "signup_anniversary", "acquisition_channel",
+          "orders", "first_order_coupon", "cart", "product_views", "visits",
+          "visited_not_signed_up", "searches", "checkout_abandoned", "rfm_segment",
           "churn_risk", "clv_band", "replenishment_due")
-_BY_NAME = {t.name: t for module in (customers, orders, events, snapshot) for t in module.TYPES}
+_BY_NAME = {t.name: t for module in (customers, members, orders, events, snapshot)
+            for t in module.TYPES}
 #: Every condition type by name.
 CONDITION_TYPES: dict[str, ConditionType] = {**{name: _BY_NAME[name] for name in _ORDER},
                                               **_BY_NAME}

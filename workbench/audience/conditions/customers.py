@@ -19,14 +19,21 @@ from workbench.data.schema import CAMPAIGN_CHANNELS
 
 __all__ = ["CONSENT_CHANNELS", "TYPES"]
 
-#: Consent flags a ``consent`` condition can test (``night``: the separate 21:00-08:00 consent).
-CONSENT_CHANNELS = (*CAMPAIGN_CHANNELS, "night")
+#: Consent flags a ``consent`` condition can test (``night``: the separate 21:00-08:00 consent;
+#: ``friendtalk``: being a channel friend; AlimTalk has no ad consent, it carries no ads).
+CONSENT_CHANNELS = (*(c for c in CAMPAIGN_CHANNELS if c in CONSENT_COLUMNS), "night")
 _CONSENT_COLUMNS = {**CONSENT_COLUMNS, "night": "night_opt_in"}
 
 
 def _consent(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
-    flag = ctx.base[_CONSENT_COLUMNS[f["channel"]]].fill_null(False)
+    flag = ctx.column(_CONSENT_COLUMNS[f["channel"]], condition="consent").fill_null(False)
     return flag if f["granted"] else ~flag
+
+
+def _kakao_friend(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
+    # null (unknown) is not a friend: FriendTalk reaches only known friends
+    friend = ctx.column("kakao_friend", condition="kakao_friend").fill_null(False)
+    return friend if f["is_friend"] else ~friend
 
 
 def _signup(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
@@ -61,6 +68,9 @@ TYPES = (
                   help="signed up within a window"),
     ConditionType("membership", (FieldSpec("is_member", "bool", True),), reads="customers",
                   compile=_membership, help="member or guest"),
+    ConditionType("kakao_friend", (FieldSpec("is_friend", "bool", True),), reads="customers",
+                  compile=_kakao_friend,
+                  help="friend of the shop's KakaoTalk channel (FriendTalk ads reach only them)"),
     ConditionType("region", (
         FieldSpec("values", "texts", required=True,
                   options=(OptionSource("customers", "region"),)),),

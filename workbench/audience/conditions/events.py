@@ -2,6 +2,12 @@
 
 Each scans identified events before the cut-off; the cart and checkout conditions also read
 orders, to leave out what was bought since.
+
+``visited_not_signed_up`` ("visited but never signed up", the sign-up promotion) can only find
+visitors the shop can contact: customers rows that are not members (guests keyed by phone or
+order), with activity in the window, no ``signup`` event and no sign-up time before the
+cut-off. Anonymous visitors (events with a ``visitor_id`` and no ``customer_id``) are not
+customers and never in an audience: nothing maps a visitor to a phone or an email.
 """
 
 from __future__ import annotations
@@ -102,6 +108,23 @@ def _checkout_abandoned(ctx: CompileContext, f: Mapping[str, Any]) -> ir.Boolean
     return ctx.base.customer_id.isin(dropped.customer_id)
 
 
+def _visited_not_signed_up(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
+    # Anonymous visitors (events without customer_id) have no customers row, so an audience
+    # (a set of customer_ids) cannot hold them: this finds identified non-members (guests who
+    # ordered or left a phone) who were active in the window and have not signed up.
+    ev = ctx.table("events")
+    ev = ev.filter(ev.customer_id.notnull(), ev.ts < ctx.before())
+    seen = ev.filter(ev.type != "signup", ctx.window(ev.ts, f))
+    signed = ev.filter(ev.type == "signup")
+    member = ctx.column("is_member", condition="visited_not_signed_up").fill_null(False)
+    signup_at = ctx.column("signup_at", condition="visited_not_signed_up")
+    if not {"is_member", "signup_at"} <= set(ctx.base.columns):
+        return ibis.literal(False)  # who is a member is unknown: nobody (the note says why)
+    return (~member & (signup_at.isnull() | (signup_at >= ctx.before()))
+            & ctx.base.customer_id.isin(seen.customer_id)
+            & ~ctx.base.customer_id.isin(signed.customer_id))
+
+
 TYPES = (
     ConditionType("cart", (
         *PRODUCT_FIELDS, *range_fields("items", "int", 1),
@@ -125,6 +148,10 @@ TYPES = (
         FieldSpec("match", "choice", "contains", choices=("contains", "exact")),
         *window_fields("30d"), FieldSpec("min_count", "int", 1, minimum=1)),
         reads="events", compile=_searches, help="searched for a text in a window"),
+    ConditionType("visited_not_signed_up", window_fields("30d"), reads="events",
+                  compile=_visited_not_signed_up,
+                  help="a non-member with activity in a window and no sign-up (identified "
+                       "guests only: anonymous visitors have no customer row)"),
     ConditionType("checkout_abandoned", window_fields("1d"), reads="events",
                   compile=_checkout_abandoned,
                   help="started checkout in a window and placed no order since"),

@@ -1,6 +1,9 @@
-"""Conditions on orders: orders in a window, and replenishment due from the purchase cycle.
+"""Conditions on orders: orders in a window, the first order's coupon, replenishment due.
 
 ``orders`` tests statuses, products or categories, and count and amount ranges in a window;
+``first_order_coupon`` asks whether the customer's first net order (the earliest paid,
+shipped, delivered or confirmed one before the cut-off; at the same instant the lowest
+``order_id``) carried a coupon code, i.e. whether a promotion brought the customer in;
 ``replenishment_due`` asks :mod:`workbench.rfm.cycles` when each customer's next purchase of a
 category or product is expected.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from workbench.audience.conditions.base import ConditionType
@@ -19,6 +23,7 @@ from workbench.audience.fields import (
     PRODUCT_FIELDS,
     PRODUCTS,
     FieldSpec,
+    OptionSource,
     range_fields,
     window_fields,
 )
@@ -47,6 +52,24 @@ def _orders(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
                                "amount": (f["min_amount"], f["max_amount"])})
 
 
+def _first_order_coupon(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
+    # A coupon is a non-empty coupon_code: ``discount`` alone also holds time sales and tier
+    # discounts, which do not make a customer promotion-acquired.
+    orders = ctx.table("orders")
+    o = orders.filter(orders.customer_id.notnull(), orders.ordered_at < ctx.before(),
+                      orders.status.isin(NET_STATUSES))
+    rank = ibis.row_number().over(group_by=o.customer_id, order_by=[o.ordered_at, o.order_id])
+    first = o.mutate(first_rank=rank)
+    first = first.filter(first.first_rank == 0, ctx.window(first.ordered_at, f))
+    code = (first.coupon_code if "coupon_code" in first.columns
+            else ibis.literal(None, type="string")).strip().upper()
+    used = code.notnull() & (code != "")
+    if f["codes"]:
+        used &= code.isin(sorted({c.strip().upper() for c in f["codes"]}))
+    hit = first.filter(used if f["used"] else ~used.fill_null(False))
+    return ctx.base.customer_id.isin(hit.customer_id)
+
+
 def _replenishment_due(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
     level = f["level"]
     orders, items = ctx.table("orders"), ctx.table("order_items")
@@ -70,6 +93,13 @@ TYPES = (
         *PRODUCT_FIELDS, *range_fields("count", "int", 1), *range_fields("amount", "number")),
         reads="orders", compile=_orders,
         help="orders in a window: status, product, count and amount ranges"),
+    ConditionType("first_order_coupon", (
+        FieldSpec("used", "bool", True, help="false: the first order used no coupon"),
+        FieldSpec("codes", "texts", options=(OptionSource("orders", "coupon_code"),),
+                  help="coupon codes (empty: any coupon; case and spaces ignored)"),
+        *window_fields(None)),
+        reads="orders", compile=_first_order_coupon,
+        help="the first net order (in a window) used a coupon: promotion-acquired customers"),
     ConditionType("replenishment_due", (
         FieldSpec("level", "choice", "category", choices=("category", "product")),
         FieldSpec("keys", "texts", options=(CATEGORIES, PRODUCTS),
