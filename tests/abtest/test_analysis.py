@@ -101,6 +101,27 @@ def test_unknown_campaign_suggests_a_name(con) -> None:
         run_abtest(con, AbTestParams(campaign_id="CMP01"))
 
 
+def test_a_campaign_without_a_cost_per_message_uses_the_parameter(sample_store, tmp_path
+                                                                    ) -> None:
+    """Campaigns an audience export records have no cost (the sending service bills it): the
+    ROI then uses the readout's cost_per_message instead of failing on a missing value."""
+    import shutil
+
+    path = tmp_path / "store.duckdb"
+    shutil.copy(sample_store, path)
+    raw = __import__("duckdb").connect(str(path))
+    raw.execute("UPDATE campaigns SET cost_per_message = NULL WHERE campaign_id = 'CMP001'")
+    raw.close()
+    con = connect(path)
+    free = run_abtest(con, AbTestParams(campaign_id="CMP001", as_of=AS_OF))
+    priced = run_abtest(con, AbTestParams(campaign_id="CMP001", as_of=AS_OF,
+                                          cost_per_message=20.0))
+    assert free.status == AbStatus.OK and len(free.roi) == len(free.variants) - 1
+    for a, b in zip(free.roi, priced.roi, strict=True):
+        assert a.message_cost == 0.0
+        assert b.message_cost == pytest.approx(20.0 * b.messages_sent)
+
+
 def test_store_without_assignments(tmp_path) -> None:
     path = tmp_path / "empty.duckdb"
     with write_store(path) as w:

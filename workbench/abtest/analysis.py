@@ -555,13 +555,25 @@ def run_abtest(con: BaseBackend | None, params: AbTestParams, settings: Settings
         meta.update(campaign_id=str(row["campaign_id"]), name=str(row.get("name") or ""),
                     channel=str(row.get("channel") or ""), start=start,
                     holdout_share=row.get("holdout_share", math.nan),
-                    cost_per_message=float(row.get("cost_per_message") or 0.0))
+                    cost_per_message=_known(row.get("cost_per_message"),
+                                            float(params.cost_per_message)))
         if not codes and start is not None and "orders" in con.list_tables():
             codes = infer_coupon_codes(con, meta["campaign_id"], start, int(params.window_days))
         if "orders" not in con.list_tables():
             return _empty_result(params, settings, language, meta)
         sums = _sums_from_store(con, params, row, as_of, settings, codes)
     return readout_from_sums(sums, params, settings=settings, meta=meta, coupon_codes=codes)
+
+
+def _known(value: Any, default: float) -> float:
+    """Return ``value`` as a float, or ``default`` when it is missing (None or NaN).
+
+    Campaigns recorded by an audience export carry no cost per message (the sending service
+    bills it): the readout's ``cost_per_message`` parameter stands in.
+    """
+    if value is None or pd.isna(value):
+        return default
+    return float(value)
 
 
 def _empty_result(params: AbTestParams, settings: Settings, language: str,

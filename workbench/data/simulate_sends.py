@@ -107,9 +107,11 @@ def _report(frame: pd.DataFrame, export_id: str, send_at: pd.Timestamp,
     result = np.where(u < FAILED, "실패", np.where(u < FAILED + REFUSED, "수신거부", "성공"))
     reason = np.where(result == "실패", rng.choice(["결번", "번호오류"], size=n), "")
     sent = start + pd.to_timedelta(rng.integers(1, 120, size=n), unit="s")
-    clicks = (result == "성공") & (rng.random(n) < CLICKED)
     clicked = sent + pd.to_timedelta(rng.exponential(6 * 3600, size=n).clip(60, 48 * 3600),
                                      unit="s")
+    # Clicks that would come after now have not happened yet.
+    now = pd.Timestamp.now(tz=timezone).tz_localize(None)
+    clicks = (result == "성공") & (rng.random(n) < CLICKED) & (clicked <= now)
     by_phone = frame["channel"].isin(["sms", "lms", "alimtalk", "friendtalk", "kakao"])
     fmt = "%Y-%m-%d %H:%M:%S"
     return pd.DataFrame({
