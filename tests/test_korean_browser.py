@@ -11,7 +11,7 @@ The Korean page fails on
   CSV, ID, SMS/LMS/MMS, customer and campaign IDs (C0000123), product names, categories,
   campaign names and tier names taken from the store and its rules, e-mail addresses (masked
   too), masked phone numbers, URLs, paths, commands ('workbench refresh', quoted or shown as
-  code) and %p;
+  code), message template variables (#{name}) and %p;
 - a label, button, shown dropdown option, heading or KPI tile label whose text is wider than
   its box (``scrollWidth > clientWidth + 1``; for a dropdown, the shown option's text width
   plus the box's padding against its inner width), in Korean and in English;
@@ -50,6 +50,7 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+")
 _PHONE = re.compile(r"\b01\d[-\s]?[\d*]{3,4}[-\s]?[\d*]{4}\b")
 _ID = re.compile(r"\b[A-Z]{1,4}[-_]?\d[\w-]*\b")  # C0000123, P0042, CMP-2026-11
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_VARIABLE = re.compile(r"#\{\w+\}")  # a message template variable to type: code
 
 #: Text of every visible text node (and chart text), and the shown option of each dropdown.
 _VISIBLE_TEXT = """() => {
@@ -175,7 +176,7 @@ def english_words(texts: list[str], data: set[str]) -> list[str]:
     """Return the Latin-letter words of ``texts`` outside the allow-list, in order, once each."""
     found: dict[str, None] = {}
     for text in texts:
-        for pattern in (_EMAIL, _URL, _PATH, _PHONE, _ID, _POINTS, _COMMAND):
+        for pattern in (_EMAIL, _URL, _PATH, _PHONE, _ID, _POINTS, _COMMAND, _VARIABLE):
             text = pattern.sub(" ", text)
         for word in _WORD.findall(text):
             if word.upper() in ALLOWED or word.lower() in data:
@@ -188,7 +189,8 @@ def test_allow_list_rules():
     words = english_words(["고객 C0000123, a@b.co.kr, hy***@kakao.com, 010-****-1234, KRW",
                            "https://x.kr/a 주간 리포트: reports/index.html",
                            "RFM 점수 AUC 0.71, 립밤 Lipbalm", "Champions 고객 at_risk",
-                           "▼ -4.3%p 직전 대비, 'workbench refresh'로 만드세요"],
+                           "▼ -4.3%p 직전 대비, 'workbench refresh'로 만드세요",
+                           "#{name} 성을 뺀 이름"],
                           {"lipbalm"})
     assert words == ["Champions", "at", "risk"]
 
@@ -237,6 +239,10 @@ def test_page_is_korean_only_and_nothing_is_cut(server, browser_page, data_words
             texts += _add_condition(pg, kind)
             overflows += pg.evaluate(_OVERFLOWS)
         assert "예" in texts  # the preview's Member column after the first condition
+        # the cut-off's hour beside the as-of date (issue 16), labelled in Korean
+        assert pg.locator(".wb-as-of-time select").is_visible()
+        shown = [t.replace("\xa0", " ") for t in texts]  # a dropdown's option: no-break spaces
+        assert "기준 시각" in shown and "00:00(하루 시작)" in shown
     pg.screenshot(path=str(ARTIFACTS / f"{name}-ko.png"), full_page=True)
     assert pg.locator("text=There was an error").count() == 0
     title = pg.locator(".wb-page-title").inner_text()

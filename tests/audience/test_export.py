@@ -167,3 +167,30 @@ def test_the_global_holdout_never_gets_a_send(tiny_copy, tmp_path):
 def test_global_holdout_setting_is_checked():
     with pytest.raises(ParameterError, match="global_holdout"):
         Settings(global_holdout=0.7)
+
+
+@pytest.mark.parametrize(("rows", "arm_rows", "en", "ko"), [
+    (1, (1, 0), ["Wrote 1 row to", "Arm A (0.5): 1 row to", "Arm B (0.5): 0 rows to"],
+     ["1행을 썼습니다", "그룹 A(0.5): a.A.csv에 1행", "그룹 B(0.5): a.B.csv에 0행"]),
+    (2, (1, 1), ["Wrote 2 rows to", "Arm A (0.5): 1 row to", "Arm B (0.5): 1 row to"],
+     ["2행을 썼습니다", "a.A.csv에 1행", "a.B.csv에 1행"]),
+    (0, (0, 0), ["Wrote 0 rows to", "Arm A (0.5): 0 rows to"], ["0행을 썼습니다"]),
+], ids=["one", "two", "none"])
+def test_summary_says_row_for_one(rows, arm_rows, en, ko):
+    from pathlib import Path
+
+    from workbench.audience.arms import ArmExport
+    from workbench.audience.export import ExportResult
+    from workbench.i18n import using_language
+
+    arms = tuple(ArmExport(name, 0.5, Path(f"a.{name}.csv"), n, "0" * 64)
+                 for name, n in zip("AB", arm_rows, strict=True))
+    result = ExportResult("x-1", Path("a.csv"), "x", 1, "sms", rows, dict.fromkeys(
+        EXCLUSION_RULES, 0), 0, rows, "0" * 64, arms=arms)
+    with using_language("en"):
+        text = result.summary()
+    assert all(part in text for part in en), text
+    assert " 1 rows" not in text
+    with using_language("ko"):
+        text = result.summary()
+    assert all(part in text for part in ko), text

@@ -13,12 +13,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.audience.conftest import AS_OF, SETTINGS
+from tests.audience.conftest import AS_OF, PRODUCTS, SETTINGS
 from workbench.abtest import assign_variants
 from workbench.audience import Audience, AudienceDefinition, Group, export_audience
-from workbench.audience.personalise import FIELDS, check_fields, field_help, given_names
+from workbench.audience.personalise import (
+    FIELDS,
+    check_fields,
+    field_help,
+    filled_bytes,
+    given_names,
+)
 from workbench.data import connect, write_store
 from workbench.errors import ParameterError
+from workbench.i18n import using_language
 from workbench.settings import Settings
 
 NOW = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
@@ -202,3 +209,95 @@ def test_the_builder_form_exports_two_arms_with_fields(tiny_copy, tmp_path):
     log = _log(tiny_copy).iloc[0]
     assert (log["fields"], log["purpose"]) == ("name,coupon_code",
                                                "greeting by name in the app notice")
+
+
+# --------------------------------------------------------------------------- filled-in lengths
+
+#: 67 CP949 bytes as written, 45 without its two variables.
+NOTICE = "[워크샵] #{name}님, 주문하신 #{last_product} 상품이 발송되었습니다."
+#: 51 CP949 bytes: B's filled NOTICE is 45 + 4 (영희) + 51 = 100 bytes.
+LONG = "유기농 현미 10kg 국내산 2026년 햅쌀 특등급 산지직송"
+SMS_NOTE = ("With the --fields values filled in, 1 of 4 customers' messages exceed the SMS limit "
+            "of 90 bytes (CP949; longest 100 bytes): the sending service may cut or refuse "
+            "them. Shorten the template or drop a long field (such as last_product), or send "
+            "as LMS (--channel lms).")
+LMS_NOTE = ("With the --fields values filled in, 1 of 4 customers' messages exceed the LMS limit "
+            "of 2,000 bytes (CP949; longest 2,049 bytes): the sending service may cut or "
+            "refuse them. Shorten the template or drop a long field (such as last_product).")
+
+
+def _name_product(path, product_id: str, name: str) -> None:
+    products = PRODUCTS.copy()
+    products.loc[products["product_id"] == product_id, "name"] = name
+    with write_store(path, settings=SETTINGS) as w:
+        w.write("products", products, mode="replace")
+
+
+def _limit_notes(r) -> list[str]:
+    return [n for n in r.notes if "bytes (CP949" in n or "바이트(CP949)" in n]
+
+
+@pytest.mark.parametrize(("channel", "product", "expected"), [
+    ("sms", "현미", []),  # A, D: 45 + 4 + 9 = 58; B: 53; E (no order): 49
+    ("sms", LONG, [SMS_NOTE]),
+    ("lms", LONG, []),
+    ("lms", "현" * 1000, [LMS_NOTE]),  # B: 45 + 4 + 2,000 = 2,049
+], ids=["sms-fits", "sms-long-product", "lms-fits", "lms-too-long"])
+def test_filled_messages_over_the_byte_limit_are_noted(tiny_copy, tmp_path, channel, product,
+                                                       expected):
+    _name_product(tiny_copy, "P2", product)  # B's last net order o2 is P2
+    aud = _aud(tiny_copy, channel=channel)
+    r = export_audience(aud, out=tmp_path / "s.csv", purpose="shipping notice by name",
+                        message=NOTICE, fields="name,last_product", now=NOW)
+    aud.con.disconnect()
+    # The template itself fits: only the filled-in text is over.
+    assert (r.rows, r.message_check.bytes, r.message_check.ok) == (4, 67, True)
+    assert _limit_notes(r) == expected
+    assert not any(p in n for n in r.notes for p in ("영희", "이영희", "1033334444", LONG))
+
+
+def test_filled_length_note_in_korean_and_without_fields(tiny_copy, tmp_path):
+    _name_product(tiny_copy, "P2", LONG)
+    aud = _aud(tiny_copy, channel="sms")
+    with using_language("ko"):
+        r = export_audience(aud, out=tmp_path / "k.csv", purpose="이름 넣은 배송 안내",
+                            message=NOTICE, fields="name,last_product", now=NOW)
+    # Without fields nothing is filled in: the file has no columns for the variables.
+    plain = export_audience(aud, out=tmp_path / "p.csv", message=NOTICE, now=NOW)
+    aud.con.disconnect()
+    assert _limit_notes(r) == [
+        "--fields 값을 채우면 고객 4명 중 1명의 메시지가 SMS 한도 90바이트(CP949)를 넘습니다"
+        "(가장 긴 메시지 100바이트). 발송 서비스가 잘라 보내거나 거부할 수 있습니다. "
+        "템플릿을 줄이거나 긴 항목(last_product 등)을 빼거나, LMS(--channel lms)로 보내세요."]
+    assert _limit_notes(plain) == []
+
+
+@pytest.mark.parametrize("long_arm", [True, False], ids=["B-gets-the-product", "B-does-not"])
+def test_filled_lengths_follow_each_arms_message(tiny_copy, tmp_path, long_arm):
+    _name_product(tiny_copy, "P2", LONG)
+    arm = assign_variants(list("ABCDE"), "everyone", {"A": 0.5, "B": 0.5})
+    short = "[워크샵] #{name}님, 주문 상품이 발송되었습니다."
+    b_arm, other = arm["B"], "A" if arm["B"] == "B" else "B"
+    texts = {b_arm: NOTICE if long_arm else short, other: short if long_arm else NOTICE}
+    aud = _aud(tiny_copy, channel="sms")
+    r = export_audience(aud, out=tmp_path / "v.csv", purpose="shipping notice by name",
+                        variants=dict(sorted(texts.items())), fields="name,last_product",
+                        now=NOW)
+    aud.con.disconnect()
+    assert sum(a.rows for a in r.arms) == 4
+    assert _limit_notes(r) == ([SMS_NOTE] if long_arm else [])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["#{name}", "#{last_product}", "#{other}", "가", "A", " ",
+                                 "님", "😀", "#{", "}"]), max_size=12),
+       st.lists(st.tuples(st.one_of(st.none(), st.text(alphabet="가나A 1😀", max_size=6)),
+                          st.one_of(st.none(), st.text(alphabet="현미K ", max_size=6))),
+                min_size=1, max_size=5))
+def test_filled_bytes_is_the_byte_length_of_the_filled_text(parts, values):
+    template = "".join(parts)
+    cells = pd.DataFrame(values, columns=["name", "last_product"], dtype=object)
+    sizes = filled_bytes(template, cells)
+    for (name, product), size in zip(values, sizes, strict=True):
+        text = template.replace("#{name}", name or "").replace("#{last_product}", product or "")
+        assert size == len(text.replace("😀", "").encode("cp949"))

@@ -598,6 +598,63 @@ def test_alimtalk_arms_get_one_fallback_file_each(shop, tmp_path):
     assert r.fallback.channel == "sms"
 
 
+def test_alimtalk_fallback_carries_the_fields_and_fits_the_filled_text(shop, tmp_path):
+    # 67 CP949 bytes as written, 45 without its variables: the template alone fits an SMS.
+    text = "[워크샵] #{name}님, 주문하신 #{last_product} 상품이 발송되었습니다."
+    aud = _aud(shop, channel="alimtalk", is_ad=False)
+    out = tmp_path / "f.csv"
+    kwargs = {"send_at": DAY, "message": text, "template_code": "T1", "now": NOW,
+              "fields": "name,last_product", "purpose": "shipping notice by name"}
+    r = export_audience(aud, out=out, **kwargs)
+    assert _rows(out) == [
+        {"phone": "01011112222", "name": "민수", "last_product": "시카 크림"},
+        {"phone": "01055556666", "name": "지우", "last_product": "시카 크림"},
+        {"phone": "01077778888", "name": "하나", "last_product": ""}]
+    assert _rows(fallback_path(out)) == [
+        {"phone": "01033334444", "name": "영희", "last_product": "현미"}]
+    assert (r.rows, r.fallback.rows, r.fallback.channel) == (3, 1, "sms")  # B: 53 bytes
+    # Empty cells are counted over the file and its fallback.
+    assert "last_product: 1 of 4 rows have no value" in " ".join(r.notes)
+    # A long product name pushes B's filled text past 90 bytes: LMS, though the template fits.
+    # B's text is 45 + 4 (영희) + the product's bytes: 41 -> 90 (SMS), 42 -> 91 (LMS).
+    for i, (name, channel) in enumerate((("가" * 20 + "1", "sms"), ("가" * 21, "lms"),
+                                         ("현" * 1000, "lms"))):
+        products = PRODUCTS.copy()
+        products.loc[products["product_id"] == "P2", "name"] = name
+        with write_store(shop, settings=Settings(store=str(shop))) as w:
+            w.write("products", products, mode="replace")
+        r2 = export_audience(aud, out=tmp_path / f"{i}.csv", **kwargs)
+        assert r2.fallback.channel == channel
+        assert _rows(fallback_path(tmp_path / f"{i}.csv"))[0]["last_product"] == name
+        too_long = [n for n in r2.notes if "more than an LMS fallback holds" in n]
+        assert too_long == ([] if len(name) < 1000 else [
+            "The longest fallback message (variables filled in) is 2,049 bytes in CP949, more "
+            "than an LMS fallback holds (2,000); shorten the text for the fallback customers."])
+    aud.con.disconnect()
+    assert fallback_channel(text) == "sms"
+    members = _table(shop, "export_members")
+    assert members[members.customer_id == "B"]["channel"].tolist() == [
+        "sms", "sms", "lms", "lms"]
+    # Without fields the variables stay as written (67 bytes): SMS.
+    aud = _aud(shop, channel="alimtalk", is_ad=False)
+    r3 = export_audience(aud, out=tmp_path / "h.csv", send_at=DAY, message=text,
+                         template_code="T1", now=NOW)
+    aud.con.disconnect()
+    assert r3.fallback.channel == "sms" and _rows(fallback_path(tmp_path / "h.csv")) == [
+        {"phone": "01033334444"}]
+
+
+def test_alimtalk_arms_fallback_files_carry_the_fields(shop, tmp_path):
+    aud = _aud(shop, channel="alimtalk", is_ad=False)
+    r = export_audience(aud, out=tmp_path / "t.csv", send_at=DAY, template_code="T1", now=NOW,
+                        variants={"A": INFO, "B": "[워크샵] #{name}님, " + INFO[6:]},
+                        fields="name", purpose="shipping notice by name")
+    aud.con.disconnect()
+    rows = [_rows(tmp_path / f"t.{a}.fallback_sms.csv") for a in "AB"]
+    assert sorted(rows, key=len) == [[], [{"phone": "01033334444", "name": "영희"}]]
+    assert r.fallback.channel == "sms"
+
+
 @given(st.text(max_size=60))
 def test_an_ad_mark_anywhere_makes_an_ad(text):
     assert "ad_mark" in ad_signals(text + "(광고)") and "ad_mark" in ad_signals("(광고)" + text)

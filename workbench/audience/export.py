@@ -20,7 +20,9 @@
    formula are neutralised (:func:`excel_safe`); personalisation columns follow when asked
    for with a stated purpose (``fields``: :mod:`workbench.audience.personalise`). AlimTalk
    (informational, ``template_code``) sends customers known to have no KakaoTalk to an SMS/LMS
-   fallback file beside it, phone only (:mod:`workbench.audience.kakao`);
+   fallback file beside it, with the same columns (:mod:`workbench.audience.kakao`). With
+   ``fields``, an SMS or LMS export notes how many customers' filled-in messages exceed the
+   channel's byte limit, and the fallback is SMS only when every filled-in text fits;
 5. records, in one all-or-nothing store write: a row in ``audience_exports`` (who, when, which
    audience version, purpose, channel, rows, the file's SHA-256, fields, arm shares), and when
    there is a holdout or arms the campaign (``campaigns``) and every eligible customer's
@@ -70,14 +72,18 @@ from workbench.audience.compliance import (
     cp949_bytes,
     eligibility,
     export_channel,
-    fallback_channel,
     require_send_at,
     send_instant,
     without_kakaotalk,
 )
 from workbench.audience.history import resolve_cooldown, send_reference, with_history_reasons
 from workbench.audience.kakao import KakaoFallback, fallback_path
-from workbench.audience.personalise import check_fields, coupon_column, field_columns
+from workbench.audience.personalise import (
+    check_fields,
+    coupon_column,
+    field_columns,
+    filled_bytes,
+)
 from workbench.calendar import send_day_notes
 from workbench.data.outputs import check_output_file, private_temp_file, publish
 from workbench.data.schema import TABLES
@@ -139,14 +145,19 @@ class ExportResult:
         parts = [tr(f"audience.rule.{k}") + f" {format_number(v)}"
                  for k, v in self.excluded.items() if v]
         path = ", ".join(a.path.name for a in self.arms) if self.arms else str(self.path)
-        text = tr("audience.export.summary", rows=format_number(self.rows),
+        text = tr(_one("audience.export.summary", self.rows), rows=format_number(self.rows),
                   path=path, members=format_number(self.members),
                   excluded=", ".join(parts) or "0", holdout=format_number(self.holdout),
                   sha=self.sha256[:12], export_id=self.export_id)
-        return "\n".join([text, *(tr("audience.variants.summary", arm=a.name,
+        return "\n".join([text, *(tr(_one("audience.variants.summary", a.rows), arm=a.name,
                                       share=f"{a.share:g}", rows=format_number(a.rows),
                                       path=str(a.path), sha=a.sha256[:12])
                                    for a in self.arms)])
+
+
+def _one(key: str, count: int) -> str:
+    """Return the singular message of ``key`` for a count of 1 (English "1 row", "2 rows")."""
+    return f"{key}_one" if count == 1 else key
 
 
 def export_audience(
@@ -232,10 +243,11 @@ def export_audience(
     template_code
         AlimTalk: the code of the template Kakao approved (required; letters, digits, ``_``,
         ``-``), recorded in the log. AlimTalk refuses ads; customers known to have no
-        KakaoTalk (``has_kakaotalk`` false) go to ``<out stem>.fallback_sms<suffix>`` (phone
-        only; SMS when the message fits 90 CP949 bytes, else LMS), written and logged with
-        the main file (``fallback_rows``). An old ``kakao`` channel is read as FriendTalk for
-        an ad and AlimTalk otherwise (:mod:`workbench.audience.kakao`).
+        KakaoTalk (``has_kakaotalk`` false) go to ``<out stem>.fallback_sms<suffix>`` (the
+        main file's columns, ``fields`` included; SMS when every fallback customer's message,
+        its ``#{field}`` variables filled in, fits 90 CP949 bytes, else LMS), written and
+        logged with the main file (``fallback_rows``). An old ``kakao`` channel is read as
+        FriendTalk for an ad and AlimTalk otherwise (:mod:`workbench.audience.kakao`).
 
     Returns
     -------
@@ -303,17 +315,21 @@ def export_audience(
     assigned = _variants(ok["customer_id"], salt, holdout, shares)
     sent = (assigned != "holdout").to_numpy()
     send, arm_of = ok[sent], assigned.to_numpy()[sent]
-    to_sms = _to_fallback(audience, channel, send)  # AlimTalk: customers without KakaoTalk
-    fb_send, fb_arm_of, send, arm_of = send[to_sms], arm_of[to_sms], send[~to_sms], arm_of[~to_sms]
+    # The fallback file has the main file's columns (its SMS text has the same variables).
     table, notes = _file_table(audience, send, CONTACT_COLUMNS[channel], field_names,
                                arm_of, codes)
+    to_sms = _to_fallback(audience, channel, send)  # AlimTalk: customers without KakaoTalk
+    fb_table, table = table[to_sms].reset_index(drop=True), table[~to_sms].reset_index(drop=True)
+    fb_send, fb_arm_of, send, arm_of = send[to_sms], arm_of[to_sms], send[~to_sms], arm_of[~to_sms]
+    texts = dict(arms) if arms else ({SEND_VARIANT: message} if message is not None else {})
+    if field_names:  # the message check counted the template; count the filled-in texts
+        notes += _length_notes(channel, _filled_sizes(texts, table, arm_of))
     notes += send_day_notes(send_at, settings.timezone)  # a public holiday or its eve
     with contextlib.ExitStack() as stack:
         written = _write_files(stack, files, table, arm_of)
-        fb_written = _write_files(stack, fallback_files, fb_send["contact"].rename(
-            "phone").to_frame().reset_index(drop=True), fb_arm_of)
-        fb, fb_channels, fb_notes = _fallback(fb_written, fb_send, list(
-            arms.values()) if arms else [m for m in (message,) if m is not None])
+        fb_written = _write_files(stack, fallback_files, fb_table, fb_arm_of)
+        fb, fb_channels, fb_notes = _fallback(fb_written, fb_send, texts,
+                                              _filled_sizes(texts, fb_table, fb_arm_of))
         arm_exports = tuple(
             ArmExport(arm, shares[arm], path, rows, digest, checks[arm], (codes or {}).get(arm))
             for arm, path, _, rows, digest in written) if shares is not None else ()
@@ -401,28 +417,62 @@ def _to_fallback(audience: Audience, channel: str, send: pd.DataFrame) -> Any:
 
 
 def _fallback(written: list[tuple[str, Path, Path, int, str]], send: pd.DataFrame,
-              texts: list[str]) -> tuple[KakaoFallback | None, pd.Series | None, list[str]]:
+              texts: Mapping[str, str], sizes: pd.Series | None
+              ) -> tuple[KakaoFallback | None, pd.Series | None, list[str]]:
     """Describe the fallback file(s): the result entry, each customer's channel, notes.
 
     One channel for the whole fallback (the sending service gets one kind of file): SMS
-    only when every message fits 90 CP949 bytes, else LMS (also without a message).
+    only when every fallback customer's message fits 90 CP949 bytes with their ``fields``
+    filled in (``sizes``: :func:`_filled_sizes`; without customers, every template), else LMS
+    (also without a message).
     """
     if not written:
         return None, None, []
-    channel = "sms" if texts and all(fallback_channel(t) == "sms" for t in texts) else "lms"
+    longest = (int(sizes.max()) if sizes is not None and len(sizes) else
+               max((cp949_bytes(t)[0] for t in texts.values()), default=None))
+    channel = "sms" if longest is not None and longest <= BYTE_LIMITS["sms"] else "lms"
     fb = KakaoFallback(tuple(w[1] for w in written), channel, len(send),
                        ",".join(w[4] for w in written))
     notes = [tr("audience.kakao.fallback", rows=format_number(len(send)), channel=channel.upper(),
                 path=", ".join(str(w[1]) for w in written))]
-    for text in texts if len(send) else ():
-        size, bad = cp949_bytes(text)
+    for text in texts.values() if len(send) else ():
+        bad = cp949_bytes(text)[1]
         if bad:
             notes.append(tr("audience.kakao.fallback_not_cp949", channel=channel.upper(),
                             count=len(bad), chars=" ".join(bad)))
-        if size > BYTE_LIMITS["lms"]:
-            notes.append(tr("audience.kakao.fallback_too_long", bytes=format_number(size)))
+    if len(send) and longest is not None and longest > BYTE_LIMITS["lms"]:
+        notes.append(tr("audience.kakao.fallback_too_long", bytes=format_number(longest)))
     channels = pd.Series(channel, index=send["customer_id"].astype(str), dtype=object)
     return fb, channels, list(dict.fromkeys(notes))
+
+
+def _filled_sizes(texts: Mapping[str, str], table: pd.DataFrame, arm_of: Any
+                  ) -> pd.Series | None:
+    """Return each row's CP949 byte length of its arm's message, ``#{field}`` filled in.
+
+    The cells are read as the file holds them (:func:`excel_safe`); ``None`` without a message.
+    """
+    if not texts:
+        return None
+    cells = excel_safe(table)
+    arm_of = pd.Series(arm_of, index=table.index, dtype=object)
+    sizes = pd.Series(0, index=table.index, dtype="int64")
+    for arm, text in texts.items():
+        rows = (arm_of == arm).to_numpy(dtype=bool)
+        if rows.any():
+            sizes[rows] = filled_bytes(text, cells[rows]).to_numpy()
+    return sizes
+
+
+def _length_notes(channel: str, sizes: pd.Series | None) -> list[str]:
+    """Note how many filled-in messages exceed the SMS (90) or LMS (2,000) byte limit."""
+    limit = BYTE_LIMITS.get(channel)
+    if limit is None or sizes is None or not (sizes > limit).any():
+        return []
+    return [tr("audience.fields.too_long", count=format_number(int((sizes > limit).sum())),
+               rows=format_number(len(sizes)), channel=channel.upper(),
+               limit=format_number(limit), longest=format_number(int(sizes.max())),
+               hint=tr(f"audience.fields.too_long_{channel}"))]
 
 
 def _file_table(audience: Audience, send: pd.DataFrame, column: str, fields: tuple[str, ...],

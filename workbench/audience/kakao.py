@@ -183,8 +183,9 @@ def fallback_path(out: str | Path) -> Path:
 class KakaoFallback:
     """The SMS/LMS fallback file(s) of an AlimTalk export (one per arm in an A/B/n test).
 
-    ``channel`` is ``sms`` when every message fits 90 CP949 bytes, else ``lms`` (also when
-    no message was given); ``sha256`` holds the files' digests, comma separated.
+    ``channel`` is ``sms`` when every fallback customer's message, its ``#{field}`` variables
+    filled in, fits 90 CP949 bytes, else ``lms`` (also when no message was given); the files
+    have the main file's columns; ``sha256`` holds the files' digests, comma separated.
     """
 
     paths: tuple[Path, ...]

@@ -24,6 +24,10 @@ Rules (PIPA data minimisation: personal data leaves the store only for a stated 
 - **Empty cells** where a customer has no value (no name, no order); the export's notes count
   them, so a template does not greet "님" unnoticed.
 - Every cell passes :func:`~workbench.audience.export.excel_safe`.
+- **Filled lengths.** An SMS or LMS text holds a byte budget (90 and 2,000 CP949 bytes); the
+  message check counts the template, so the export also counts every customer's text with the
+  ``#{field}`` variables of the file's columns filled in (:func:`filled_bytes`) and notes how
+  many exceed the channel's limit (AlimTalk's SMS/LMS fallback picks LMS instead).
 
 Given names
     A Hangul name is written family name first: the first syllable is dropped (김철수 -> 철수),
@@ -37,6 +41,8 @@ Given names
 from __future__ import annotations
 
 import difflib
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -45,6 +51,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from workbench.audience.compliance import cp949_bytes
 from workbench.data.schema import NET_STATUSES
 from workbench.errors import ParameterError, SchemaError
 from workbench.i18n import get_language, tr
@@ -53,8 +60,11 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
-__all__ = ["COMPOUND_FAMILY_NAMES", "FIELDS", "PersonalField", "check_fields", "field_columns",
-           "field_help", "given_names"]
+__all__ = ["COMPOUND_FAMILY_NAMES", "FIELDS", "TEMPLATE_VARIABLE", "PersonalField",
+           "check_fields", "field_columns", "field_help", "filled_bytes", "given_names"]
+
+#: A template variable of the sending services (Kakao, most Korean SMS services): ``#{name}``.
+TEMPLATE_VARIABLE = re.compile(r"#\{(\w+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +76,27 @@ class PersonalField:
     ko: str
     reads: tuple[str, ...] = ()
 
+    form_ko: str = ""
+
     def help(self, language: str | None = None) -> str:
         """Return what the column holds, in ``language`` (default: the active one)."""
         return self.ko if (language or get_language()) == "ko" else self.en
+
+    def label(self, language: str | None = None) -> str:
+        """Return the builder form's option: the template variable, then what it holds.
+
+        ``#{name}`` is what the manager types into the message (code, like a command); the
+        Korean text leaves out the Latin examples and command options of :meth:`help`.
+        """
+        ko = (language or get_language()) == "ko"
+        return f"#{{{self.name}}} {self.form_ko or self.ko if ko else self.en}"
 
 
 #: The personalisation columns an export may add, in the order ``--help`` lists them.
 FIELDS: dict[str, PersonalField] = {f.name: f for f in (
     PersonalField("name", "given name only (김철수 -> 철수, John Smith -> John)",
-                  "성을 뺀 이름(김철수 -> 철수, John Smith -> John)", ("customers",)),
+                  "성을 뺀 이름(김철수 -> 철수, John Smith -> John)", ("customers",),
+                  form_ko="성을 뺀 이름(김철수 → 철수)"),
     PersonalField("name_full", "full name as stored (opt-in)", "저장된 전체 이름(명시할 때만)",
                   ("customers",)),
     PersonalField("last_product", "product of the last net order before the cut-off",
@@ -82,7 +104,8 @@ FIELDS: dict[str, PersonalField] = {f.name: f for f in (
     PersonalField("last_cart_product", "product last added to the cart and still in it",
                   "장바구니에 마지막으로 담아 아직 남아 있는 상품", ("events", "products")),
     PersonalField("coupon_code", "the --coupon-code (one code, or one per arm)",
-                  "--coupon-code로 준 쿠폰 코드(하나, 또는 그룹별)"),
+                  "--coupon-code로 준 쿠폰 코드(하나, 또는 그룹별)",
+                  form_ko="쿠폰 코드 칸에 적은 코드(하나, 또는 그룹별)"),
 )}
 
 #: Two-syllable family names (복성) dropped as a whole from a given name.
@@ -248,3 +271,24 @@ def coupon_column(arm: pd.Series, codes: Mapping[str, str]) -> pd.Series:
     ['W10', 'W20']
     """
     return arm.map(dict(codes)).rename("coupon_code")
+
+
+def filled_bytes(template: str, cells: pd.DataFrame) -> pd.Series:
+    """Return the CP949 byte length of ``template`` per row, its variables filled from ``cells``.
+
+    Every ``#{column}`` naming a column of ``cells`` is replaced by the row's cell (an empty
+    cell by nothing); other variables, and the rest of the text, count as written. Characters
+    CP949 cannot encode are not counted (as in :func:`~workbench.audience.cp949_bytes`).
+
+    >>> cells = pd.DataFrame({"name": ["민수", None], "phone": ["010", "011"]})
+    >>> filled_bytes("#{name}님 #{name}님 #{coupon}", cells).tolist()
+    [23, 15]
+    """
+    uses = Counter(v for v in TEMPLATE_VARIABLE.findall(template) if v in cells.columns)
+    rest = TEMPLATE_VARIABLE.sub(lambda m: "" if m.group(1) in uses else m.group(0), template)
+    total = pd.Series(cp949_bytes(rest)[0], index=cells.index, dtype="int64")
+    for name, times in uses.items():
+        column = cells[name]
+        sizes = {v: cp949_bytes(str(v))[0] for v in column.dropna().unique()}
+        total += times * column.map(sizes).fillna(0).astype("int64")
+    return total

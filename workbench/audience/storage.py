@@ -54,6 +54,9 @@ def audiences_dir(settings: Settings | None = None) -> Path:
 def export_path(name: str, folder: Path, *, at: datetime) -> Path:
     """Return the path of a new export: ``exports/<name>-<YYYYmmdd-HHMMSS>.csv``.
 
+    A second export within the same second (two clicks) gets ``-2``, ``-3`` ... instead of
+    being refused for an existing file.
+
     Parameters
     ----------
     name
@@ -66,7 +69,20 @@ def export_path(name: str, folder: Path, *, at: datetime) -> Path:
     >>> export_path("vip", Path("data/audiences"), at=datetime(2026, 11, 16, 10, 0)).as_posix()
     'data/exports/vip-20261116-100000.csv'
     """
-    return folder.parent / "exports" / f"{name}-{at:%Y%m%d-%H%M%S}.csv"
+    stem = folder.parent / "exports" / f"{name}-{at:%Y%m%d-%H%M%S}"
+    path, n = stem.with_name(stem.name + ".csv"), 1
+    while path.exists() or path.is_symlink() or _arm_files(path):
+        n += 1
+        path = stem.with_name(f"{stem.name}-{n}.csv")
+    return path
+
+
+def _arm_files(path: Path) -> bool:
+    """Return whether per-arm files of an export to ``path`` exist (``x.A.csv``)."""
+    if not path.parent.is_dir():
+        return False
+    prefix = path.stem + "."
+    return any(p.name.startswith(prefix) and p.suffix == ".csv" for p in path.parent.iterdir())
 
 
 def new_definition() -> AudienceDefinition:

@@ -52,6 +52,8 @@ from workbench.audience import (
     save_definition,
     saved_definitions,
 )
+from workbench.audience.durations import cooldown_duration
+from workbench.audience.history import DEFAULT_COOLDOWN
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.i18n import format_date, format_number, josa, tr, using_language
 from workbench.rfm import load_segment_rules, load_tier_rules
@@ -87,6 +89,9 @@ class AudienceBuilder(Page):
 
     prefers_snapshot = True
     name = "audience_builder"
+    #: The result follows the form (conditions, name, channel), not only the parameters: a
+    #: result kept under the parameters' key would be the count of another definition.
+    cacheable = False
 
     def __init__(self, params: AudienceParams, **kwargs: Any) -> None:
         super().__init__(params, **kwargs)
@@ -146,8 +151,12 @@ class AudienceBuilder(Page):
 
     # ------------------------------------------------------------------ the analysis
     def run(self) -> AudienceResult:
-        """Count the definition the form shows (in a report: the one the page started from)."""
-        audience = Audience(self.current(), self.con, as_of=self.params.as_of,
+        """Count the definition the form shows (in a report: the one the page started from).
+
+        The cut-off is the as-of day at the form's time (``as_of_time``), as ``workbench
+        audience count NAME --as-of "YYYY-MM-DD HH:MM"`` cuts it.
+        """
+        audience = Audience(self.current(), self.con, as_of=self.params.moment(),
                             settings=self.settings, cache=self.cache)
         return audience.result()
 
@@ -312,17 +321,19 @@ class AudienceBuilder(Page):
         for spec in kind.fields:
             box, getters[spec.name] = self._input(spec, params.get(spec.name), type_name)
             inputs.append(box)
+        # NOT and Remove keep their width; the inputs wrap instead (a wide row such as the
+        # cart's used to squeeze the button to "Re...").
         w_not = widgets.Checkbox(value=negate, description=_t("not", lang), indent=False,
-                                 layout=widgets.Layout(width="70px"))
+                                 layout=widgets.Layout(width="70px", flex="0 0 70px"))
         w_not.add_class("wb-not")
         self._observe(w_not)
         remove = widgets.Button(description=_t("remove", lang), button_style="warning",
-                                layout=widgets.Layout(width="80px"))
+                                layout=widgets.Layout(width="80px", flex="0 0 80px"))
         remove.add_class("wb-remove")
         title = widgets.HTML(f"<b>{html.escape(kind.label(lang))}</b>",
-                             layout=widgets.Layout(width="170px"))
+                             layout=widgets.Layout(width="170px", flex="0 0 170px"))
         box = widgets.HBox([title, widgets.HBox(inputs, layout=widgets.Layout(
-            flex_flow="row wrap")), w_not, remove])
+            flex_flow="row wrap", flex="1 1 auto", min_width="0")), w_not, remove])
         box.add_class("wb-condition")
         box.add_class(f"wb-condition-{type_name}")
         row = _ConditionRow(type_name, box, w_not, getters)
@@ -335,6 +346,7 @@ class AudienceBuilder(Page):
         lang = self.language
         self.w_as_of = self.date_picker()
         self.w_as_of.observe(self._on_date, names="value")
+        self.w_as_of_time = self._time_picker()
         self.w_start = widgets.Dropdown(options=self._options(), value=None,
                                         description=_t("start", lang),
                                         style={"description_width": "initial"})
@@ -364,7 +376,7 @@ class AudienceBuilder(Page):
         self._form = True
         self._load(self.definition, count=False)  # the template counts once the page is built
         return [widgets.VBox([
-            widgets.HBox([self.w_as_of, self.w_start]),
+            widgets.HBox([self.w_as_of, self.w_as_of_time, self.w_start]),
             widgets.HBox([self.w_name, self.w_channel, self.w_is_ad]),
             widgets.HBox([self.w_description, self.w_purpose]), self.w_op, self.w_conditions,
             widgets.HBox([self.w_add_type, add])])]
@@ -427,6 +439,8 @@ class AudienceBuilder(Page):
             self.w_purpose.value = d.purpose
             self.w_channel.value = legacy_channel(d.channel, d.is_ad)
             self.w_is_ad.value, self.w_op.value = d.is_ad, d.rules.op
+            if hasattr(self, "w_cooldown"):  # the export box exists: its cooldown follows
+                self.w_cooldown.value = d.cooldown or DEFAULT_COOLDOWN
             self.nested = [i for i in d.rules.items if isinstance(i, Group)]
             self.rows = [self._row(i.type, i.params, i.negate) for i in d.rules.items
                          if isinstance(i, Condition)]
@@ -466,6 +480,47 @@ class AudienceBuilder(Page):
     def _on_date(self, _change: dict) -> None:
         if isinstance(self.w_as_of.value, date):
             self.update(as_of=self.w_as_of.value)
+            self._follow_send_at()
+
+    def _default_send_at(self) -> str:
+        """Return the send time the form proposes: the cut-off's hour, else 10:00 that day.
+
+        An hourly scenario (cart +1 h) is sent when it is counted; a day-level audience in the
+        morning, after the night window.
+        """
+        day = self.params.as_of or clock.today(self.settings)
+        return f"{day.isoformat()} {self.params.as_of_time or '10:00'}"
+
+    def _follow_send_at(self) -> None:
+        """Move the proposed send time with the cut-off, unless the manager typed their own."""
+        if not hasattr(self, "w_send_at"):
+            return
+        new = self._default_send_at()
+        if self.w_send_at.value == self._send_default:
+            self.w_send_at.value = new
+        self._send_default = new
+
+    def _time_picker(self) -> widgets.Dropdown:
+        """Return the cut-off's time on the as-of day: the start of the day or a whole hour.
+
+        A time the parameters give off the hour (``as_of_time="14:30"``) is offered too.
+        """
+        lang = self.language
+        hours = [f"{h:02d}:00" for h in range(1, 24)]
+        chosen = self.params.as_of_time
+        if chosen and chosen not in hours:
+            hours = sorted([*hours, chosen])
+        w = widgets.Dropdown(options=[(_t("start_of_day", lang), ""), *((h, h) for h in hours)],
+                             value=chosen, description=_t("as_of_time", lang),
+                             style={"description_width": "initial"},
+                             layout=widgets.Layout(width="auto"))
+        w.add_class("wb-as-of-time")
+        def _on_time(change: dict) -> None:
+            self.update(as_of_time=change["new"])
+            self._follow_send_at()
+
+        w.observe(_on_time, names="value")
+        return w
 
     def _changed(self) -> None:
         if not self._quiet and hasattr(self, "w_count"):
@@ -515,14 +570,14 @@ class AudienceBuilder(Page):
 
     def _export_box(self) -> widgets.Widget:
         lang = self.language
-        day = self.params.as_of or clock.today(self.settings)
         self.w_holdout = widgets.BoundedFloatText(value=0.1, min=0.0, max=0.5, step=0.05,
                                                   description=_t("holdout", lang),
                                                   style={"description_width": "initial"},
                                                   layout=widgets.Layout(width="170px"))
         self.w_holdout.add_class("wb-holdout")
         self.w_holdout.observe(lambda _c: self._show_mde(), names="value")
-        self.w_send_at = widgets.Text(value=f"{day.isoformat()} 10:00",
+        self._send_default = self._default_send_at()
+        self.w_send_at = widgets.Text(value=self._send_default,
                                       description=_t("send_at", lang), continuous_update=False,
                                       style={"description_width": "initial"})
         self.w_send_at.add_class("wb-send-at")
@@ -541,6 +596,7 @@ class AudienceBuilder(Page):
         # the label is a whole sentence: as wide as it needs (ipywidgets cut it at 300 px)
         self.w_exemption = widgets.Checkbox(description=_t("exemption", lang), indent=False,
                                             layout=widgets.Layout(width="auto"))
+        self._history_widgets(lang)
         export = widgets.Button(description=_t("export", lang), button_style="primary")
         export.add_class("wb-export")
         export.on_click(lambda _b: self._export())
@@ -551,7 +607,38 @@ class AudienceBuilder(Page):
                              self.w_text, self.w_text_b,
                              widgets.HBox([self.w_fields, widgets.VBox(
                                  [self.w_export_purpose, self.w_coupon])]),
-                             self.w_exemption, export, self.w_export])
+                             self.w_exemption,
+                             widgets.HBox([self.w_since_last_export, self.w_cooldown]),
+                             export, self.w_export])
+
+    def _history_widgets(self, lang: str) -> None:
+        """Add "leave out customers already exported" and its cooldown to the export box."""
+        self.w_since_last_export = widgets.Checkbox(description=_t("since_last_export", lang),
+                                                    indent=False,
+                                                    layout=widgets.Layout(width="auto"))
+        self.w_since_last_export.add_class("wb-since-last-export")
+        self.w_cooldown = widgets.Text(value=self.definition.cooldown or DEFAULT_COOLDOWN,
+                                       description=_t("cooldown", lang), disabled=True,
+                                       continuous_update=False,
+                                       style={"description_width": "initial"},
+                                       layout=widgets.Layout(width="200px",
+                                                             margin="2px 0 0 24px"))
+        self.w_cooldown.add_class("wb-cooldown")
+
+        def _toggle(change: dict) -> None:
+            self.w_cooldown.disabled = not change["new"]
+
+        self.w_since_last_export.observe(_toggle, names="value")
+
+    def _cooldown(self) -> str | None:
+        """Return the form's cooldown in canonical form (``None``: the box is not ticked)."""
+        if not self.w_since_last_export.value:
+            return None
+        text = self.w_cooldown.value.strip()
+        try:
+            return cooldown_duration(text, "cooldown")
+        except ParameterError:
+            raise ParameterError(_t("bad_cooldown", self.language, got=repr(text))) from None
 
     def _personal_widgets(self, lang: str) -> None:
         """Add the A/B test's second message and the personalisation columns to the form."""
@@ -560,7 +647,7 @@ class AudienceBuilder(Page):
                                          layout=widgets.Layout(width="520px", height="80px"))
         self.w_text_b.add_class("wb-message-text-b")
         self.w_fields = widgets.SelectMultiple(
-            options=[(f"{f.name}: {f.help(lang)}", f.name) for f in PERSONAL_FIELDS.values()],
+            options=[(f.label(lang), f.name) for f in PERSONAL_FIELDS.values()],
             description=_t("fields", lang), rows=len(PERSONAL_FIELDS),
             layout=widgets.Layout(width="520px"), **wide)
         self.w_fields.add_class("wb-fields")
@@ -593,8 +680,9 @@ class AudienceBuilder(Page):
             if not self.ok:
                 raise ParameterError(_t("fix_first", lang))
             with using_language(self.language):
-                audience = Audience(self.current(), self.con, as_of=self.params.as_of,
+                audience = Audience(self.current(), self.con, as_of=self.params.moment(),
                                     settings=self.settings, cache=self.cache)
+                cooldown = self._cooldown()
                 result = export_audience(
                     audience, out=export_path(audience.name, self.folder,
                                               at=clock.now(self.settings)),
@@ -603,6 +691,7 @@ class AudienceBuilder(Page):
                     sender=self.w_sender.value or None, subject=self.w_subject.value or None,
                     template_code=self.w_template.value.strip() or None, author=None,
                     transaction_exemption=self.w_exemption.value,
+                    since_last_export=cooldown is not None, cooldown=cooldown,
                     store=self.settings.store)
         except (ValueError, WorkbenchError) as exc:  # refused exports say why
             self.w_export.value = message_html(_problem(exc), level="warning")
@@ -659,11 +748,14 @@ def _export_html(result: ExportResult, lang: str) -> str:
         f"{html.escape(label if len(files) == 1 else f'{label} ({p.name})')}</a> "
         for p in files)
     rows = "".join(f"<tr data-step='{s}'><td>{html.escape(_step(s, lang))}</td>"
-                   f"<td style='text-align:right'>{format_number(n, language=lang)}</td></tr>"
+                   f"<td style='text-align:right;padding-left:16px'>"
+                   f"{format_number(n, language=lang)}</td></tr>"
                    for s, n in result.to_frame().itertuples(index=False))
+    with using_language(lang):  # the page's language, not the kernel's
+        summary = result.summary()
     return (f"<div class='wb-export-done' data-rows='{result.rows}' "
             f"data-sha256='{result.sha256}' data-export-id='{html.escape(result.export_id)}'>"
-            f"<p>{html.escape(result.summary())}</p><table class='wb-table'>{rows}</table>"
+            f"<p>{html.escape(summary)}</p><table class='wb-table'>{rows}</table>"
             f"{links}{_fallback_links(result, lang)}</div>")
 
 
