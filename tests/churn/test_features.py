@@ -47,7 +47,9 @@ def _append_future(path, cutoff: date) -> None:
         FROM (SELECT * FROM events WHERE customer_id IS NOT NULL ORDER BY ts LIMIT 3000)""",
                 [start.to_pydatetime()])
     con.execute("""
-        INSERT INTO messages SELECT 'CMPF', customer_id, variant,
+        INSERT INTO messages (campaign_id, customer_id, variant, sent_at, opened_at,
+                              clicked_at, unsubscribed_at)
+        SELECT 'CMPF', customer_id, variant,
             ?::TIMESTAMPTZ, ?::TIMESTAMPTZ + INTERVAL 1 HOUR, ?::TIMESTAMPTZ + INTERVAL 2 HOUR,
             ?::TIMESTAMPTZ + INTERVAL 3 HOUR
         FROM (SELECT DISTINCT customer_id, variant FROM messages LIMIT 500)""",

@@ -14,11 +14,12 @@ TREND = pd.DataFrame({"week_start": WEEKS, "net_revenue": [1e6] * 6, "buyers": [
 
 
 @pytest.mark.parametrize(("language", "labels", "hover"), [
-    ("en", ["Korean New Year", "Independence Movement Day", "Independence Movement Day"],
+    # the substitute holiday's week (3/2) keeps its band and hover but no second label
+    ("en", ["Korean New Year", "Independence Movement Day", " "],
      ["02-16 The day preceding Korean New Year<br>02-17 Korean New Year<br>"
       "02-18 The second day of Korean New Year", "03-01 Independence Movement Day",
       "03-02 Alternative holiday for Independence Movement Day"]),
-    ("ko", ["설날", "삼일절", "삼일절"],
+    ("ko", ["설날", "삼일절", " "],
      ["02-16 설날 전날<br>02-17 설날<br>02-18 설날 다음날", "03-01 삼일절",
       "03-02 삼일절 대체 휴일"]),
 ], ids=["en", "ko"])
@@ -32,6 +33,7 @@ def test_weekly_trend_marks_holiday_weeks(language, labels, hover):
     assert [pd.Timestamp(a.x) for a in marks] == [pd.Timestamp(d) for d in
                                                  ("2026-02-16", "2026-02-23", "2026-03-02")]
     bands = [(pd.Timestamp(s.x0), pd.Timestamp(s.x1)) for s in fig.layout.shapes]
+    assert {s.layer for s in fig.layout.shapes} == {"below"}  # bars keep their colour
     assert bands[0] == (pd.Timestamp("2026-02-12 12:00"), pd.Timestamp("2026-02-19 12:00"))
     assert len(bands) == 3
 

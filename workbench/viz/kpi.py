@@ -102,21 +102,31 @@ def _mark_holidays(fig: go.Figure, starts: list, language: str) -> None:
     holiday it replaces), written upwards so that neighbouring weeks do
     not overlap on a phone; hovering over it lists every holiday of the week with its date.
     """
+    previous: tuple[pd.Timestamp, str] | None = None
     for start in starts:
         monday = pd.Timestamp(start)
         found = holidays_between(monday.date(), (monday + pd.Timedelta(days=6)).date(),
                                  language)
         if not found:
             continue
-        # Above the bars, faint: the bars are opaque and would hide a band drawn below them.
+        # Behind the bars: a tint above them would darken the week's bar into another colour
+        # (read as a different series); behind, it shows in the gaps and above the bar.
         fig.add_vrect(x0=monday - _HALF_WEEK, x1=monday + _HALF_WEEK, fillcolor=_RED,
-                      opacity=0.12, line_width=0, layer="above")
+                      opacity=0.14, line_width=0, layer="below")
         names = list(dict.fromkeys(name for _, name in found))
+        label = short_names(names, language)[0]
+        hover = "<br>".join(f"{day:%m-%d} {name}" for day, name in found)
+        if previous and previous[1] == label and monday - previous[0] <= pd.Timedelta(days=7):
+            # A holiday on a Sunday and its substitute on the Monday after: one label.
+            fig.add_annotation(x=monday, y=1, xref="x", yref="paper", yanchor="top", text=" ",
+                               showarrow=False, hovertext=hover)
+            previous = (monday, label)
+            continue
+        previous = (monday, label)
         fig.add_annotation(
             x=monday, y=1, xref="x", yref="paper", yanchor="top", textangle=-90,
-            text=short_names(names, language)[0], showarrow=False, font={"size": 10, "color": _RED},
-            bgcolor="rgba(255,255,255,0.8)",
-            hovertext="<br>".join(f"{day:%m-%d} {name}" for day, name in found))
+            text=label, showarrow=False, font={"size": 10, "color": _RED},
+            bgcolor="rgba(255,255,255,0.85)", hovertext=hover)
 
 
 def drivers_figure(drivers: pd.DataFrame, *, previous_revenue: float, current_revenue: float,
