@@ -513,7 +513,8 @@ class AudienceBuilder(Page):
         w = widgets.Dropdown(options=[(_t("start_of_day", lang), ""), *((h, h) for h in hours)],
                              value=chosen, description=_t("as_of_time", lang),
                              style={"description_width": "initial"},
-                             layout=widgets.Layout(width="auto"))
+                             # room for "00:00 (start of day)" clear of the dropdown arrow
+                             layout=widgets.Layout(width="270px"))
         w.add_class("wb-as-of-time")
         def _on_time(change: dict) -> None:
             self.update(as_of_time=change["new"])
