@@ -652,10 +652,15 @@ class AudienceBuilder(Page):
             description=_t("fields", lang), rows=len(PERSONAL_FIELDS),
             layout=widgets.Layout(width="520px"), **wide)
         self.w_fields.add_class("wb-fields")
-        self.w_export_purpose = widgets.Text(description=_t("export_purpose", lang), **wide)
+        # As wide as the fields list beside them: the labels are long and a code list such
+        # as "A=WIN10,B=WIN20" must show whole.
+        side = widgets.Layout(width="460px")
+        self.w_export_purpose = widgets.Text(description=_t("export_purpose", lang),
+                                             layout=side, **wide)
         self.w_export_purpose.add_class("wb-export-purpose")
         self.w_coupon = widgets.Text(description=_t("coupon_code", lang),
-                                     placeholder="WINTER10 / A=WIN10,B=WIN20", **wide)
+                                     placeholder="WINTER10 / A=WIN10,B=WIN20",
+                                     layout=widgets.Layout(width="460px"), **wide)
         self.w_coupon.add_class("wb-coupon-code")
 
     def _personal_arguments(self) -> dict[str, Any]:
@@ -756,7 +761,8 @@ def _export_html(result: ExportResult, lang: str) -> str:
         summary = result.summary()
     return (f"<div class='wb-export-done' data-rows='{result.rows}' "
             f"data-sha256='{result.sha256}' data-export-id='{html.escape(result.export_id)}'>"
-            f"<p>{html.escape(summary)}</p><table class='wb-table'>{rows}</table>"
+            f"<p>{html.escape(summary).replace(chr(10), '<br>')}</p>"
+            f"<table class='wb-table'>{rows}</table>"
             f"{links}{_fallback_links(result, lang)}</div>")
 
 
