@@ -213,7 +213,7 @@ def test_srm_unplanned_arm_and_no_data() -> None:
 
 def test_adjust_p_values_rejects_bad_method() -> None:
     with pytest.raises(ParameterError, match="'method' must be one of"):
-        adjust_p_values([0.1], "bonferroni")
+        adjust_p_values([0.1], "bonferonni")  # a typo of a known method
     assert np.isnan(adjust_p_values([math.nan, 0.01], "holm")[0])
 
 

@@ -135,7 +135,8 @@ class AbTestParams(NotebookParams):
     alpha
         Significance level; intervals are ``1 - alpha``.
     correction
-        ``holm`` (family-wise), ``bh`` (false discovery rate) or ``none``.
+        ``holm``, ``bonferroni``, ``sidak``, ``hommel`` (family-wise), ``bh`` (false
+        discovery rate) or ``none``.
     primary_metric
         ``conversion`` or ``revenue_per_user``: the metric of the headline.
     planned_shares
@@ -689,7 +690,8 @@ def _pairs(order: list[str], baseline: str) -> list[tuple[str, str]]:
         (a, b) for i, a in enumerate(rest) for b in rest[i + 1:]]
 
 
-def _decision_alpha(p: float, p_adj: float, alpha: float, m: int) -> float:
+def _decision_alpha(p: float, p_adj: float, alpha: float, m: int,
+                    correction: str = "holm") -> float:
     """Return the level ``1 -`` of the interval that agrees with an adjusted p-value.
 
     The interval of a test that inverts to it excludes 0 exactly when ``p < a``; with
@@ -699,9 +701,18 @@ def _decision_alpha(p: float, p_adj: float, alpha: float, m: int) -> float:
     the running maximum lifts ``p_adj``), for Benjamini-Hochberg ``alpha k / m``. The result is
     always between ``alpha / m`` and ``alpha`` (both corrections give
     ``p <= p_adj <= m p``), so these intervals are never wider than Bonferroni's.
+
+    The single-step corrections get their simultaneous level whatever ``p`` is: Bonferroni
+    ``alpha / m`` and Sidak ``1 - (1 - alpha)^(1/m)`` (``p_adj < alpha`` exactly when ``p``
+    is below it). Hommel's closed test has no simultaneous interval, so it takes the general
+    ``alpha * p / p_adj`` above, in the same bounds since ``p <= p_adj <= Holm's p_adj``.
     """
     if math.isnan(p) or math.isnan(p_adj) or m <= 1:
         return alpha
+    if correction == "bonferroni":
+        return alpha / m
+    if correction == "sidak":
+        return -math.expm1(math.log1p(-alpha) / m)
     if p_adj <= 0 or p <= 0:
         return alpha / m
     return min(alpha, max(alpha / m, alpha * p / p_adj))
@@ -765,7 +776,7 @@ def readout_from_sums(
     m = sum(not math.isnan(comparisons[i].p_value) for i in family)
     for i in family:
         c = comparisons[i]
-        a = _decision_alpha(c.p_value, p_adj[i], alpha, m)
+        a = _decision_alpha(c.p_value, p_adj[i], alpha, m, params.correction)
         if a != alpha:
             decision_alpha[i] = a
             decision_ci[i] = _compare_metric(stats[c.control], stats[c.variant], c.metric,

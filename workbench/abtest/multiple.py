@@ -4,10 +4,17 @@
   winner) and is uniformly more powerful than Bonferroni.
 * Benjamini-Hochberg [2] controls the false discovery rate (the expected share of false
   winners among the declared ones); use it when many metrics are screened.
+* Bonferroni (``m p``) and Sidak [3] (``1 - (1 - p)^m``, exact for independent tests) are
+  single-step: each comparison's verdict ignores the others' p-values, so they pair with a
+  simultaneous interval at level ``1 - alpha / m`` or ``(1 - alpha)^(1/m)``.
+* Hommel [4] is the closed test of Simes' intersection tests: it controls the family-wise
+  error rate when the tests are independent or positively dependent (as comparisons sharing
+  one control arm are) and is uniformly more powerful than Holm there.
 
-Both return adjusted p-values (compare them with alpha), computed as in [1] and eq. (1) of [2]
-with the running maximum / minimum that makes them monotone. They are written here (a dozen
-lines each) so the dashboard does not import statsmodels; the tests check them against
+All return adjusted p-values (compare them with alpha), computed as in [1], eq. (1) of [2],
+[3] and, for Hommel's, Wright's algorithm [5]; the step-wise ones take the running maximum /
+minimum that makes them monotone. They are written here (a dozen lines each) so the dashboard
+does not import statsmodels; the tests check them against
 ``statsmodels.stats.multitest.multipletests``.
 
 References
@@ -16,6 +23,12 @@ References
     Journal of Statistics 6(2), 65-70.
 [2] Benjamini, Y., Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1),
     289-300.
+[3] Sidak, Z. (1967). Rectangular confidence regions for the means of multivariate normal
+    distributions. JASA 62(318), 626-633.
+[4] Hommel, G. (1988). A stagewise rejective multiple test procedure based on a modified
+    Bonferroni test. Biometrika 75(2), 383-386.
+[5] Wright, S. P. (1992). Adjusted p-values for simultaneous inference. Biometrics 48(4),
+    1005-1013.
 """
 
 from __future__ import annotations
@@ -29,9 +42,10 @@ from workbench.abtest.stats import Comparison
 from workbench.errors import ParameterError
 from workbench.i18n import tr
 
-__all__ = ["CORRECTIONS", "adjust_p_values", "benjamini_hochberg", "guardrail_vetoes", "holm"]
+__all__ = ["CORRECTIONS", "adjust_p_values", "benjamini_hochberg", "bonferroni",
+           "guardrail_vetoes", "hommel", "holm", "sidak"]
 
-CORRECTIONS = ("holm", "bh", "none")
+CORRECTIONS = ("holm", "bh", "bonferroni", "sidak", "hommel", "none")
 
 
 def _clean(p_values: Iterable[float], func: str) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +83,67 @@ def _bh_step_up(q: np.ndarray) -> np.ndarray:
     return res
 
 
+def _hommel_closed(q: np.ndarray) -> np.ndarray:
+    # Wright's algorithm [5]: for each family size j = m..2, the Simes p-value of the j largest
+    # p-values, min_k j p_(m-j+k) / k, bounds every adjusted p from below (the j largest) and
+    # min(j p, Simes) bounds the rest; the adjusted p is the largest bound over all j.
+    m = q.size
+    order = np.argsort(q, kind="stable")
+    p = q[order]
+    a = p.copy()
+    for j in range(m, 1, -1):
+        simes = float(np.min(j * p[m - j:] / np.arange(1, j + 1)))
+        a[m - j:] = np.maximum(a[m - j:], simes)
+        a[:m - j] = np.maximum(a[:m - j], np.minimum(j * p[:m - j], simes))
+    res = np.empty(m)
+    res[order] = a
+    return res
+
+
+def _sidak_single_step(q: np.ndarray) -> np.ndarray:
+    # expm1/log1p keep the tiny p-values of large tests exact (1 - (1 - 1e-12)^3 loses digits);
+    # p = 1 gives log1p(-1) = -inf and so exactly 1, without the divide warning.
+    with np.errstate(divide="ignore"):
+        return -np.expm1(q.size * np.log1p(-q))
+
+
+def bonferroni(p_values: Iterable[float]) -> np.ndarray:
+    """Return Bonferroni-adjusted p-values ``min(1, m p)`` (NaN stays NaN and is not counted).
+
+    Examples
+    --------
+    >>> bonferroni([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.12, 0.09]
+    """
+    return _adjusted(p_values, lambda q: q * q.size, "bonferroni")
+
+
+def sidak(p_values: Iterable[float]) -> np.ndarray:
+    """Return Sidak-adjusted p-values ``1 - (1 - p)^m`` [3].
+
+    Examples
+    --------
+    >>> sidak([0.01, 0.04, 0.03]).round(4).tolist()
+    [0.0297, 0.1153, 0.0873]
+    """
+    return _adjusted(p_values, _sidak_single_step, "sidak")
+
+
+def hommel(p_values: Iterable[float]) -> np.ndarray:
+    """Return Hommel-adjusted p-values [4], never above Holm's.
+
+    Examples
+    --------
+    >>> hommel([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    return _adjusted(p_values, _hommel_closed, "hommel")
+
+
+_METHODS: dict[str, Callable[[Iterable[float]], np.ndarray]] = {
+    "bonferroni": bonferroni, "sidak": sidak, "hommel": hommel}
+
+
 def holm(p_values: Iterable[float]) -> np.ndarray:
     """Return Holm-adjusted p-values (NaN stays NaN and is not counted).
 
@@ -92,7 +167,9 @@ def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
 
 
 def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarray:
-    """Return p-values adjusted by ``method`` (``holm``, ``bh`` or ``none``)."""
+    """Return p-values adjusted by ``method``, one of :data:`CORRECTIONS`."""
+    if method in _METHODS:
+        return _METHODS[method](p_values)
     if method == "holm":
         return holm(p_values)
     if method == "bh":
