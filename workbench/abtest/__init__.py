@@ -40,7 +40,15 @@ from workbench.abtest.assignment import (
     bucket_of,
     in_global_holdout,
 )
-from workbench.abtest.multiple import adjust_p_values, benjamini_hochberg, guardrail_vetoes, holm
+from workbench.abtest.multiple import (
+    adjust_p_values,
+    benjamini_hochberg,
+    bonferroni,
+    guardrail_vetoes,
+    holm,
+    hommel,
+    sidak,
+)
 from workbench.abtest.sequential import DEFAULT_N_STAR, sequential_halfwidth, sequential_interval
 from workbench.abtest.stats import (
     MIN_USERS,
@@ -57,16 +65,23 @@ from workbench.abtest.stats import (
 # to that command's start-up, the modules above 0.01 s (2 cores, three runs each, measured
 # with perf_counter around the imports after `workbench.cli` and `workbench.audience.export`).
 _LAZY: dict[str, tuple[str, ...]] = {
+    "always_valid": ("SequentialLift", "sequential_lift"),
     "analysis": ("AbTestParams", "AbTestResult", "campaign_overview", "infer_coupon_codes",
                  "list_campaigns", "readout_from_sums", "run_abtest"),
-    "bayesian": ("BayesComparison", "beta_binomial", "normal_means"),
+    "bayesian": ("BayesComparison", "beta_binomial", "beta_posterior", "normal_means",
+                 "normal_posterior"),
+    "capping": ("QuantileDiff", "Winsorized", "quantile_diff_ci", "winsorize"),
     "frequentist": ("bootstrap_mean_diff_ci", "compare_proportions", "compare_ratios",
                     "cuped_ttest", "newcombe_interval", "relative_lift", "welch_ttest",
                     "wilson_interval"),
+    "group_sequential": ("GroupSequentialPlan", "SequentialDecision", "group_sequential_plan",
+                         "sequential_decision"),
     "holdout": ("CRM_ARM", "run_global_holdout"),
+    "noninferiority": ("NonInferiorityResult", "noninferiority_means",
+                       "noninferiority_proportions"),
     "power": ("DurationEstimate", "ExperimentPlan", "PlanStatus", "expected_duration_days",
               "minimum_detectable_effect", "minimum_detectable_effect_mean", "plan_experiment",
-              "sample_size_mean", "sample_size_per_arm"),
+              "power_means", "power_proportions", "sample_size_mean", "sample_size_per_arm"),
     "roi": ("RoiResult", "campaign_roi"),
     "srm": ("SRM_THRESHOLD", "SrmResult", "srm_check"),
 }
@@ -91,13 +106,16 @@ __all__ = [
     "assign_campaign",
     "assign_variants",
     "benjamini_hochberg",
+    "bonferroni",
     "bucket_of",
     "customer_outcomes",
     "guardrail_vetoes",
     "holm",
+    "hommel",
     "in_global_holdout",
     "sequential_halfwidth",
     "sequential_interval",
+    "sidak",
     *_MODULE_OF,
 ]
 

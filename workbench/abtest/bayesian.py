@@ -8,16 +8,22 @@ Conversion (:func:`beta_binomial`)
     ``E[(p_c - x)+] = m_c * (1 - F'_c(x)) - x * (1 - F_c(x))`` with ``F'_c`` the CDF of
     Beta(a_c + 1, b_c) and ``m_c`` the posterior mean (section 2 of [1], which gives the same
     quantities as finite sums; quadrature stays accurate for millions of users where the sums
-    need millions of terms).
+    need millions of terms). An informative prior Beta(a0, b0), shared by both arms (e.g.
+    fitted to past campaigns' rates), gives the conjugate posterior of :func:`beta_posterior`.
 Means (:func:`normal_means`)
     With a flat prior the effect ``D`` is approximately N(d, se^2) (the normal approximation
     used by gbstats [2]): ``P(D > 0) = Phi(d / se)`` and
-    ``E[max(-D, 0)] = se * phi(d / se) - d * Phi(-d / se)``.
+    ``E[max(-D, 0)] = se * phi(d / se) - d * Phi(-d / se)``. An informative prior
+    N(mu0, sd0^2) on ``D`` gives the conjugate posterior N(m, s^2) with
+    ``1 / s^2 = 1 / sd0^2 + 1 / se^2`` and ``m = s^2 (mu0 / sd0^2 + d / se^2)``
+    (section 2.5 of [3]; :func:`normal_posterior`), used in place of N(d, se^2) above.
 
 References
 ----------
 [1] Stucchio, C. (2015). Bayesian A/B Testing at VWO. VWO white paper, section 2 and appendix.
 [2] GrowthBook gbstats, ``gbstats/bayesian/tests.py`` (GaussianEffectABTest).
+[3] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A., Rubin, D. B. (2013).
+    Bayesian Data Analysis, 3rd ed. CRC Press.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from workbench.abtest.stats import AbStatus, Comparison, ProportionStats
 from workbench.errors import ParameterError
 from workbench.i18n import tr
 
-__all__ = ["BayesComparison", "beta_binomial", "normal_means"]
+__all__ = ["BayesComparison", "beta_binomial", "beta_posterior", "normal_means",
+           "normal_posterior"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,29 @@ def _prob_and_losses(a_c: float, b_c: float, a_v: float, b_v: float
     return min(max(prob, 0.0), 1.0), max(loss_v, 0.0), max(loss_c, 0.0)
 
 
+def _check_prior(prior: object, func: str, key: str) -> tuple[float, float]:
+    """Return ``prior`` as two floats, refusing anything but two finite numbers > 0."""
+    ok = (isinstance(prior, tuple | list) and len(prior) == 2
+          and all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                  for x in prior))
+    if not ok or (key == "beta" and min(prior) <= 0) or (key == "normal" and prior[1] <= 0):
+        raise ParameterError(tr(f"plans.error.{key}_prior", func=func, got=repr(prior)))
+    return float(prior[0]), float(prior[1])
+
+
+def beta_posterior(arm: ProportionStats,
+                   prior: tuple[float, float] = (1.0, 1.0)) -> tuple[float, float]:
+    """Return the parameters of the Beta posterior of one arm's conversion rate.
+
+    Examples
+    --------
+    >>> beta_posterior(ProportionStats(1000, 100), prior=(20.0, 180.0))
+    (120.0, 1080.0)
+    """
+    a0, b0 = _check_prior(prior, "beta_posterior", "beta")
+    return a0 + arm.successes, b0 + arm.n - arm.successes
+
+
 def beta_binomial(
     control: ProportionStats,
     variant: ProportionStats,
@@ -107,15 +137,20 @@ def beta_binomial(
 ) -> BayesComparison:
     """Return P(variant beats control) and expected losses for conversion rates.
 
+    ``prior`` is the Beta(a0, b0) prior of each arm's rate: uniform by default; an informative
+    prior such as (20, 180) (a 10% rate worth 200 customers) pulls small arms toward it.
+
     Examples
     --------
     >>> r = beta_binomial(ProportionStats(1000, 100), ProportionStats(1000, 130))
     >>> round(r.prob_beat_control, 3)
     0.982
+    >>> r = beta_binomial(ProportionStats(1000, 100), ProportionStats(1000, 130),
+    ...                   prior=(20.0, 180.0))
+    >>> round(r.prob_beat_control, 3)
+    0.974
     """
-    a0, b0 = prior
-    if not (a0 > 0 and b0 > 0):
-        raise ParameterError(tr("abtest.error.prior", func="beta_binomial", got=repr(prior)))
+    a0, b0 = _check_prior(prior, "beta_binomial", "beta")
     if control.n == 0 or variant.n == 0:
         return BayesComparison(metric, names[1], names[0], math.nan, math.nan, math.nan,
                                "beta-binomial", AbStatus.EMPTY_ARM)
@@ -125,8 +160,32 @@ def beta_binomial(
     return BayesComparison(metric, names[1], names[0], prob, loss_v, loss_c, "beta-binomial")
 
 
-def normal_means(comparison: Comparison) -> BayesComparison:
+def normal_posterior(comparison: Comparison,
+                     prior: tuple[float, float] | None = None) -> tuple[float, float]:
+    """Return the mean and sd of the normal posterior of the effect (flat prior if ``None``).
+
+    Examples
+    --------
+    >>> from workbench.abtest.frequentist import welch_ttest
+    >>> from workbench.abtest.stats import MeanStats
+    >>> c = welch_ttest(MeanStats(400, 4000.0, 90000.0), MeanStats(400, 4400.0, 100000.0))
+    >>> [round(x, 4) for x in normal_posterior(c, prior=(0.0, 1.0))]
+    [0.611, 0.6237]
+    """
+    d, se = comparison.effect, comparison.std_error
+    if prior is None:
+        return d, se
+    mu0, sd0 = _check_prior(prior, "normal_posterior", "normal")
+    precision = 1.0 / sd0**2 + 1.0 / se**2
+    return (mu0 / sd0**2 + d / se**2) / precision, math.sqrt(1.0 / precision)
+
+
+def normal_means(comparison: Comparison,
+                 *, prior: tuple[float, float] | None = None) -> BayesComparison:
     """Return the normal-approximation readout of a frequentist comparison of means.
+
+    ``prior`` is an optional Normal(mu0, sd0) prior on the absolute effect (variant minus
+    control, in the metric's unit); ``None`` keeps the flat prior.
 
     Examples
     --------
@@ -135,12 +194,17 @@ def normal_means(comparison: Comparison) -> BayesComparison:
     >>> c = welch_ttest(MeanStats(400, 4000.0, 90000.0), MeanStats(400, 4400.0, 100000.0))
     >>> round(normal_means(c).prob_beat_control, 3)
     0.895
+    >>> round(normal_means(c, prior=(0.0, 1.0)).prob_beat_control, 3)
+    0.836
     """
+    if prior is not None:
+        _check_prior(prior, "normal_means", "normal")
     d, se = comparison.effect, comparison.std_error
     names = (comparison.control, comparison.variant)
     if not (math.isfinite(d) and math.isfinite(se) and se > 0):
         return BayesComparison(comparison.metric, names[1], names[0], math.nan, math.nan,
                                math.nan, "normal", comparison.status)
+    d, se = normal_posterior(comparison, prior)
     z = d / se
     loss_v = se * stats.norm.pdf(z) - d * stats.norm.cdf(-z)
     loss_c = se * stats.norm.pdf(z) + d * stats.norm.cdf(z)

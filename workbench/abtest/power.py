@@ -1,4 +1,4 @@
-"""Planning an experiment: sample size per arm, minimum detectable effect, expected duration.
+"""Planning an experiment: sample size per arm, minimum detectable effect, duration and power.
 
 All functions are closed-form (normal approximation) and take plain numbers, so the audience
 builder can ask "what lift could a test on this audience detect?" without touching the store.
@@ -15,6 +15,11 @@ with ``p1`` the baseline, ``p2 = p1 (1 + mde)``, ``d = p2 - p1``, ``k = n2 / n1`
 ``pbar = (p1 + k p2) / (1 + k)``. For a mean,
 ``n = (1 + 1/k) sigma^2 (z_{1-a/2} + z_{1-b})^2 / d^2``
 (statsmodels' ``NormalIndPower`` without the negligible far tail).
+
+:func:`power_proportions` and :func:`power_means` answer the other question, "what power does
+this size (or these many days of traffic) give?", with the same formulas solved for the power
+and the far tail of a two-sided test added (statsmodels' ``power_proportions_2indep`` and
+``NormalIndPower().power``).
 
 References
 ----------
@@ -44,6 +49,8 @@ __all__ = [
     "minimum_detectable_effect",
     "minimum_detectable_effect_mean",
     "plan_experiment",
+    "power_means",
+    "power_proportions",
     "sample_size_mean",
     "sample_size_per_arm",
 ]
@@ -426,3 +433,165 @@ def plan_experiment(
         baseline_size=float(baseline), variant_size=float(variant), detectable_mde=detectable,
         status=status,
     )
+
+
+# -- power at a given size or duration (issue 17 point 5) ----------------------------------------
+
+
+def _arm_sizes(func: str, n_per_arm: float | None, ratio: float, daily_customers: float | None,
+               days: float | None, shares: tuple[float, float]) -> tuple[float, float]:
+    """Return the control arm's size and the treatment/control ratio from either input form."""
+    by_size = n_per_arm is not None
+    by_duration = daily_customers is not None or days is not None
+    if by_size == by_duration or (by_duration and (daily_customers is None or days is None)):
+        raise ParameterError(tr("power_lift.error.sizes", func=func, n=repr(n_per_arm),
+                                daily=repr(daily_customers), days=repr(days)))
+    if by_size:
+        check_positive(n_per_arm, "n_per_arm", func)
+        check_positive(ratio, "ratio", func)
+        return float(n_per_arm), float(ratio)
+    check_positive(daily_customers, "daily_customers", func)
+    check_positive(days, "days", func)
+    ok = (isinstance(shares, tuple | list) and len(shares) == 2
+          and all(isinstance(s, int | float) and 0.0 < s <= 1.0 for s in shares)
+          and shares[0] + shares[1] <= 1.0 + 1e-12)
+    if not ok:
+        raise ParameterError(tr("power_lift.error.shares", func=func, got=repr(shares)))
+    n_control = float(daily_customers) * float(days) * float(shares[0])
+    return n_control, float(shares[1]) / float(shares[0])
+
+
+def _normal_power(diff: float, n: float, sd_null: float, sd_alt: float, alpha: float,
+                  two_sided: bool) -> float:
+    """Return the power of a z test of ``diff`` with ``n`` in the control arm.
+
+    ``sd_null`` and ``sd_alt`` are the standard deviations of ``sqrt(n) * estimate`` under the
+    null and under the alternative. The near tail solves eq. (4.14) in [1] for the power;
+    a two-sided test also rejects in the far tail (statsmodels' ``normal_power_het``).
+    """
+    z_alpha = stats.norm.isf(alpha / 2 if two_sided else alpha)
+    shift = abs(diff) * math.sqrt(n) / sd_alt
+    ratio = sd_null / sd_alt
+    power = stats.norm.sf(z_alpha * ratio - shift)
+    if two_sided:
+        power += stats.norm.cdf(-z_alpha * ratio - shift)
+    return float(power)
+
+
+def power_proportions(
+    baseline_rate: float,
+    mde: float,
+    *,
+    n_per_arm: float | None = None,
+    ratio: float = 1.0,
+    daily_customers: float | None = None,
+    days: float | None = None,
+    shares: tuple[float, float] = (0.5, 0.5),
+    alpha: float = 0.05,
+    two_sided: bool = True,
+) -> float:
+    """Return the power to detect a relative lift with a given sample size or test duration.
+
+    The inverse of :func:`sample_size_per_arm`, with the same formula (eq. (4.14) in [1]:
+    pooled variance under the null, unpooled under the alternative): the two-sided power adds
+    the far tail, so ``power_proportions(b, m, n_per_arm=sample_size_per_arm(b, m))`` is at
+    least 0.8. Give the size either as ``n_per_arm`` (control arm; the treatment arm has
+    ``ratio`` times as many) or as a duration: ``daily_customers`` eligible customers a day
+    for ``days`` days, of whom a share ``shares[0]`` goes to control and ``shares[1]`` to the
+    treatment (the rest, such as a holdout or other variants, is not compared).
+
+    Parameters
+    ----------
+    baseline_rate
+        Conversion rate of the control arm, in (0, 1).
+    mde
+        Relative lift to detect (0.1 = a 10% lift); negative values for a drop.
+    n_per_arm, ratio
+        Control-arm size and treatment/control size ratio (the size form).
+    daily_customers, days, shares
+        Eligible customers per day, days, and the (control, treatment) shares of them (the
+        duration form).
+    alpha
+        Significance level.
+    two_sided
+        Power of the two-sided test (the readout's); ``False``: the one-sided test in the
+        direction of ``mde``.
+
+    Returns
+    -------
+    float
+        Probability that the test rejects when the true lift is ``mde``.
+
+    Raises
+    ------
+    ParameterError
+        Both or neither size forms, a rate or ``alpha`` outside (0, 1), a zero ``mde``, a lifted
+        rate outside (0, 1), non-positive sizes or shares that do not fit in one.
+
+    Examples
+    --------
+    >>> round(power_proportions(0.05, 0.10, n_per_arm=31234), 4)
+    0.8
+    >>> round(power_proportions(0.05, 0.10, daily_customers=2_000, days=14), 3)
+    0.466
+    """
+    func = "power_proportions"
+    check_probability(baseline_rate, "baseline_rate", func)
+    check_probability(alpha, "alpha", func)
+    _check_lift(mde, "mde", func)
+    treated = baseline_rate * (1.0 + mde)
+    if not _lifted_in_range(baseline_rate, mde):
+        raise ParameterError(tr("abtest.error.lifted_rate", func=func, got=f"{treated:.4g}"))
+    n, k = _arm_sizes(func, n_per_arm, ratio, daily_customers, days, shares)
+    pooled = (baseline_rate + k * treated) / (1.0 + k)
+    sd_null = math.sqrt(pooled * (1.0 - pooled) * (1.0 + 1.0 / k))
+    sd_alt = math.sqrt(baseline_rate * (1.0 - baseline_rate) + treated * (1.0 - treated) / k)
+    return _normal_power(treated - baseline_rate, n, sd_null, sd_alt, alpha, two_sided)
+
+
+def power_means(
+    sd: float,
+    mde_abs: float,
+    *,
+    n_per_arm: float | None = None,
+    ratio: float = 1.0,
+    daily_customers: float | None = None,
+    days: float | None = None,
+    shares: tuple[float, float] = (0.5, 0.5),
+    alpha: float = 0.05,
+    two_sided: bool = True,
+) -> float:
+    """Return the power to detect an absolute difference in a mean (revenue per user).
+
+    The inverse of :func:`sample_size_mean` (section 3.2.1 in [2]); the two-sided power adds
+    the far tail, as statsmodels' ``NormalIndPower().power`` does. The size forms are those of
+    :func:`power_proportions`.
+
+    Parameters
+    ----------
+    sd
+        Standard deviation of the metric per customer (both arms).
+    mde_abs
+        Absolute difference to detect, in the metric's unit.
+    n_per_arm, ratio, daily_customers, days, shares, alpha, two_sided
+        As in :func:`power_proportions`.
+
+    Returns
+    -------
+    float
+        Probability that the test rejects when the true difference is ``mde_abs``.
+
+    Examples
+    --------
+    >>> round(power_means(1.0, 0.1, n_per_arm=1570), 3)
+    0.8
+    >>> round(power_means(20_000, 500, daily_customers=3_000, days=28, shares=(0.1, 0.9)), 3)
+    0.585
+    """
+    func = "power_means"
+    check_positive(sd, "sd", func)
+    check_probability(alpha, "alpha", func)
+    _check_lift(mde_abs, "mde_abs", func)
+    n, k = _arm_sizes(func, n_per_arm, ratio, daily_customers, days, shares)
+    sd_diff = sd * math.sqrt(1.0 + 1.0 / k)
+    return _normal_power(mde_abs, n, sd_diff, sd_diff, alpha, two_sided)
