@@ -189,8 +189,9 @@ def _parser() -> argparse.ArgumentParser:
         "sample", parents=[common], help="write realistic synthetic shop data into the store",
         description=textwrap.dedent("""\
             Write a synthetic Korean online shop (customers with consent flags, orders, order
-            lines, products, web events, two past campaigns with holdouts) with known ground
-            truth (truth_customers) into the store. Replaces the whole store; refuses to
+            lines, products, web events, two years of CRM campaigns with holdouts and a 5%
+            global holdout) with known ground truth (truth_customers, truth_campaigns,
+            truth_parameters) into the store. Replaces the whole store; refuses to
             overwrite a store that holds orders unless --replace is given."""),
     )
     p.add_argument("--customers", type=positive_int, default=20_000,

@@ -358,34 +358,71 @@ def test_campaigns_holdouts_consent_and_true_effect(shop):
     rows = shop.execute("""
         SELECT c.campaign_id, c.holdout_share, avg((a.variant = 'holdout')::INT), count(*)
         FROM campaigns c JOIN assignments a USING (campaign_id) GROUP BY ALL""").fetchall()
-    assert len(rows) == 2
-    for _, planned, actual, n in rows:
-        assert planned == 0.1 and n > 500
-        assert abs(actual - planned) < 0.035
-    assert one(shop, "SELECT count(*) FROM campaigns WHERE NOT is_ad OR started_at < "
-                     "TIMESTAMPTZ '2026-11-16 00:00:00+09' - INTERVAL 200 DAY") == 0
-    # ad messages only to customers who had consented (some withdrew by answering one)
+    # a programme of about two campaigns a month besides the A/B tests CMP001 and CMP002
+    assert len(rows) >= 40 and {"CMP001", "CMP002"} <= {r[0] for r in rows}
+    for campaign, planned, actual, n in rows:
+        assert planned == 0.1
+        se = (planned * (1 - planned) / n) ** 0.5
+        assert abs(actual - planned) < 4 * se + 1e-9, campaign
+    assert one(shop, "SELECT count(*) FROM campaigns WHERE NOT is_ad OR (campaign_id LIKE "
+                     "'CMP%' AND started_at < TIMESTAMPTZ '2026-11-16 00:00:00+09' - "
+                     "INTERVAL 200 DAY)") == 0
+    # attribution windows never overlap, so each holdout measures its own campaign
+    assert one(shop, "SELECT count(*) FROM campaigns a JOIN campaigns b ON a.campaign_id < "
+                     "b.campaign_id AND a.started_at < b.ended_at AND b.started_at < "
+                     "a.ended_at") == 0
+    costs = dict(shop.execute("SELECT DISTINCT channel, cost_per_message FROM campaigns "
+                              "WHERE campaign_id LIKE 'P%'").fetchall())
+    assert costs == {"sms": 10, "lms": 30, "email": 1, "push": 0, "friendtalk": 15}
+    # ad messages only to members who had the channel's consent (some withdrew by answering)
     assert one(shop, """
-        SELECT count(*) FROM assignments a JOIN customers c USING (customer_id)
-        WHERE NOT c.sms_opt_in AND a.customer_id NOT IN (
+        SELECT count(*) FROM assignments a JOIN campaigns USING (campaign_id)
+        JOIN customers c USING (customer_id)
+        WHERE NOT c.is_member OR NOT CASE channel WHEN 'email' THEN c.email_opt_in
+            WHEN 'push' THEN c.push_opt_in WHEN 'friendtalk' THEN c.kakao_friend
+            ELSE c.sms_opt_in END AND a.customer_id NOT IN (
             SELECT customer_id FROM messages WHERE unsubscribed_at IS NOT NULL)""") == 0
     assert one(shop, "SELECT count(*) FROM messages WHERE variant = 'holdout'") == 0
     assert one(shop, "SELECT count(*) FROM assignments WHERE variant != 'holdout'") == one(
         shop, "SELECT count(*) FROM messages")
+    assert one(shop, "SELECT count(*) FROM messages m JOIN campaigns c USING (campaign_id) "
+                     "WHERE m.channel != c.channel") == 0
     assert one(shop, "SELECT count(*) FROM messages WHERE opened_at < sent_at OR "
                      "clicked_at < sent_at OR (clicked_at IS NOT NULL AND opened_at IS NULL "
-                     "AND campaign_id = 'CMP002')") == 0
+                     "AND channel NOT IN ('sms', 'lms')) OR (opened_at IS NOT NULL AND "
+                     "channel IN ('sms', 'lms'))") == 0
     click = one(shop, "SELECT avg((clicked_at IS NOT NULL)::INT) FROM messages")
     assert 0.01 <= click <= 0.15
-    truth = shop.execute("SELECT variant, planned_uplift, relative_uplift, customers "
-                         "FROM truth_campaigns").fetchall()
-    assert len(truth) == 5
-    for variant, planned, relative, customers in truth:
-        assert customers > 0
+    truth = shop.execute("SELECT t.variant, t.planned_uplift, t.relative_uplift, t.customers, "
+                         "t.expected_conversion FROM truth_campaigns t").fetchall()
+    assert len(truth) == one(shop, "SELECT count(*) FROM (SELECT DISTINCT campaign_id, "
+                                   "variant FROM assignments)")
+    for variant, planned, relative, customers, conversion in truth:
+        assert customers > 0 and 0 <= conversion <= 1
         if variant == "holdout":
             assert relative == 0
-        else:
-            assert planned * 0.7 <= relative <= planned + 1e-9
+        elif customers >= 200:
+            # each customer's uplift is the arm's times responsiveness (mean 1) times the
+            # segment's multiplier (0.5-1.8), capped where the chance nears certainty
+            assert 0.4 * planned <= relative <= 2.0 * planned
+
+
+def test_global_holdout_gets_no_campaign(shop):
+    from workbench.abtest import in_global_holdout
+
+    ids = [r[0] for r in shop.execute("SELECT customer_id FROM customers").fetchall()]
+    flags = dict(shop.execute("SELECT customer_id, global_holdout FROM truth_customers"
+                              ).fetchall())
+    expected = in_global_holdout(ids, 0.05)
+    assert [flags[c] for c in ids] == expected.tolist()
+    assert 0.04 <= expected.mean() <= 0.06
+    assert one(shop, "SELECT count(*) FROM assignments JOIN truth_customers USING "
+                     "(customer_id) WHERE global_holdout") == 0
+    truth = dict(shop.execute("SELECT parameter, value FROM truth_parameters").fetchall())
+    assert truth["global_holdout_share"] == 0.05
+    assert truth["crm_absolute_uplift"] == pytest.approx(
+        truth["crm_conversion"] - truth["crm_conversion_untreated"])
+    assert 0 < truth["crm_absolute_uplift"] < 0.05
 
 
 def test_campaign_orders_use_its_coupons_only_in_its_window(shop):

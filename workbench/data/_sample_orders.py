@@ -29,10 +29,19 @@ from workbench.data._sample_base import (
     weights,
     whole_seconds,
 )
-from workbench.data._sample_campaigns import WINDOW_DAYS, Campaign, Sends
+from workbench.data._sample_campaigns import (
+    COUPON_ANYWAY,
+    COUPON_TOTAL,
+    COUPON_USE,
+    PF_ORDERS,
+    PF_REVENUE,
+    WINDOW_DAYS,
+    Campaign,
+    Sends,
+)
 from workbench.data._sample_catalog import CATEGORIES, Catalog
 from workbench.data._sample_people import REPLENISH, History, People
-from workbench.data.schema import ORDER_STATUSES
+from workbench.data.schema import NET_STATUSES, ORDER_STATUSES
 
 #: General coupons: (code, percent off, fixed won off, weight).
 _GENERAL_COUPONS = (("APP3000", 0.0, 3_000.0, 3), ("VIP10", 0.10, 0.0, 2),
@@ -69,32 +78,67 @@ def _coupons(campaigns: tuple[Campaign, ...]) -> tuple[list[str], np.ndarray, np
 
 
 def _campaign_coupon(rng: np.random.Generator, owner: np.ndarray, t: np.ndarray,
-                     extra: np.ndarray, sends: list[Sends], campaigns: tuple[Campaign, ...],
+                     ghost: np.ndarray, sends: list[Sends], campaigns: tuple[Campaign, ...],
                      n: int, arm_code: dict) -> np.ndarray:
-    """Coupon index of orders placed by treated customers inside a campaign window (or -1)."""
+    """Coupon index of orders placed by treated customers inside a coupon arm's window (or -1).
+
+    The coupon is valid from the send to the campaign's end; every order in it (the customer's
+    own and the extra ones the message caused alike) uses it with probability ``COUPON_USE``.
+    """
     code = np.full(len(owner), -1)
-    known = owner >= 0
-    own = np.maximum(owner, 0)
+    use = rng.random(len(owner)) < COUPON_USE
     for ci, (send, campaign) in enumerate(zip(sends, campaigns, strict=True)):
+        lookup = np.array([arm_code.get((ci, ai), -1) for ai in range(len(campaign.arms))])
+        if (lookup < 0).all():
+            continue
+        lo, hi = np.searchsorted(t, [campaign.start, campaign.start + WINDOW_DAYS])
+        idx = np.arange(lo, hi)
+        idx = idx[(owner[idx] >= 0) & ~ghost[idx] & use[idx]]
         arm = np.zeros(n, dtype=np.int64)
         sent = np.full(n, np.inf)
         arm[send.customer], sent[send.customer] = send.arm, send.sent
-        a = np.where(known, arm[own], 0)
-        s = sent[own]
-        inside = known & (a > 0) & (t >= s) & (t < s + WINDOW_DAYS)
-        # Orders the message caused mostly use its coupon; the customer's own ones sometimes.
-        use = inside & (rng.random(len(owner)) < np.where(extra, 0.8, 0.35))
-        lookup = np.array([arm_code.get((ci, ai), -1) for ai in range(len(campaign.arms))])
-        code = np.where(use & (lookup[a] >= 0), lookup[a], code)
+        a = arm[owner[idx]]
+        ok = (a > 0) & (t[idx] >= sent[owner[idx]])
+        idx, a = idx[ok], a[ok]
+        code[idx] = np.where(lookup[a] >= 0, lookup[a], code[idx])
     return code
+
+
+def _truth_sums(sends: list[Sends], arm_code: dict, n_codes: int, t: np.ndarray,
+                extra: np.ndarray, ghost_of: np.ndarray, owner: np.ndarray, code: np.ndarray,
+                discount: np.ndarray, amount: np.ndarray, net: np.ndarray, n: int) -> None:
+    """Add the realised coupon costs and pulled-forward orders to the sends' truth sums.
+
+    Both count net orders only, as the A/B readout's ``coupon`` and ``orders`` do.
+    """
+    idx = np.flatnonzero(net & (code >= 0) & (ghost_of < 0))
+    total = np.bincount(code[idx], weights=discount[idx], minlength=n_codes)
+    own = idx[~extra[idx]]
+    anyway = np.bincount(code[own], weights=discount[own], minlength=n_codes)
+    for (ci, ai), k in arm_code.items():
+        sends[ci].truth[ai, COUPON_TOTAL] += total[k]
+        sends[ci].truth[ai, COUPON_ANYWAY] += anyway[k]
+    gidx = np.flatnonzero((ghost_of >= 0) & net)
+    for ci in np.unique(ghost_of[gidx]):
+        send = sends[ci]
+        mine = gidx[ghost_of[gidx] == ci]
+        arm = np.zeros(n, dtype=np.int64)
+        arm[send.customer] = send.arm
+        np.add.at(send.truth[:, PF_ORDERS], arm[owner[mine]], 1.0)
+        np.add.at(send.truth[:, PF_REVENUE], arm[owner[mine]], amount[mine])
 
 
 def build_orders(rng: np.random.Generator, people: People, history: History,
                  sends: list[Sends], campaigns: tuple[Campaign, ...], catalog: Catalog, *,
                  model: ShopModel, horizon: float, block: int, start_us: int, timezone: str,
                  customer_ids: pa.Array) -> Orders:
-    """Turn purchase times into ``orders`` and ``order_items`` rows."""
-    owner, t, extra = _purchases(rng, history, sends, model, horizon)
+    """Turn purchase times into ``orders`` and ``order_items`` rows.
+
+    The own orders that pulled-forward orders removed are drawn like any other (so their
+    revenue is known) and then left out; the sends' truth sums get their coupon and
+    pull-forward totals.
+    """
+    owner, t, extra, ghost_of = _purchases(rng, history, sends, model, horizon)
     m = len(owner)
     known = owner >= 0
     own = np.maximum(owner, 0)
@@ -103,60 +147,82 @@ def build_orders(rng: np.random.Generator, people: People, history: History,
     local_us = start_us + seconds * 1_000_000
     lines = _lines(rng, people, catalog, owner, model)
     subtotal = np.bincount(lines.order, weights=lines.amount, minlength=m)
-    codes, code, discount, points, shipping = _payment(
-        rng, people, owner, t, extra, subtotal, sends, campaigns, model)
+    codes, code, discount, points, shipping, arm_code = _payment(
+        rng, people, owner, t, ghost_of >= 0, subtotal, sends, campaigns, model)
     ch_labels, ch_p = weights(ORDER_CHANNELS)
     any_channel = rng.choice(len(ch_p), size=m, p=ch_p)
     channel = np.where(known & (rng.random(m) < 0.8), people.channel[own], any_channel)
     channel = np.where(~known & (channel == len(ch_p) - 1), 0, channel)  # no app for guests
     status, delivered = _status(rng, t, horizon, model)
-    order_ids = ids("O", block * 10**8 + np.arange(1, m + 1), 11)
+    amount = subtotal - discount - points + shipping
+    net = np.isin(status, [_STATUS[x] for x in NET_STATUSES])
+    _truth_sums(sends, arm_code, len(codes), t, extra, ghost_of, own, code, discount, amount,
+                net, len(people.number))
+    keep = ghost_of < 0
+    kept = np.flatnonzero(keep)
+    order_ids = ids("O", block * 10**8 + np.arange(1, len(kept) + 1), 11)
     delivered_us = start_us + (np.nan_to_num(delivered) * DAY_US).astype(np.int64)
+    code, known, own = code[kept], known[kept], own[kept]
     table = pa.table({
         "order_id": order_ids,
         "customer_id": customer_ids.take(pa.array(own.astype(np.int32), mask=~known)),
-        "ordered_at": timestamps(local_us, timezone),
-        "status": take(np.array(ORDER_STATUSES, dtype=object), status),
-        "amount": pa.array(subtotal - discount - points + shipping, type=pa.float64()),
-        "discount": pa.array(discount, type=pa.float64()),
-        "points_used": pa.array(points, type=pa.float64()),
-        "shipping_fee": pa.array(shipping, type=pa.float64()),
+        "ordered_at": timestamps(local_us[kept], timezone),
+        "status": take(np.array(ORDER_STATUSES, dtype=object), status[kept]),
+        "amount": pa.array(amount[kept], type=pa.float64()),
+        "discount": pa.array(discount[kept], type=pa.float64()),
+        "points_used": pa.array(points[kept], type=pa.float64()),
+        "shipping_fee": pa.array(shipping[kept], type=pa.float64()),
         "coupon_code": take(np.array(codes, dtype=object), np.maximum(code, 0), mask=code < 0),
-        "channel": take(ch_labels, channel),
-        "delivered_at": timestamps(delivered_us, timezone, mask=np.isnan(delivered)),
+        "channel": take(ch_labels, channel[kept]),
+        "delivered_at": timestamps(delivered_us[kept], timezone,
+                                   mask=np.isnan(delivered[kept])),
     })
+    line_kept = keep[lines.order]
+    renumber = np.cumsum(keep) - 1
     option, no_option = catalog.option(rng, lines.product)
-    product = pa.array(lines.product)
+    product = pa.array(lines.product[line_kept])
     items = pa.table({
-        "order_id": order_ids.take(pa.array(lines.order.astype(np.int32))),
-        "line_no": pa.array(lines.line_no, type=pa.int64()),
+        "order_id": order_ids.take(pa.array(renumber[lines.order[line_kept]].astype(np.int32))),
+        "line_no": pa.array(lines.line_no[line_kept], type=pa.int64()),
         "product_id": catalog.product_id.take(product),
         "product_name": catalog.name.take(product),
         "category": catalog.category_names.take(product),
-        "option": take(catalog.options, option, mask=no_option),
-        "quantity": pa.array(lines.quantity, type=pa.int64()),
-        "unit_price": pa.array(lines.price, type=pa.float64()),
-        "line_amount": pa.array(lines.amount, type=pa.float64()),
+        "option": take(catalog.options, option[line_kept], mask=no_option[line_kept]),
+        "quantity": pa.array(lines.quantity[line_kept], type=pa.int64()),
+        "unit_price": pa.array(lines.price[line_kept], type=pa.float64()),
+        "line_amount": pa.array(lines.amount[line_kept], type=pa.float64()),
     })
-    return Orders(owner=owner, local_us=local_us, product=lines.product[lines.line_no == 1],
+    first = lines.product[lines.line_no == 1]
+    return Orders(owner=owner[kept], local_us=local_us[kept], product=first[kept],
                   table=table, items=items)
 
 
 def _purchases(rng: np.random.Generator, history: History, sends: list[Sends],
-               model: ShopModel, horizon: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge own, campaign-caused and guest orders by time: (owner or -1, t, caused)."""
-    owner = np.concatenate([history.owner, *[s.extra_owner for s in sends]])
-    t = np.concatenate([history.t, *[s.extra_t for s in sends]])
-    extra = np.arange(len(owner)) >= len(history.owner)
+               model: ShopModel, horizon: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge own, campaign-caused, removed and guest orders by time.
+
+    Returns (owner or -1, t, caused by a message, campaign that removed it or -1).
+    """
+    owner = np.concatenate([history.owner, *[s.extra_owner for s in sends],
+                            *[s.ghost_owner for s in sends]])
+    t = np.concatenate([history.t, *[s.extra_t for s in sends], *[s.ghost_t for s in sends]])
+    n_extra = sum(len(s.extra_owner) for s in sends)
+    extra = np.zeros(len(owner), dtype=bool)
+    extra[len(history.owner):len(history.owner) + n_extra] = True
+    ghost_of = np.concatenate([np.full(len(history.owner) + n_extra, -1),
+                               *[np.full(len(s.ghost_owner), ci) for ci, s in enumerate(sends)]])
     share = model.guest_order_share
-    n_guest = rng.binomial(len(owner), share / (1 - share)) if len(owner) else 0
+    real = len(owner) - (len(ghost_of) - len(history.owner) - n_extra)
+    n_guest = rng.binomial(real, share / (1 - share)) if real else 0
     guest_t = np.floor(growth_times(rng, n_guest, horizon, model.growth))
     guest_t += seconds_of_day(rng, n_guest) / 86_400
     owner = np.concatenate([owner, np.full(n_guest, -1)])
     t = np.concatenate([t, guest_t])
     extra = np.concatenate([extra, np.zeros(n_guest, dtype=bool)])
+    ghost_of = np.concatenate([ghost_of, np.full(n_guest, -1)]).astype(np.int64)
     order = np.argsort(t, kind="stable")
-    return owner[order], t[order], extra[order]
+    return owner[order], t[order], extra[order], ghost_of[order]
 
 
 @dataclass(slots=True)
@@ -204,15 +270,18 @@ def _lines(rng: np.random.Generator, people: People, catalog: Catalog, owner: np
 
 
 def _payment(rng: np.random.Generator, people: People, owner: np.ndarray, t: np.ndarray,
-             extra: np.ndarray, subtotal: np.ndarray, sends: list[Sends],
+             ghost: np.ndarray, subtotal: np.ndarray, sends: list[Sends],
              campaigns: tuple[Campaign, ...], model: ShopModel
-             ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Draw coupons, points and shipping: (codes, code or -1, discount, points, shipping)."""
+             ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Draw coupons, points and shipping.
+
+    Returns (codes, code or -1, discount, points, shipping, (campaign, arm) -> code index).
+    """
     m = len(owner)
     known = owner >= 0
     own = np.maximum(owner, 0)
     codes, pct, fixed, arm_code = _coupons(campaigns)
-    code = _campaign_coupon(rng, owner, t, extra, sends, campaigns, len(people.number), arm_code)
+    code = _campaign_coupon(rng, owner, t, ghost, sends, campaigns, len(people.number), arm_code)
     first_order = np.zeros(m, dtype=bool)
     _, first_idx = np.unique(np.where(known, owner, -1), return_index=True)
     first_order[first_idx] = True
@@ -234,7 +303,7 @@ def _payment(rng: np.random.Generator, people: People, owner: np.ndarray, t: np.
     room = np.floor(np.maximum(subtotal - discount - 1_000, 0) * 0.3 / 100) * 100
     points = np.where(uses_points, np.minimum(100 * rng.integers(10, 51, m), room), 0.0)
     shipping = np.where(subtotal - discount >= model.free_shipping_from, 0.0, model.shipping_fee)
-    return codes, code, discount, points, shipping
+    return codes, code, discount, points, shipping, arm_code
 
 
 def _quantity(catalog: Catalog, product: np.ndarray, budget: np.ndarray) -> np.ndarray:

@@ -77,6 +77,10 @@ class People:
     night: np.ndarray
     consent_first: np.ndarray
     consent_at: np.ndarray
+    # drawn by _sample_campaigns.draw_traits before the campaigns run
+    responsiveness: np.ndarray | None = None  # multiplies a message's uplift (mean 1)
+    friend: np.ndarray | None = None  # KakaoTalk channel friend if a member with SMS consent
+    held_out: np.ndarray | None = None  # in the global holdout: never messaged
 
     @property
     def buyer(self) -> np.ndarray:
@@ -359,10 +363,10 @@ def member_columns(rng: np.random.Generator, people: People, customers: pa.Table
 
     ``rng`` is a stream of its own, so every column drawn before keeps its values:
     per-channel consent dates (``consent_at`` where the channel is on, null where it is off:
-    when a customer declined or withdrew is not known), KakaoTalk channel friends (about 35% of
-    members with SMS consent), KakaoTalk on the phone (93%), the member grade from net spend
-    (:data:`TIERS`), the points balance (whole won) and the last login (from the login
-    events).
+    when a customer declined or withdrew is not known), KakaoTalk channel friends (members with
+    SMS consent and ``people.friend``, about 35% of them), KakaoTalk on the phone (93%), the
+    member grade from net spend (:data:`TIERS`), the points balance (whole won) and the last
+    login (from the login events).
     """
     n = customers.num_rows
     ids = customers.column("customer_id")
@@ -390,7 +394,7 @@ def member_columns(rng: np.random.Generator, people: People, customers: pa.Table
         "sms_consent_at": when(people.sms),
         "email_consent_at": when(people.email),
         "push_consent_at": when(people.push),
-        "kakao_friend": pa.array(member & people.sms & (u[0] < 0.35)),
+        "kakao_friend": pa.array(member & people.sms & people.friend),
         "has_kakaotalk": pa.array(rng.random(n) < 0.93),  # every sample customer has a phone
         "member_tier": pc.if_else(no_member, pa.scalar(None, pa.string()),
                                   pa.array(tier, type=pa.string())),

@@ -8,23 +8,29 @@ What is in it
     Customers with consent flags and Korean names, phones and e-mails; orders from a
     buy-till-you-die process (BG/NBD [1]_ for most buyers, replenishment cycles of consumables
     for the others) with gamma-gamma spend [2]_; a catalogue of about 200 products; web events
-    that agree with the orders and fade after a customer drops out; two past campaigns with
-    holdouts and a known true effect.
+    that agree with the orders and fade after a customer drops out; two years of CRM campaigns
+    (about two a month on SMS, LMS, e-mail, app push and KakaoTalk FriendTalk, each with a
+    10% holdout, some with coupons; the A/B tests CMP001 and CMP002 among them) whose effects
+    differ between customers, use coupons on orders that would have come anyway and pull later
+    orders forward; 5% of customers are a global holdout that never gets a message.
 
 Ground truth
     ``truth_customers`` (each customer's latent rate, dropout probability, dropout time, mean
-    order value, true 90-day churn probability and expected orders), ``truth_campaigns`` (each
-    arm's expected conversion with and without the message) and ``truth_parameters`` (the
-    population parameters, e.g. BG/NBD ``r, alpha, a, b`` per day).
+    order value, true 90-day churn probability and expected orders, responsiveness and true
+    uplift of a standard message), ``truth_campaigns`` (each arm's expected conversion with and
+    without the message, realised coupon costs and pulled-forward orders) and
+    ``truth_parameters`` (the population parameters, e.g. BG/NBD ``r, alpha, a, b`` per day,
+    and the global holdout's share and true effect).
 
 Determinism
     Customers are generated in blocks of :data:`BLOCK_SIZE` (fixed: changing it would change
-    the data); block ``k`` draws only from ``SeedSequence(seed, spawn_key=(1, k))`` (and its
-    member-export columns from ``spawn_key=(2, k)``) and the
-    catalogue from ``spawn_key=(0,)``, so the same seed and arguments give identical tables, and
-    a full block is the same in any sample that contains it (below ten million customers, where
-    ids widen). Nothing reads the clock: ``end`` is given, and every activity happens before
-    midnight of ``end`` in the shop's zone.
+    the data); block ``k`` draws only from ``SeedSequence(seed, spawn_key=(1, k))`` (its
+    member-export columns from ``spawn_key=(2, k)``, its customers' responsiveness and
+    KakaoTalk friendship from ``spawn_key=(3, k)``), the catalogue from ``spawn_key=(0,)`` and
+    the campaign programme from ``spawn_key=(4,)``, so the same seed and arguments give
+    identical tables, and a full block is the same in any sample that contains it (below ten
+    million customers, where ids widen). Nothing reads the clock: ``end`` is given, and every
+    activity happens before midnight of ``end`` in the shop's zone.
 
 References
 ----------
@@ -40,7 +46,7 @@ Examples
 >>> for name, chunk in generate_sample(200, seed=1, end=datetime.date(2026, 11, 16)):
 ...     tables[name] = tables.get(name, 0) + chunk.num_rows
 >>> tables["customers"], tables["products"], tables["campaigns"]
-(200, 200, 2)
+(200, 200, 44)
 """
 
 from __future__ import annotations
@@ -65,10 +71,22 @@ from workbench.data._sample_base import (
     whole_seconds,
 )
 from workbench.data._sample_campaigns import (
+    COUPON_USE,
+    GLOBAL_HOLDOUT_DAYS,
+    GLOBAL_HOLDOUT_SHARE,
+    PULL_FORWARD_DAYS,
+    PULL_FORWARD_SHARE,
+    RESPONSIVENESS_SIGMA,
+    STANDARD_UPLIFT,
+    TRUTH_SUMS,
     Campaign,
     campaigns_table,
+    draw_traits,
+    no_order_prob,
+    orders_before,
     plan_campaigns,
     run_campaign,
+    standard_uplift,
     truth_campaigns_table,
 )
 from workbench.data._sample_catalog import Catalog, build_catalog
@@ -82,6 +100,7 @@ from workbench.data._sample_people import (
     member_columns,
     truth_outlook,
 )
+from workbench.data._sample_programme import plan_programme
 from workbench.data.store import StoreWriter, store_path, write_store
 from workbench.errors import ParameterError
 from workbench.i18n import tr
@@ -124,6 +143,7 @@ class _Plan:
     catalog: Catalog
     campaigns: tuple[Campaign, ...]
     model: ShopModel = MODEL
+    events: bool = True
 
     @property
     def blocks(self) -> int:
@@ -149,18 +169,31 @@ def _validate(customers: int, seed: int, end: dt.date, history_days: int, timezo
         raise ParameterError(tr("sample.bad_timezone", value=repr(timezone))) from None
 
 
-def _plan(customers: int, seed: int, end: dt.date, history_days: int, timezone: str) -> _Plan:
+def _plan(customers: int, seed: int, end: dt.date, history_days: int, timezone: str,
+          events: bool = True) -> _Plan:
     first_day = end - dt.timedelta(days=history_days)
     start_us = (first_day - dt.date(1970, 1, 1)).days * DAY_US
     catalog = build_catalog(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,))))
     return _Plan(seed=int(seed), customers=int(customers), horizon=float(history_days),
                  first_day=first_day, end=end, start_us=start_us, timezone=timezone,
                  id_width=max(7, len(str(customers))), catalog=catalog,
-                 campaigns=plan_campaigns(float(history_days), first_day))
+                 campaigns=_campaigns(seed, float(history_days), first_day), events=events)
 
 
-def _block(plan: _Plan, block: int) -> tuple[list[tuple[str, pa.Table]], list[np.ndarray]]:
-    """Generate every table of one block of customers from the block's own generator."""
+def _campaigns(seed: int, horizon: float, first_day: dt.date) -> tuple[Campaign, ...]:
+    """Return the two A/B campaigns and the programme around them, in the order of sending."""
+    tests = plan_campaigns(horizon, first_day)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(4,)))
+    programme = plan_programme(rng, horizon, first_day, tests)
+    return tuple(sorted((*tests, *programme), key=lambda c: c.start))
+
+
+def _block(plan: _Plan, block: int) -> tuple[list[tuple[str, pa.Table]], list[np.ndarray],
+                                            np.ndarray]:
+    """Generate every table of one block of customers from the block's own generator.
+
+    Returns the tables, each campaign's per-arm truth sums and the global holdout's sums.
+    """
     rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(1, block)))
     size = min(BLOCK_SIZE, plan.customers - block * BLOCK_SIZE)
     numbers = block * BLOCK_SIZE + np.arange(1, size + 1)
@@ -169,13 +202,21 @@ def _block(plan: _Plan, block: int) -> tuple[list[tuple[str, pa.Table]], list[np
     people = draw_people(rng, numbers, h, model, plan.catalog)
     history = draw_history(rng, people, h, model)
     customer_ids = ids("C", numbers, plan.id_width)
+    # The campaigns' latent traits draw from a stream of their own (spawn_key=(3, block)).
+    draw_traits(np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(3, block))),
+                people, customer_ids)
+    crm_mass = np.zeros(size)
     sends = [run_campaign(rng, c, people, history, horizon=h, renewal_shape=model.replenish_shape,
-                          customer_ids=customer_ids, **common) for c in plan.campaigns]
+                          customer_ids=customer_ids, crm_mass=crm_mass, **common)
+             for c in plan.campaigns]
     orders = build_orders(rng, people, history, sends, plan.campaigns, plan.catalog, model=model,
                           horizon=h, block=block, customer_ids=customer_ids, **common)
-    events = build_events(rng, people, history, orders, [s.clicks for s in sends], plan.catalog,
-                          model=model, horizon=h, block=block, customer_ids=customer_ids,
-                          id_width=plan.id_width, **common)
+    if plan.events:
+        events = build_events(rng, people, history, orders, [s.clicks for s in sends],
+                              plan.catalog, model=model, horizon=h, block=block,
+                              customer_ids=customer_ids, id_width=plan.id_width, **common)
+    else:
+        events = _no_events(plan.timezone)
     churn, expected = truth_outlook(rng, people, history, h, model)
     customers = customers_table(rng, people, end_day=(plan.end - dt.date(1970, 1, 1)).days,
                                 id_width=plan.id_width, seed=plan.seed, **common)
@@ -189,6 +230,7 @@ def _block(plan: _Plan, block: int) -> tuple[list[tuple[str, pa.Table]], list[np
         us = plan.start_us + whole_seconds(days) * 1_000_000
         return timestamps(us, plan.timezone, mask=np.isnan(days))
 
+    relative, absolute = standard_uplift(people, history, h, model.replenish_shape)
     truth = pa.table({
         "customer_id": customer_ids,
         "purchase_process": pa.array(PROCESS_NAMES[people.process], type=pa.string()),
@@ -201,17 +243,54 @@ def _block(plan: _Plan, block: int) -> tuple[list[tuple[str, pa.Table]], list[np
                                      type=pa.float64(), from_pandas=True),
         "churn_prob_90d": pa.array(churn, type=pa.float64()),
         "expected_orders_90d": pa.array(expected, type=pa.float64()),
+        "responsiveness": pa.array(people.responsiveness, type=pa.float64()),
+        "true_relative_uplift": pa.array(relative, type=pa.float64()),
+        "true_uplift": pa.array(absolute, type=pa.float64()),
+        "global_holdout": pa.array(people.held_out),
     })
     tables = [("customers", customers), ("orders", orders.table),
               ("order_items", orders.items), ("events", events),
-              *[("assignments", s.assignments) for s in sends],
-              *[("messages", s.messages) for s in sends], ("truth_customers", truth)]
-    return tables, [s.truth for s in sends]
+              ("assignments", pa.concat_tables([s.assignments for s in sends])),
+              ("messages", pa.concat_tables([s.messages for s in sends])),
+              ("truth_customers", truth)]
+    return tables, [s.truth for s in sends], _holdout_sums(plan, people, history, crm_mass)
+
+
+def _no_events(timezone: str) -> pa.Table:
+    return pa.table({name: pa.array([], type=pa.timestamp("us", tz=timezone) if name == "ts"
+                                     else pa.string())
+                     for name in ("customer_id", "visitor_id", "ts", "session_id", "type",
+                                  "product_id", "query")})
+
+
+def _holdout_sums(plan: _Plan, people, history, crm_mass: np.ndarray) -> np.ndarray:
+    """Sum the truth of the customers ``run_global_holdout`` compares at the end.
+
+    Returns the count of customers outside the global holdout and their summed chance of
+    ordering (any status) in the last :data:`GLOBAL_HOLDOUT_DAYS` days with the messages and
+    without them. Customers alive at the
+    period's start order with ``1 - p0`` untreated and ``1 - p0 exp(-m)`` treated (``m``: the
+    extra-order intensity of their messages inside the period); those whose first order falls
+    in it order for sure; the others never. Orders a pulled-forward order removed are ignored.
+    """
+    n = len(people.number)
+    lo = plan.horizon - GLOBAL_HOLDOUT_DAYS
+    who = np.arange(n)
+    alive = people.buyer & (people.first < lo) & ~(history.dropped & (history.dropout < lo))
+    last, _ = orders_before(history, n, who, lo)
+    p0 = no_order_prob(people, who, alive, last, np.full(n, lo), np.full(n, GLOBAL_HOLDOUT_DAYS),
+                       plan.model.replenish_shape)
+    born = people.buyer & (people.first >= lo)
+    untreated = np.where(alive, 1 - p0, born.astype(float))
+    treated = np.where(alive, 1 - p0 * np.exp(-crm_mass), untreated)
+    with np.errstate(invalid="ignore"):
+        eligible = ~people.held_out & ~(people.signup >= lo)
+    return np.array([eligible.sum(), treated[eligible].sum(), untreated[eligible].sum()])
 
 
 def generate_sample(customers: int, *, seed: int = 42, end: dt.date, history_days: int = 730,
-                    timezone: str = "Asia/Seoul", progress: Progress | None = None
-                    ) -> Iterator[tuple[str, pa.Table]]:
+                    timezone: str = "Asia/Seoul", progress: Progress | None = None,
+                    events: bool = True) -> Iterator[tuple[str, pa.Table]]:
     """Generate a synthetic shop, yielding ``(table_name, arrow_chunk)`` pairs.
 
     Parameters
@@ -231,6 +310,9 @@ def generate_sample(customers: int, *, seed: int = 42, end: dt.date, history_day
         The shop's IANA time zone; timestamps are time-zone aware.
     progress
         Called as ``progress(stage, customers_done, customers_total)`` after every block.
+    events
+        ``False`` leaves ``events`` empty (and ``last_login_at`` null): about twice as fast,
+        for simulations that need no web data. Every other table is the same.
 
     Returns
     -------
@@ -246,26 +328,57 @@ def generate_sample(customers: int, *, seed: int = 42, end: dt.date, history_day
         An argument is out of range.
     """
     _validate(customers, seed, end, history_days, timezone)
-    plan = _plan(customers, seed, end, history_days, timezone)
+    plan = _plan(customers, seed, end, history_days, timezone, events=bool(events))
     yield "products", plan.catalog.table()
     yield "campaigns", campaigns_table(plan.campaigns, start_us=plan.start_us,
                                        horizon=plan.horizon, timezone=timezone)
-    sums = [np.zeros((len(c.arms), 3)) for c in plan.campaigns]
+    sums = [np.zeros((len(c.arms), TRUTH_SUMS)) for c in plan.campaigns]
+    holdout = np.zeros(3)
     stage = tr("sample.stage")
     for block in range(plan.blocks):
-        tables, block_sums = _block(plan, block)
+        tables, block_sums, block_holdout = _block(plan, block)
         for total, part in zip(sums, block_sums, strict=True):
             total += part
+        holdout += block_holdout
         yield from tables
         if progress is not None:
             progress(stage, min((block + 1) * BLOCK_SIZE, plan.customers), plan.customers)
     yield "truth_campaigns", truth_campaigns_table(plan.campaigns, sums)
-    rows = plan.model.parameters()
+    rows = [*plan.model.parameters(), *_campaign_parameters(holdout)]
     yield "truth_parameters", pa.table({
         "parameter": [r[0] for r in rows],
         "value": pa.array([float(r[1]) for r in rows], type=pa.float64()),
         "description": [r[2] for r in rows],
     })
+
+
+def _campaign_parameters(holdout: np.ndarray) -> list[tuple[str, float, str]]:
+    count, treated, untreated = holdout
+    days = f"{GLOBAL_HOLDOUT_DAYS:g}"
+    treated, untreated = (x / count if count else 0.0 for x in (treated, untreated))
+    return [
+        ("global_holdout_share", GLOBAL_HOLDOUT_SHARE,
+         "customers in the global holdout (default salt): never messaged"),
+        ("global_holdout_days", GLOBAL_HOLDOUT_DAYS,
+         "days before the end over which the CRM arm's conversion truth is computed"),
+        ("crm_customers", float(count),
+         f"customers outside the global holdout signed up {days} days before the end"),
+        ("crm_conversion", treated,
+         f"their expected share ordering (any status) in the last {days} days"),
+        ("crm_conversion_untreated", untreated, "the same had no campaign reached them"),
+        ("crm_absolute_uplift", treated - untreated,
+         "crm_conversion - crm_conversion_untreated (the global holdout's true effect)"),
+        ("responsiveness_sigma", RESPONSIVENESS_SIGMA,
+         "log-normal spread of each customer's responsiveness (mean 1)"),
+        ("standard_uplift", STANDARD_UPLIFT,
+         "relative uplift of the standard message behind truth_customers.true_uplift"),
+        ("coupon_use", COUPON_USE,
+         "chance that an order of a treated customer in a coupon arm's window uses it"),
+        ("pull_forward_share", PULL_FORWARD_SHARE,
+         "share of extra orders that remove a later own order"),
+        ("pull_forward_days", PULL_FORWARD_DAYS,
+         "days after a campaign's end in which that own order is removed"),
+    ]
 
 
 #: The table generate_sample yields last for every block of customers.
@@ -286,7 +399,7 @@ def _commit_block(writer: StoreWriter) -> None:
 
 def write_sample(path: str | os.PathLike[str] | None, customers: int, *, seed: int = 42,
                  end: dt.date, settings: Settings | None = None,
-                 progress: Progress | None = None
+                 progress: Progress | None = None, events: bool = True
                  ) -> SampleSummary:
     """Write a synthetic shop into the store, replacing everything in it.
 
@@ -298,7 +411,7 @@ def write_sample(path: str | os.PathLike[str] | None, customers: int, *, seed: i
     ----------
     path
         The DuckDB file (``None``: the ``store`` setting).
-    customers, seed, end, progress
+    customers, seed, end, progress, events
         See :func:`generate_sample`.
     settings
         Settings (time zone); default: ``workbench.toml``.
@@ -323,7 +436,8 @@ def write_sample(path: str | os.PathLike[str] | None, customers: int, *, seed: i
     source = f"sample customers={customers} seed={seed} end={end}"
     with write_store(location, settings=settings, fresh=True) as writer:
         for name, chunk in generate_sample(customers, seed=seed, end=end,
-                                           timezone=settings.timezone, progress=progress):
+                                           timezone=settings.timezone, progress=progress,
+                                           events=events):
             rows[name] = rows.get(name, 0) + writer.write(name, chunk)
             if name == _LAST_OF_BLOCK:
                 _commit_block(writer)

@@ -322,6 +322,19 @@ _TRUTH = Table(
                description="True probability of no order in the 90 days after the sample end"),
         Column("expected_orders_90d", "float64",
                description="True expected orders in the 90 days after the sample end"),
+        Column("responsiveness", "float64",
+               description="Latent multiplier of a message's uplift (log-normal, mean 1)"),
+        Column("true_relative_uplift", "float64",
+               description="Relative uplift of the customer's chance of ordering within 14 days "
+                           "from a standard message sent at the sample end: 0.15 times "
+                           "responsiveness times the segment's multiplier (before the caps at "
+                           "certainty and a doubled rate); 0 if dropped out"),
+        Column("true_uplift", "float64",
+               description="Absolute increase of P(order within 14 days) a standard message "
+                           "(relative uplift 0.15 times responsiveness times the segment's "
+                           "multiplier) sent at the sample end would cause; 0 if dropped out"),
+        Column("global_holdout", "boolean",
+               description="In the global holdout (default salt, share 0.05): never messaged"),
     ),
 )
 _TRUTH_CAMPAIGNS = Table(
@@ -345,6 +358,27 @@ _TRUTH_CAMPAIGNS = Table(
                description="expected_conversion / expected_conversion_untreated - 1"),
         Column("absolute_uplift", "float64",
                description="expected_conversion - expected_conversion_untreated"),
+        Column("audience_absolute_uplift", "float64",
+               description="The same had the campaign's whole audience (holdout included) got "
+                           "this arm: the mean over everyone assigned of P(order | arm) - "
+                           "P(order | no message), the estimand a readout's interval targets "
+                           "over the random split (absolute_uplift conditions on who got it)"),
+        Column("coupon_code", "string", description="The arm's coupon (null: none)"),
+        Column("coupon_cost_total", "float64", money=True,
+               description="Realised discounts of the arm's coupon on its customers' net orders "
+                           "in the window (own and message-caused orders; total, not per "
+                           "customer)"),
+        Column("coupon_cost_anyway", "float64", money=True,
+               description="The part on orders the customers would have placed without the "
+                           "message (their own orders)"),
+        Column("pull_forward_days", "int64",
+               description="Days after the campaign's end in which pulled-forward orders "
+                           "remove own orders"),
+        Column("pull_forward_orders", "int64",
+               description="Realised net own orders removed in those days (total over the arm: "
+                           "divide by customers for the treated-minus-holdout dip per customer)"),
+        Column("pull_forward_revenue", "float64", money=True,
+               description="Net revenue (amount) of those removed orders, total over the arm"),
     ),
 )
 _TRUTH_PARAMETERS = Table(
@@ -431,6 +465,10 @@ _SNAPSHOT = Table(
                description="Churn-risk band (capacity rule: top 10% high, next 20% medium)"),
         Column("churn_reasons", "string",
                description="';'-separated reason keys pushing the risk up (high band)"),
+        # Uplift (workbench.uplift.uplift_part): trained at refresh on past campaigns' holdouts;
+        # null with fewer than two finished campaigns.
+        Column("uplift_score", "float64",
+               description="Expected increase in P(net order within 14 days) if messaged"),
     ),
 )
 
