@@ -42,7 +42,8 @@ __all__ = [
 #: Arms with fewer customers than this get ``TOO_LITTLE_DATA`` (the estimates are still shown).
 MIN_USERS = 30
 #: Metrics of the readout that have a name for people (``abtest.metric.<name>``).
-METRICS = ("conversion", "revenue_per_user", "aov", "open_rate", "click_rate", "opt_out_rate")
+METRICS = ("conversion", "revenue_per_user", "aov", "open_rate", "click_rate", "opt_out_rate",
+           "median_order_value")
 
 
 #: The arm kept out of a campaign (no message) and the arm that got it.

@@ -75,7 +75,7 @@ def format_effect(value: float, kind: str, metric: str, currency: str, language:
     if _is_rate(kind, metric):
         text = format_number(100 * mag, digits=2 if 100 * mag < 0.1 else 1, language=language)
         return sign + (tr("abtest.unit.points", language=language, value=text) if unit else text)
-    if metric in ("revenue_per_user", "aov"):
+    if metric in ("revenue_per_user", "aov", "median_order_value"):
         # the reader's amount style (만/억 in Korean), like the arm values beside it
         return sign + format_money(mag, currency, language=language, style=None)
     return sign + format_number(mag, digits=2, language=language)

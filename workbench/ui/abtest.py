@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import HTML, display
 
+import workbench.abtest as abtest
 from workbench.abtest import (
     AbTestParams,
     ExperimentPlan,
@@ -39,7 +40,7 @@ from workbench.errors import ParameterError
 from workbench.i18n import format_number, format_percent, format_value, tr, using_language
 from workbench.results import Status
 from workbench.ui.common import message_html, table_html
-from workbench.ui.page import Page, chart_outputs, html_box, show_figure
+from workbench.ui.page import Page, chart_outputs, error_text, html_box, show_figure
 from workbench.viz.abtest import planner_figure
 
 __all__ = ["AbTestPage", "planner_html", "show_abtest"]
@@ -176,9 +177,13 @@ class AbTestPage(Page):
         r, lang = self.result, self.language
         cols = ("metric", "variant", "control_value", "variant_value", "effect", "ci", "lift",
                 "p", "p_adjusted", "prob")
+        # the median order value rows follow the comparisons (bootstrap interval, no p-value)
         rows = [_comparison_row(x, r.pair_label(c), r.currency, lang)
-                for x, c in zip(r.to_frame().itertuples(), r.comparisons, strict=True)]
-        return table_html("wb-abtest-table", _head("col_", cols, lang), rows)
+                for x, c in zip(r.to_frame().itertuples(), (*r.comparisons, *r.quantiles),
+                                strict=True)]
+        cap = r.cap_sentence(lang)
+        note = f"<p class='wb-revenue-cap'>{html.escape(cap)}</p>" if cap else ""
+        return table_html("wb-abtest-table", _head("col_", cols, lang), rows) + note
 
     def _roi_html(self) -> str:
         r, lang = self.result, self.language
@@ -327,9 +332,10 @@ class AbTestPage(Page):
             charts = chart_outputs(("forest", "arms"))
             self.w_forest, self.w_arms = charts["forest"], charts["arms"]
             self.w_roi = html_box("wb-roi-box")
+            self.w_segments = self._segments_section()
             self.w_planner = self._planner()
         return [self.w_srm, self.w_table, self.w_forest, self.w_arms, self.w_roi,
-                self.w_planner]
+                self.w_segments, self.w_planner]
 
     def clear(self) -> None:
         """Empty the readout but keep the planner."""
@@ -337,6 +343,51 @@ class AbTestPage(Page):
             w.value = ""
         for out in (self.w_forest, self.w_arms):
             out.clear_output()
+        self._reset_segments()
+
+    # ------------------------------------------------------------------ lift by segment
+    def _segments_section(self) -> widgets.Widget:
+        """Return the "break down by" dropdown and where its table and chart go (empty)."""
+        lang = self.language
+        options = [(tr("segments.ui.choose", language=lang), "")]
+        if self.con is not None:
+            options += [(abtest.segment_by_label(c, lang), c)
+                        for c in abtest.segment_choices(self.con)]
+        self.w_by = widgets.Dropdown(options=options, value="",
+                                     description=tr("segments.ui.break_down", language=lang),
+                                     style={"description_width": "initial"})
+        self.w_by.add_class("wb-break-down")
+        self.w_by.observe(self._on_segments, names="value")
+        self.w_seg_table = html_box("wb-segments")
+        self.w_seg_chart = chart_outputs(("segments",))["segments"]
+        return widgets.VBox([self.w_by, self.w_seg_table, self.w_seg_chart])
+
+    def _reset_segments(self) -> None:
+        if hasattr(self, "w_by"):
+            self.w_by.value = ""  # observed: empties the table and the chart
+            self.w_seg_table.value = ""
+            self.w_seg_chart.clear_output()
+
+    def _on_segments(self, _change: dict | None) -> None:
+        """Compute the breakdown the user picked, on demand (never at page load)."""
+        by = self.w_by.value
+        self.w_seg_chart.clear_output()
+        if not by or not self.ok:
+            self.w_seg_table.value = ""
+            return
+        self.w_seg_table.value = message_html(tr("ui.loading", language=self.language))
+        try:
+            with using_language(self.language):
+                result = abtest.lift_by_segment(
+                    self.con, self.params.replace(campaign_id=self.result.campaign_id),
+                    by=by, settings=self.settings)
+        except Exception as exc:  # a banner instead of a blank section
+            self.w_seg_table.value = message_html(error_text(exc, self.language),
+                                                  level="warning")
+            return
+        self.w_seg_table.value = segments_html(result, self.language)
+        if result.to_frame()["ci_low"].notna().any():  # no chart of only "too few" rows
+            show_figure(self.w_seg_chart, result.figure())
 
     def render(self) -> None:
         """Fill the readout from the result (the SRM check first)."""
@@ -347,6 +398,7 @@ class AbTestPage(Page):
         show_figure(self.w_forest, r.figure())
         show_figure(self.w_arms, r.figure_arms())
         self.w_roi.value = self._roi_html()
+        self._reset_segments()  # a breakdown of the previous campaign no longer applies
         if hasattr(self, "w_plan"):
             self._on_plan(None)
 
@@ -356,6 +408,54 @@ class AbTestPage(Page):
             self.update(as_of=as_of, campaign_id=self.w_campaign.value,
                         window_days=int(self.w_window.value),
                         correction=self.w_correction.value)
+
+
+def _segment_row(x: Any, result: Any, lang: str) -> str:
+    """Return one row of the breakdown table (a ``SegmentLiftResult.to_frame()`` row)."""
+    def effect(v: float) -> str:
+        return format_effect(v, "mean" if result.metric != "conversion" else "proportion",
+                             result.metric, result.currency, lang, signed=True)
+
+    def interval(mid: float, low: float, high: float) -> str:
+        # no interval (nobody converted in the segment, or too few): no difference to show
+        if math.isnan(mid) or math.isnan(low):
+            return "–"
+        return f"{effect(mid)} ({effect(low)} ~ {effect(high)})"
+
+    def value(v: float) -> str:
+        return format_metric_value(v, "proportion", result.metric, result.currency, lang)
+
+    small = x.status == "too_small"
+    cells = [abtest.segment_label(result.by, x.segment, lang),
+             arm_label(x.variant, lang),
+             f"{format_number(x.n_control, language=lang)} / "
+             f"{format_number(x.n_variant, language=lang)}",
+             f"{value(x.value_control)} / {value(x.value_variant)}",
+             tr("segments.ui.too_small", language=lang) if small
+             else interval(x.effect, x.ci_low, x.ci_high),
+             "–" if small else format_percent(x.lift, signed=True, language=lang),
+             "–" if small else format_p(x.p_adjusted, lang, prefix=False),
+             "–" if small else interval(x.shrunk_effect, x.shrunk_ci_low, x.shrunk_ci_high)]
+    return _row(cells, "wb-significant" if x.significant else "", segment=x.segment,
+                variant=x.variant, status=x.status)
+
+
+def segments_html(result: Any, language: str) -> str:
+    """Return the breakdown's title, message, table and method note as HTML."""
+    lang = language
+    by = abtest.segment_by_label(result.by, lang)
+    title = f"<h3>{html.escape(tr('segments.ui.title', language=lang, by=by))}</h3>"
+    level = "info" if result.status == Status.OK else "warning"
+    frame = result.to_frame()
+    if frame.empty:
+        return title + message_html(result.summary(lang), level=level)
+    rows = [_segment_row(x, result, lang) for x in frame.itertuples()]
+    head = [tr(f"segments.ui.col_{k}", language=lang) for k in (
+        "segment", "arm", "customers", "rates", "effect", "lift", "p", "shrunk")]
+    method = html.escape(tr('segments.ui.method', language=lang))
+    note = f"<p class='wb-segments-method'>{method}</p>"
+    return (title + message_html(result.summary(lang), level=level)
+            + table_html("wb-segments-table", head, rows) + note)
 
 
 def show_abtest(params: AbTestParams) -> AbTestPage:
