@@ -57,7 +57,7 @@ TILE_METRICS = {
     "net_revenue": "money", "orders": "count", "buyers": "count", "active_customers": "count",
     "purchase_probability": "share", "aov": "money", "orders_per_buyer": "ratio",
     "new_buyers": "count", "returning_buyers": "count", "member_order_share": "share",
-    "top20_revenue_share": "share",
+    "top20_revenue_share": "share", "discount_share": "share", "points_share": "share",
 }
 TILE_COLUMNS = ("metric", "label", "current", "previous", "change", "change_pct", "unit")
 TREND_COLUMNS = ("week_start", "net_revenue", "orders", "buyers", "active_customers", "aov",
@@ -67,7 +67,7 @@ REPURCHASE_COLUMNS = ("rate", "ci_lower", "ci_upper", "repurchasers", "cohort_si
                       "window_days", "cohort_first", "cohort_last")
 #: Metrics with a plain-language definition of their own (``kpi.definition.<metric>``).
 _DEFINED = ("purchase_probability", "aov", "orders_per_buyer", "new_buyers",
-            "member_order_share")
+            "member_order_share", "discount_share", "points_share")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -519,6 +519,9 @@ def _top_shares(orders: Any, params: OverviewParams, settings: Settings) -> dict
 
 
 def _tile_values(row: dict[str, float], top: float) -> dict[str, float]:
+    # Shares of the gross order value (net paid + discounts + points spent), so a coupon that
+    # lowers net revenue raises its own share instead of hiding in a smaller denominator.
+    gross = row["net_revenue"] + row["discount"] + row["points_used"]
     return {
         "net_revenue": row["net_revenue"], "orders": row["orders"], "buyers": row["buyers"],
         "active_customers": row["active_customers"],
@@ -528,6 +531,8 @@ def _tile_values(row: dict[str, float], top: float) -> dict[str, float]:
         "new_buyers": row["new_buyers"], "returning_buyers": row["buyers"] - row["new_buyers"],
         "member_order_share": ratio(row["member_orders"], row["orders"]),
         "top20_revenue_share": top,
+        "discount_share": ratio(row["discount"], gross),
+        "points_share": ratio(row["points_used"], gross),
     }
 
 

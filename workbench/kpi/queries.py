@@ -30,7 +30,9 @@ ACTIVE_EVENTS = ("visit", "login")
 
 #: Columns of :func:`bucket_metrics`, in order.
 BUCKET_COLUMNS = ("net_revenue", "orders", "identified_revenue", "identified_orders", "buyers",
-                  "member_orders", "active_customers", "new_buyers")
+                  "member_orders", "active_customers", "new_buyers", "discount", "points_used")
+#: Money columns of :data:`BUCKET_COLUMNS` (float64; the rest are counts).
+_MONEY_COLUMNS = ("net_revenue", "identified_revenue", "discount", "points_used")
 
 
 def _bucket(ts: ir.TimestampValue, bounds: Sequence[date], timezone: str) -> ir.IntegerValue:
@@ -59,7 +61,8 @@ def bucket_metrics(orders: ir.Table, events: ir.Table | None, customers: ir.Tabl
     ibis.Table
         One row per period with at least one order or active customer: ``bucket`` (0-based
         index) and :data:`BUCKET_COLUMNS`; counts of periods without data are missing.
-        ``new_buyers`` counts customers whose first net order ever falls in the period.
+        ``new_buyers`` counts customers whose first net order ever falls in the period;
+        ``discount`` and ``points_used`` are the sums over the period's net orders.
     """
     lo, hi = midnight(bounds[0], timezone), midnight(bounds[-1], timezone)
     net = net_orders(orders, since=lo, before=hi)
@@ -67,13 +70,17 @@ def bucket_metrics(orders: ir.Table, events: ir.Table | None, customers: ir.Tabl
     if customers is not None:
         members = customers.filter(customers.is_member.fill_null(False)).customer_id
         member = net.customer_id.isin(members).fill_null(False)
+    # Discounts and points spent: 0 when the store has no such column (the contract's optional).
+    spent = {c: (net[c].cast("float64").fill_null(0.0) if c in net.columns
+                 else ibis.literal(0.0)) for c in ("discount", "points_used")}
     net = net.select("customer_id", "amount", bucket=_bucket(net.ordered_at, bounds, timezone),
-                     member=member)
+                     member=member, **spent)
     known = net.customer_id.notnull()
     sales = net.group_by("bucket").aggregate(
         net_revenue=net.amount.sum(), orders=net.count(),
         identified_revenue=net.amount.sum(where=known), identified_orders=known.sum(),
-        buyers=net.customer_id.nunique(), member_orders=net.member.sum())
+        buyers=net.customer_id.nunique(), member_orders=net.member.sum(),
+        discount=net.discount.sum(), points_used=net.points_used.sum())
     visitors = net.filter(known).select("bucket", "customer_id")
     if events is not None:
         ev = events.filter(events.type.isin(ACTIVE_EVENTS), events.customer_id.notnull(),
@@ -93,7 +100,7 @@ def bucket_metrics(orders: ir.Table, events: ir.Table | None, customers: ir.Tabl
 
 
 def _padded(t: ir.Table) -> ir.Table:
-    types = {c: ("float64" if "revenue" in c else "int64") for c in BUCKET_COLUMNS}
+    types = {c: ("float64" if c in _MONEY_COLUMNS else "int64") for c in BUCKET_COLUMNS}
     return t.select("bucket", **{c: (t[c] if c in t.columns else ibis.null()).cast(types[c])
                                  for c in BUCKET_COLUMNS})
 
