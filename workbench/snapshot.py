@@ -35,6 +35,7 @@ from workbench.i18n import tr
 from workbench.kpi.customers import SNAPSHOT_PART as KPI_PART
 from workbench.rfm.analysis import SNAPSHOT_PART as RFM_PART
 from workbench.settings import Settings, load_settings
+from workbench.uplift import SNAPSHOT_PART as UPLIFT_PART
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -43,7 +44,8 @@ __all__ = ["SNAPSHOT_PARTS", "SnapshotReport", "data_fingerprint", "refresh"]
 
 
 #: The parts joined into the snapshot, the KPI facts first (one row per customer).
-SNAPSHOT_PARTS: tuple[SnapshotPart, ...] = (KPI_PART, RFM_PART, CLV_PART, CHURN_PART)
+SNAPSHOT_PARTS: tuple[SnapshotPart, ...] = (KPI_PART, RFM_PART, CLV_PART, CHURN_PART,
+                                            UPLIFT_PART)
 
 
 def data_fingerprint(con: BaseBackend) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from workbench.audience import CONDITION_TYPES, Condition, OptionSource
-from workbench.audience.conditions import READS, customers, events, members, orders, snapshot
+from workbench.audience.conditions import (
+    READS,
+    customers,
+    events,
+    members,
+    orders,
+    snapshot,
+    uplift,
+)
 from workbench.audience.fields import CATEGORIES, PRODUCTS
 from workbench.data.schema import TABLES
 from workbench.data.snapshot import SNAPSHOT_TABLE
@@ -13,7 +21,8 @@ from workbench.i18n import _catalog
 
 
 def test_every_declared_type_is_registered_once():
-    declared = [t.name for m in (customers, members, orders, events, snapshot) for t in m.TYPES]
+    declared = [t.name for m in (customers, members, orders, events, snapshot, uplift)
+                for t in m.TYPES]
     assert sorted(declared) == sorted(CONDITION_TYPES) and len(declared) == len(set(declared))
     # the builder's list keeps the order it always had
     assert list(CONDITION_TYPES)[:4] == ["consent", "signup", "membership", "region"]
