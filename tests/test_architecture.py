@@ -19,7 +19,7 @@ LAYERS = [
     {"data"},
     {"dates", "clock", "calendar", "queries", "stats", "params", "features", "_args",
      "_command"},
-    {"kpi", "rfm", "clv", "churn", "abtest", "audience", "viz"},
+    {"kpi", "rfm", "clv", "churn", "abtest", "audience", "viz", "uplift"},
     {"snapshot", "reporting", "ui", "dashboard", "_dashboard_server", "_dashboard_kernel",
      "_dashboard_home", "cli"},
 ]
@@ -143,6 +143,7 @@ LAZY_IMPORTS = {
     "workbench._dashboard_home": {"workbench.data", "workbench.data.snapshot",
                                   "workbench.ui.common"},
     "workbench._dashboard_kernel": {"ipykernel"},  # after sys.path is cleaned, by design
+    "workbench.abtest.segments": {"workbench.churn"},
     "workbench.calendar": {"holidays"},
     "workbench.churn.model": {"skops.io"},
     "workbench.cli": {"workbench.audience.cli", "workbench.churn", "workbench.churn.model",
@@ -158,6 +159,7 @@ LAZY_IMPORTS = {
     "workbench.ui": {"workbench.audience.params"},
     "workbench.ui.abtest": {"workbench.reporting.run"},
     "workbench.ui.audience": {"workbench.abtest"},
+    "workbench.ui.campaigns": {"workbench.reporting.run"},
     "workbench.ui.page": {"workbench.reporting.run", "workbench.viz.embed"},
 }
 

@@ -1,6 +1,6 @@
 """Every dashboard in Korean, in real Chromium: no English words, no cut labels (issue 15, 5).
 
-One ``workbench dashboard`` server serves all seven pages; each page is opened once in Korean
+One ``workbench dashboard`` server serves all eight pages; each page is opened once in Korean
 (``?language=ko``: the page follows its address, :func:`workbench.ui.page.url_language`) and
 once in English for the screenshot pair ``test-artifacts/<page>-ko.png`` / ``<page>-en.png``.
 
@@ -36,7 +36,7 @@ from workbench.rfm import load_tier_rules
 
 pytestmark = MARKS
 
-PAGES = ["overview", "rfm", "cohorts", "clv", "churn", "abtest", "audience_builder"]
+PAGES = ["overview", "rfm", "cohorts", "clv", "churn", "abtest", "campaigns", "audience_builder"]
 
 #: The brief's abbreviations, ID (고객 ID, as Korean shop back offices write it), the Korean
 #: names of message types (문자 SMS/LMS/MMS) and the product's own name (workbench 0.1.0).
@@ -44,6 +44,7 @@ ALLOWED = {"KRW", "CLV", "RFM", "AUC", "ROC", "SQL", "CSV", "ID", "SMS", "LMS", 
            "WORKBENCH"}
 _POINTS = re.compile(r"(?<=\d)%p")  # 퍼센트포인트, written %p in Korean
 _COMMAND = re.compile(r"'(?:workbench|make) [^']*'")  # a command to type: code, like a path
+_SETTING = re.compile(r"'\[workbench\]\s+[a-z_]+ = [^']*'")  # a workbench.toml line to type
 _EMAIL = re.compile(r"[\w.+*-]+@[\w-]+(\.[\w-]+)+")  # masked too: hy***@kakao.com
 _PATH = re.compile(r"\b[\w.-]+(?:/[\w.-]+)+")  # reports/index.html
 _URL = re.compile(r"\b(?:https?://|www\.)\S+")
@@ -176,7 +177,8 @@ def english_words(texts: list[str], data: set[str]) -> list[str]:
     """Return the Latin-letter words of ``texts`` outside the allow-list, in order, once each."""
     found: dict[str, None] = {}
     for text in texts:
-        for pattern in (_EMAIL, _URL, _PATH, _PHONE, _ID, _POINTS, _COMMAND, _VARIABLE):
+        for pattern in (_EMAIL, _URL, _PATH, _PHONE, _ID, _POINTS, _COMMAND, _SETTING,
+                        _VARIABLE):
             text = pattern.sub(" ", text)
         for word in _WORD.findall(text):
             if word.upper() in ALLOWED or word.lower() in data:
@@ -190,7 +192,8 @@ def test_allow_list_rules():
                            "https://x.kr/a 주간 리포트: reports/index.html",
                            "RFM 점수 AUC 0.71, 립밤 Lipbalm", "Champions 고객 at_risk",
                            "▼ -4.3%p 직전 대비, 'workbench refresh'로 만드세요",
-                           "#{name} 성을 뺀 이름"],
+                           "#{name} 성을 뺀 이름",
+                           "설정 파일에 '[workbench]\nglobal_holdout = 0.05'"],
                           {"lipbalm"})
     assert words == ["Champions", "at", "risk"]
 

@@ -324,8 +324,12 @@ def test_global_holdout_readout(con) -> None:
 
 
 def test_global_holdout_snapshot_part(con) -> None:
-    part = global_holdout_part(con, as_of=AS_OF)
+    part = global_holdout_part(con, as_of=AS_OF, settings=Settings(global_holdout=0.05))
     assert list(part.columns) == ["customer_id", "global_holdout"]
     assert len(part) == con.table("customers").count().execute()
     expected = in_global_holdout(part["customer_id"], 0.05)
     assert (part["global_holdout"].to_numpy() == expected.to_numpy()).all()
+    # the configured share, not a fixed 5%: 0 (the default) holds no one out
+    assert not global_holdout_part(con, as_of=AS_OF, settings=Settings())["global_holdout"].any()
+    wide = global_holdout_part(con, as_of=AS_OF, settings=Settings(global_holdout=0.2))
+    assert wide["global_holdout"].sum() == in_global_holdout(part["customer_id"], 0.2).sum()

@@ -25,6 +25,7 @@ _RUNNER = ("ReportError", "WeeklyRun", "record_headline", "run_weekly")
 __all__ = [
     "AbTestParams",
     "AudienceParams",
+    "CampaignsParams",
     "ChurnParams",
     "ClvParams",
     "CohortParams",

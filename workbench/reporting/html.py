@@ -200,6 +200,8 @@ def _page(title: str, content: str, language: str, footer: str = "") -> str:
 
 #: The number every index shows first, as the dashboards' KPI cards do.
 LEAD_METRIC = "net_revenue"
+#: Shown second when a holdout measures it: what CRM added this week (the campaigns page's tile).
+CRM_METRIC = "crm_impact"
 _ARROWS = {"up": "▲", "down": "▼", "flat": ""}
 
 
@@ -214,12 +216,14 @@ def _direction(item: dict[str, Any]) -> str:
 
 
 def lead_first(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return headline items with net revenue first, the others in their order.
+    """Return headline items with net revenue first, CRM impact next, the others in their order.
 
-    >>> [i["metric"] for i in lead_first([{"metric": "orders"}, {"metric": "net_revenue"}])]
-    ['net_revenue', 'orders']
+    >>> [i["metric"] for i in lead_first([{"metric": "orders"}, {"metric": "crm_impact"},
+    ...                                   {"metric": "net_revenue"}])]
+    ['net_revenue', 'crm_impact', 'orders']
     """
-    return sorted(items, key=lambda item: item.get("metric") != LEAD_METRIC)
+    rank = {LEAD_METRIC: 0, CRM_METRIC: 1}
+    return sorted(items, key=lambda item: rank.get(item.get("metric"), 2))
 
 
 def _headline_html(items: Sequence[dict[str, Any]]) -> str:

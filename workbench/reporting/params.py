@@ -24,6 +24,7 @@ NOTEBOOK_PARAMS: dict[str, tuple[str, str]] = {
     "clv": ("workbench.clv.analysis", "ClvParams"),
     "churn": ("workbench.churn.analysis", "ChurnParams"),
     "abtest": ("workbench.abtest.analysis", "AbTestParams"),
+    "campaigns": ("workbench.abtest.impact", "CampaignsParams"),
     "audience_builder": ("workbench.audience.params", "AudienceParams"),
 }
 

@@ -18,6 +18,7 @@ _PAGES = {
     "ChurnPage": "churn", "show_churn": "churn",
     "ClvPage": "clv", "show_clv": "clv",
     "AudienceBuilder": "audience", "show_audience_builder": "audience",
+    "CampaignsPage": "campaigns", "show_campaigns": "campaigns",
     "CohortPage": "cohorts", "show_cohorts": "cohorts",
     "OverviewPage": "overview", "show_overview": "overview",
     "RfmPage": "rfm", "show_rfm": "rfm",

@@ -36,6 +36,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "clv": ("clv", "ClvPage"),
     "churn": ("churn", "ChurnPage"),
     "abtest": ("abtest", "AbTestPage"),
+    "campaigns": ("campaigns", "CampaignsPage"),
 }
 
 
