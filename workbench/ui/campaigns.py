@@ -65,6 +65,27 @@ def headline_html(r: CampaignImpactResult, language: str) -> str:
             f"{message_html(text, level=level)}{extra}</div>")
 
 
+def _measure_cells(x: Any, cur: str, lang: str) -> list[str]:
+    """Return the cells every table shares: funnel, buyers, incremental figures, cost, ROI."""
+    funnel = " → ".join(format_number(v, language=lang)
+                        for v in (x.sent, x.delivered, x.opened, x.clicked))
+    return [
+        _cell(funnel), _cell(format_number(x.ordered, language=lang)),
+        _cell(format_number(x.incremental_orders, language=lang),
+              interval_text(x.incremental_orders_low, x.incremental_orders_high, "n", cur,
+                            lang)),
+        _cell(_money(x.incremental_revenue, cur, lang),
+              interval_text(x.incremental_revenue_low, x.incremental_revenue_high, "money",
+                            cur, lang)),
+        _cell(_money(x.cost, cur, lang)),
+        _cell(_money(x.cost_per_incremental_order, cur, lang)),
+        _cell(_money(x.incremental_margin, cur, lang),
+              interval_text(x.incremental_margin_low, x.incremental_margin_high, "money",
+                            cur, lang)),
+        _cell(format_percent(x.roi, digits=0, signed=True, language=lang)),
+        _cell(format_percent(x.opt_out_rate, digits=2, language=lang))]
+
+
 def campaigns_html(r: CampaignImpactResult, language: str) -> str:
     """Return the table of every campaign arm against its holdout (intervals under values)."""
     lang, cur = language, r.currency
@@ -77,27 +98,11 @@ def campaigns_html(r: CampaignImpactResult, language: str) -> str:
         "cpio", "margin", "roi", "opt_out")]
     rows = []
     for x in r.campaigns.itertuples():
-        funnel = " → ".join(format_number(v, language=lang)
-                            for v in (x.sent, x.delivered, x.opened, x.clicked))
         start = format_date(x.start.date(), language=lang)
         cells = [
             _cell(f"{x.campaign_id} · {x.name}"), _cell(tr(f"impact.channel.{x.channel}",
                                                           language=lang)),
-            _cell(start), _cell(arm_label(x.variant, lang)), _cell(funnel),
-            _cell(format_number(x.ordered, language=lang)),
-            _cell(format_number(x.incremental_orders, language=lang),
-                  interval_text(x.incremental_orders_low, x.incremental_orders_high, "n", cur,
-                                lang)),
-            _cell(_money(x.incremental_revenue, cur, lang),
-                  interval_text(x.incremental_revenue_low, x.incremental_revenue_high, "money",
-                                cur, lang)),
-            _cell(_money(x.cost, cur, lang)),
-            _cell(_money(x.cost_per_incremental_order, cur, lang)),
-            _cell(_money(x.incremental_margin, cur, lang),
-                  interval_text(x.incremental_margin_low, x.incremental_margin_high, "money",
-                                cur, lang)),
-            _cell(format_percent(x.roi, digits=0, signed=True, language=lang)),
-            _cell(format_percent(x.opt_out_rate, digits=2, language=lang))]
+            _cell(start), _cell(arm_label(x.variant, lang)), *_measure_cells(x, cur, lang)]
         rows.append(f"<tr data-campaign='{html.escape(x.campaign_id)}' "
                     f"data-variant='{html.escape(x.variant)}' "
                     f"data-margin='{x.incremental_margin!r}'>{''.join(cells)}</tr>")
@@ -123,24 +128,8 @@ def rollup_html(r: CampaignImpactResult, by: str, language: str) -> str:
     rows = []
     for x in frame.itertuples():
         key = tr(f"impact.channel.{x.key}", language=lang) if by == "channel" else str(x.key)
-        funnel = " → ".join(format_number(v, language=lang)
-                            for v in (x.sent, x.delivered, x.opened, x.clicked))
-        cells = [
-            _cell(key), _cell(format_number(x.campaigns, language=lang)), _cell(funnel),
-            _cell(format_number(x.ordered, language=lang)),
-            _cell(format_number(x.incremental_orders, language=lang),
-                  interval_text(x.incremental_orders_low, x.incremental_orders_high, "n", cur,
-                                lang)),
-            _cell(_money(x.incremental_revenue, cur, lang),
-                  interval_text(x.incremental_revenue_low, x.incremental_revenue_high, "money",
-                                cur, lang)),
-            _cell(_money(x.cost, cur, lang)),
-            _cell(_money(x.cost_per_incremental_order, cur, lang)),
-            _cell(_money(x.incremental_margin, cur, lang),
-                  interval_text(x.incremental_margin_low, x.incremental_margin_high, "money",
-                                cur, lang)),
-            _cell(format_percent(x.roi, digits=0, signed=True, language=lang)),
-            _cell(format_percent(x.opt_out_rate, digits=2, language=lang))]
+        cells = [_cell(key), _cell(format_number(x.campaigns, language=lang)),
+                 *_measure_cells(x, cur, lang)]
         rows.append(f"<tr data-key='{html.escape(str(x.key))}'>{''.join(cells)}</tr>")
     return (title + "<div style='overflow-x:auto'>"
             + table_html(f"wb-impact-{by}", head, rows) + "</div>")
