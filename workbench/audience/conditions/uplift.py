@@ -58,7 +58,7 @@ def _check(owner: str, f: Mapping[str, Any]) -> None:
 
 TYPES = (
     ConditionType("likely_to_respond", (
-        FieldSpec("top_percent", "number", 20.0, required=True, minimum=0.1, maximum=100,
+        FieldSpec("top_percent", "number", 20.0, minimum=0.1, maximum=100,
                   help="the share of scored customers with the highest uplift_score, in %"),
         FieldSpec("min_score", "number", minimum=-1, maximum=1,
                   help="and an expected increase of P(order in 14 days) of at least this"),),
