@@ -9,7 +9,7 @@ PORT ?= 8866
 DASHBOARD ?= yes
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv venv-test browser-deps lint bench clean help
+.PHONY: demo test venv venv-test browser-deps java-deps lint bench clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	@touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed
@@ -55,7 +55,7 @@ browser-deps:
 	  echo "installing chromium and fonts-nanum for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; }
 
-test: venv-test browser-deps
+test: venv-test browser-deps java-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv-test
@@ -67,3 +67,10 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# The Spark parity tests run a local Spark (pyspark from the `spark` extra) on Java 17.
+java-deps:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing openjdk-17-jre-headless for the Spark tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+

@@ -160,6 +160,72 @@ def _cap_error(message: str, **fields: object) -> ParameterError:
 
 
 @dataclass(frozen=True, slots=True)
+class SparkSettings:
+    """How workbench starts Spark for a ``spark:`` store (``[spark]`` in ``workbench.toml``).
+
+    Parameters
+    ----------
+    master
+        Spark master URL: ``local[2]`` (default: two cores of this machine), ``yarn``,
+        ``k8s://...``, ``spark://host:7077``. Ignored when a session already runs
+        (``spark-submit``, a notebook's own session).
+    driver_memory
+        Memory of the driver JVM, such as ``"2g"``.
+    shuffle_partitions
+        ``spark.sql.shuffle.partitions``: partitions of every group-by and join (Spark's 200 is
+        made for clusters; on a laptop a handful is faster).
+    ui
+        Start Spark's web UI (on 127.0.0.1 only); off by default.
+    retention_hours
+        Hours a lake keeps table versions that are no longer current, so that readers still
+        using them finish (default 24).
+    conf
+        Other ``spark.*`` options as ``(key, value)`` pairs (``[spark.conf]`` in the file).
+    """
+
+    master: str = "local[2]"
+    driver_memory: str = "2g"
+    shuffle_partitions: int = 8
+    ui: bool = False
+    retention_hours: float = 24.0
+    conf: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_table(cls, table: object) -> SparkSettings:
+        """Build the settings from the ``[spark]`` table, naming the key and fix on a problem."""
+        if not isinstance(table, dict):
+            raise _cap_error("spark_table", got=repr(table))
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise _cap_error("spark_key", names=", ".join(unknown), allowed=", ".join(sorted(known)))
+        values = dict(table)
+        conf = values.get("conf", {})
+        if not isinstance(conf, dict) or not all(
+                isinstance(k, str) and k.startswith("spark.") for k in conf):
+            raise _cap_error("spark_conf", got=repr(conf))
+        values["conf"] = tuple((k, str(v)) for k, v in conf.items())
+        spark = cls(**values)
+        if not isinstance(spark.master, str) or not spark.master.strip():
+            raise _cap_error("spark_value", name="master", got=repr(spark.master))
+        if not isinstance(spark.driver_memory, str) or not _MEMORY.fullmatch(spark.driver_memory):
+            raise _cap_error("spark_value", name="driver_memory", got=repr(spark.driver_memory))
+        partitions = spark.shuffle_partitions
+        if isinstance(partitions, bool) or not isinstance(partitions, int) or not (
+                1 <= partitions <= 100_000):
+            raise _cap_error("spark_value", name="shuffle_partitions", got=repr(partitions))
+        if not isinstance(spark.ui, bool):
+            raise _cap_error("spark_value", name="ui", got=repr(spark.ui))
+        if not 0 <= _number(spark.retention_hours) <= 24 * 365:
+            raise _cap_error("spark_value", name="retention_hours",
+                             got=repr(spark.retention_hours))
+        return spark
+
+
+_MEMORY = re.compile(r"[1-9][0-9]{0,6}[kmgt]", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Shop-wide settings; every command and notebook reads the same values.
 
@@ -218,6 +284,7 @@ class Settings:
     max_years_ahead: int = 10
     frequency_cap: FrequencyCap = dataclasses.field(default_factory=FrequencyCap)
     friendtalk_quiet_hours: str = "20:00-08:00"
+    spark: SparkSettings = dataclasses.field(default_factory=SparkSettings)
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -244,6 +311,8 @@ class Settings:
         self._check_limits()
         if not isinstance(self.frequency_cap, FrequencyCap):
             object.__setattr__(self, "frequency_cap", FrequencyCap.from_table(self.frequency_cap))
+        if not isinstance(self.spark, SparkSettings):
+            object.__setattr__(self, "spark", SparkSettings.from_table(self.spark))
 
     def _check_limits(self) -> None:
         if not 0 <= _number(self.lock_timeout) <= 86_400:
@@ -331,8 +400,9 @@ def _read(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ParameterError(tr("settings.not_a_table", path=repr(str(path)), got=repr(table),
                                 language="en"))
-    if table is not raw and "frequency_cap" in raw:  # [frequency_cap] beside [workbench]
-        table = {**table, "frequency_cap": raw["frequency_cap"]}
+    for section in ("frequency_cap", "spark"):  # [frequency_cap], [spark] beside [workbench]
+        if table is not raw and section in raw:
+            table = {**table, section: raw[section]}
     fields = {f.name for f in dataclasses.fields(Settings)} - {"source"}
     unknown = sorted(set(table) - fields)
     if unknown:
@@ -340,7 +410,10 @@ def _read(path: Path | None) -> Settings:
                                 allowed=sorted(fields), language="en"))
     values = dict(table)
     store = values.get("store")
-    if isinstance(store, str) and store and "://" not in store and not Path(store).is_absolute():
+    if isinstance(store, str) and store.startswith("spark:") and not store.startswith(
+            "spark://") and not Path(store[6:]).expanduser().is_absolute():
+        values["store"] = "spark:" + str((path.parent / store[6:]).resolve())
+    elif isinstance(store, str) and store and "://" not in store and not Path(store).is_absolute():
         values["store"] = str((path.parent / store).resolve())
     try:
         settings = Settings(**values, source=str(path))

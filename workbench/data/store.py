@@ -78,6 +78,11 @@ NEW_STORE_MODE = 0o600
 _ALIAS = "store"
 
 
+def is_spark(path_or_url: str | os.PathLike[str] | None) -> bool:
+    """Tell whether a store location names a Spark lake (``spark:/path/to/lake``)."""
+    return str(path_or_url or "").startswith("spark:")
+
+
 def is_url(path_or_url: str | os.PathLike[str]) -> bool:
     """Tell whether a store location is an Ibis URL rather than a DuckDB file path."""
     return "://" in str(path_or_url)
@@ -140,6 +145,10 @@ def connect(
     """
     settings = settings or load_settings()
     location = store_path(path_or_url, settings)
+    if is_spark(location):
+        from workbench.data.spark import connect_spark
+
+        return connect_spark(location, settings)
     if is_url(location):
         return _connect_url(location)
     path = Path(location).expanduser()
