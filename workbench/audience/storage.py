@@ -27,6 +27,7 @@ from workbench._userfiles import read_yaml, short
 from workbench.audience.fields import did_you_mean
 from workbench.audience.recipes import RECIPES, load_recipe
 from workbench.audience.rules import FILE_CONTEXT, NAME, AudienceDefinition, Group
+from workbench.data.spark import is_spark, lake_path
 from workbench.errors import InputError, ParameterError
 from workbench.i18n import tr
 from workbench.settings import Settings, load_settings
@@ -43,9 +44,12 @@ def audiences_dir(settings: Settings | None = None) -> Path:
     """Return the folder of saved audiences: ``audiences/`` next to the store file.
 
     With the default store ``data/workbench.duckdb`` this is ``data/audiences/``; with a URL
-    store it is ``data/audiences`` in the working folder.
+    store it is ``data/audiences`` in the working folder; with a Spark lake
+    (``spark:/data/lake``), ``audiences/`` beside the lake folder (``/data/audiences``).
     """
     store = (settings or load_settings()).store
+    if is_spark(store):
+        return lake_path(store).parent / "audiences"
     if "://" in store:
         return Path("data") / "audiences"
     return Path(store).parent / "audiences"

@@ -46,6 +46,7 @@ from workbench.data.mappings import (
 from workbench.data.readers import RawTable, read_source
 from workbench.data.schema import CANONICAL_TABLES, TABLES
 from workbench.data.sends import match_report
+from workbench.data.spark import is_spark, lake_path
 from workbench.data.store import MODES, StoreWriter, store_path, write_store
 from workbench.data.validate import (
     Problem,
@@ -258,12 +259,14 @@ def _salt(location: str) -> str:
     """Return the salt of hashed customer keys: ``$WORKBENCH_SALT``, else ``.salt`` by the store.
 
     The file is created with a random value on first use; it must stay with the store (the
-    same customer must get the same key in every load) and never be committed.
+    same customer must get the same key in every load) and never be committed. A Spark lake
+    keeps it inside its folder (``<lake>/.salt``).
     """
     env = os.environ.get("WORKBENCH_SALT")
     if env:
         return env
-    path = Path(location).resolve().parent / ".salt"
+    folder = lake_path(location) if is_spark(location) else Path(location).resolve().parent
+    path = folder / ".salt"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -38,6 +38,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from workbench.data.spark import is_spark, lake_path
 from workbench.errors import UnsafeOutputError
 from workbench.i18n import tr
 from workbench.settings import Settings
@@ -55,6 +56,10 @@ def protected_paths(settings: Settings) -> dict[str, Path]:
     out: dict[str, Path] = {}
     if settings.source:
         out["settings"] = _resolved(settings.source)
+    if is_spark(settings.store):  # nothing is written into a lake but by its writer
+        lake = lake_path(settings.store)
+        out.update({"models": lake / "_models", "salt": lake / ".salt", "lake": lake})
+        return out
     if "://" in settings.store:
         out["models"] = _resolved("models")
         return out
@@ -70,9 +75,9 @@ def _reason(path: Path, settings: Settings, inputs: Iterable[str | os.PathLike[s
     """Return why ``path`` must never be written, or ``None``."""
     protected = protected_paths(settings)
     for kind, target in protected.items():
-        if kind == "models":
+        if kind in ("models", "lake"):
             if path == target or target in path.parents:
-                return tr("outputs.reason_models", folder=str(target))
+                return tr(f"outputs.reason_{kind}", folder=str(target))
         elif path == target:
             return tr(f"outputs.reason_{kind}")
     store = protected.get("store")

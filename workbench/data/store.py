@@ -594,9 +594,11 @@ def write_store(
     ----------
     path_or_url
         The DuckDB file (default: the ``store`` setting). Created, with every table of the
-        contract, if it does not exist (mode 0600).
+        contract, if it does not exist (mode 0600). A Spark lake (``spark:/path/to/lake``) is
+        written as a new version of its changed tables (:func:`workbench.data.lake.write_lake`).
     settings
-        Settings (time zone, ``lock_timeout``); default: ``workbench.toml``.
+        Settings (time zone, ``lock_timeout``, ``[spark] retention_hours``); default:
+        ``workbench.toml``.
     fresh
         Start from an empty store instead of a copy of the current one (used by ``sample``,
         which replaces everything and need not copy a large file first).
@@ -612,6 +614,14 @@ def write_store(
     """
     settings = settings or load_settings()
     location = store_path(path_or_url, settings)
+    if is_spark(location):  # a lake of Parquet versions: see workbench.data.lake
+        from workbench.data.lake import write_lake
+        from workbench.data.spark import lake_path
+
+        with write_lake(lake_path(location), settings=settings, fresh=fresh,
+                        lock_timeout=lock_timeout) as writer:
+            yield writer
+        return
     if is_url(location):
         raise StoreError(tr("store.write_url", scheme=repr(location.split("://")[0])))
     path = Path(location).expanduser().resolve()
@@ -659,6 +669,12 @@ def table_counts(path_or_url: str | os.PathLike[str] | None = None, *,
     """Return the number of rows of every table in the store (``{}`` if it does not exist)."""
     settings = settings or load_settings()
     location = store_path(path_or_url, settings)
+    if is_spark(location):  # from the Parquet footers: no Spark session needed
+        from workbench.data.lake import table_counts as lake_counts
+        from workbench.data.spark import lake_path
+
+        return {name: n for name, n in lake_counts(lake_path(location)).items()
+                if name in TABLES}
     if not is_url(location) and not Path(location).exists():
         return {}
     con = connect(location, settings=settings)
@@ -674,9 +690,9 @@ def describe_store(path_or_url: str | os.PathLike[str] | None = None, *,
     """Describe the store for people: location, size, settings, row counts and recent loads."""
     settings = settings or load_settings()
     location = store_path(path_or_url, settings)
-    if not is_url(location) and not Path(location).exists():
+    size = _size(location)
+    if size is None:
         return tr("cli.info_no_store", path=location)
-    size = "-" if is_url(location) else f"{Path(location).stat().st_size / 1e6:,.1f} MB"
     lines = [tr("cli.info_header", path=location, size=size,
                 source=settings.source or tr("cli.settings_defaults"),
                 timezone=settings.timezone, currency=settings.currency,
@@ -690,11 +706,7 @@ def describe_store(path_or_url: str | os.PathLike[str] | None = None, *,
                  table=name.ljust(name_width), rows=f"{n:,}".rjust(count_width))
               for name, n in counts.items()]
     if every.get("load_log"):
-        con = connect(location, settings=settings)
-        try:
-            log = con.table("load_log").order_by(ibis.desc("loaded_at")).limit(5).to_pandas()
-        finally:
-            con.disconnect()
+        log = _recent_loads(location, settings)
         lines.append(tr("cli.info_loads"))
         table_w, mode_w = log["table_name"].str.len().max(), log["mode"].str.len().max()
         rows_w = max(len(f"{n:,}") for n in log["rows_written"])
@@ -703,3 +715,34 @@ def describe_store(path_or_url: str | os.PathLike[str] | None = None, *,
             lines.append(f"  {when}  {row.table_name:<{table_w}}  {row.mode:<{mode_w}}  "
                          f"{row.rows_written:>{rows_w},}  {row.source}")
     return "\n".join(lines)
+
+
+def _size(location: str) -> str | None:
+    """Return the store's size on disk for people (``-``: a URL; ``None``: no store yet).
+
+    For a lake, the size of its current version (older versions kept for readers not counted).
+    """
+    if is_spark(location):
+        from workbench.data.lake import current_size
+        from workbench.data.spark import lake_path
+
+        size = current_size(lake_path(location))
+    elif is_url(location):
+        return "-"
+    else:
+        size = Path(location).stat().st_size if Path(location).exists() else None
+    return None if size is None else f"{size / 1e6:,.1f} MB"
+
+
+def _recent_loads(location: str, settings: Settings) -> Any:
+    """Return the five most recent rows of the load log as a pandas frame."""
+    if is_spark(location):
+        from workbench.data.lake import recent_loads
+        from workbench.data.spark import lake_path
+
+        return recent_loads(lake_path(location), 5, settings.timezone)
+    con = connect(location, settings=settings)
+    try:
+        return con.table("load_log").order_by(ibis.desc("loaded_at")).limit(5).to_pandas()
+    finally:
+        con.disconnect()
