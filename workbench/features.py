@@ -158,16 +158,18 @@ def customer_facts(orders: ir.Table, *, as_of: date, timezone: str,
 
     per_customer = _per_customer(net, as_of=as_of, timezone=timezone, start=start,
                                  median=median)
-    days = float(UNITS[unit])
+    # Day counts are integers: divide them as float64, not by a float literal, which Spark SQL
+    # reads as a DECIMAL (BIGINT / DECIMAL rounds to 6 places) on a plain Ibis PySpark backend.
+    days = UNITS[unit]
     end_us = timestamp_us(cutoff(as_of, timezone))
     facts = per_customer.mutate(
         aov=per_customer.net_revenue / per_customer.orders,
         recency_days=(end_us - epoch_us(per_customer.last_order_at)) / US_PER_DAY,
         tenure_days=(end_us - epoch_us(per_customer.first_order_at)) / US_PER_DAY,
         frequency=per_customer.purchase_days - 1,
-        recency=(per_customer.last_day - per_customer.first_day) / days,
+        recency=(per_customer.last_day - per_customer.first_day).cast("float64") / days,
         # lifetimes' T runs to observation_period_end, the day before as_of (day 0 here).
-        T=(-1 - per_customer.first_day) / days,
+        T=(-1 - per_customer.first_day).cast("float64") / days,
         monetary_value=ibis.ifelse(
             per_customer.purchase_days > 1,
             (per_customer.net_revenue - per_customer.first_day_revenue)

@@ -15,6 +15,9 @@ sample, 1M orders and 5M events) and changes with every write:
 - every write to a DuckDB store file goes through :func:`workbench.data.write_store`, which
   replaces the file (``os.replace``): its inode, size and modification time change, and a
   read-only connection attaches the new file before its next query;
+- a Spark lake (:mod:`workbench.data.lake`) writes every table version into a new folder and
+  never changes one: the files the session's views read are the version (no query runs; the
+  queries below cost 0.3-1 s each on Spark);
 - a store that is not a file (an Ibis URL, an in-memory database) has no such stamp: the latest
   ``load_log`` row (every load and ``workbench sample`` write one), the latest
   ``snapshot_meta`` row (every refresh), the row counts of the data tables and the latest
@@ -79,6 +82,8 @@ def store_identity(con: Any, stamp: tuple | None = None) -> Hashable:
     stamp = stamp if stamp is not None else _file_stamp(con)
     if stamp is not None:
         return ("file", stamp[0])
+    if getattr(con, "_wb_lake", None) is not None:
+        return ("lake", str(con._wb_lake))
     key = id(con)
     if key not in _LIVE:
         _LIVE.add(key)
@@ -97,6 +102,8 @@ def data_version(con: Any, stamp: tuple | None = None) -> tuple:
     :func:`_file_stamp` when the caller has it already.
     """
     tables = set(con.list_tables())
+    if getattr(con, "_wb_lake", None) is not None:
+        return (("lake", str(con._wb_lake)), (), _lake_files(con, tables))
     parts = [(name, "count", "*") for name in _COUNTED if name in tables]
     if "orders" in tables:
         parts += [("orders", "max", "ordered_at"), ("orders", "sum", "amount")]
@@ -113,6 +120,16 @@ def data_version(con: Any, stamp: tuple | None = None) -> tuple:
         values = tuple(_ibis_value(con.table(name), func, column)
                        for name, func, column in parts)
     return (stamp if stamp is not None else _file_stamp(con), tuple(parts), values)
+
+
+def _lake_files(con: Any, tables: set[str]) -> tuple:
+    """Return the Parquet files each table's view reads (Spark lists them when registering).
+
+    Ibis' own temporary views (``ibis_...``: memtables of an analysis) are not store data.
+    """
+    session = con._session
+    return tuple((name, tuple(sorted(session.table(name).inputFiles()))) for name in
+                 sorted(tables) if not name.startswith("ibis_"))
 
 
 def _ibis_value(table: Any, func: str, column: str) -> Any:
