@@ -33,6 +33,7 @@ from workbench.errors import ParameterError
 from workbench.i18n import tr
 
 __all__ = ["EPOCH", "cutoff", "epoch_us", "last_complete_week", "local_day_number", "local_days",
+           "local_instant",
            "midnight", "monday", "month_start", "offset_changes", "period_bounds",
            "shift_period", "timestamp_us", "week_label", "week_starts"]
 
@@ -68,6 +69,24 @@ def cutoff(as_of: date | datetime, timezone: str) -> pd.Timestamp:
     if isinstance(as_of, date):
         return pd.Timestamp(as_of).tz_localize(timezone)
     raise ParameterError(tr("dates.bad_as_of", got=type(as_of).__name__))
+
+
+def local_instant(value: datetime | pd.Timestamp, timezone: str) -> pd.Timestamp:
+    """Return a timestamp read from a store as a tz-aware instant in the shop's zone.
+
+    Stores give instants tz-aware (DuckDB's ``TIMESTAMPTZ``, a Spark store's timestamps); a
+    naive value is read as UTC, the wall clock Ibis gives for a timestamp without a zone, so a
+    date shown to people is never the UTC date by accident.
+
+    Examples
+    --------
+    >>> local_instant(pd.Timestamp("2026-11-15 16:30"), "Asia/Seoul").date()
+    datetime.date(2026, 11, 16)
+    >>> local_instant(pd.Timestamp("2026-11-16 01:30", tz="Asia/Seoul"), "UTC").day
+    15
+    """
+    ts = pd.Timestamp(value)
+    return (ts.tz_localize(UTC) if ts.tzinfo is None else ts).tz_convert(timezone)
 
 
 def midnight(day: date | datetime, timezone: str) -> ibis.Expr:

@@ -19,7 +19,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
@@ -31,6 +31,7 @@ from workbench.clv.analysis import SNAPSHOT_PART as CLV_PART
 from workbench.data.schema import TABLES
 from workbench.data.snapshot import SnapshotPart
 from workbench.data.store import connect, write_store
+from workbench.dates import local_instant
 from workbench.i18n import tr
 from workbench.kpi.customers import SNAPSHOT_PART as KPI_PART
 from workbench.rfm.analysis import SNAPSHOT_PART as RFM_PART
@@ -64,11 +65,21 @@ def data_fingerprint(con: BaseBackend) -> str:
         o = con.table("orders")
         row = o.aggregate(s=o.amount.sum(), m=o.ordered_at.max()).to_pandas().iloc[0]
         parts["orders_sum"] = None if pd.isna(row.s) else round(float(row.s), 2)
-        parts["orders_max"] = None if pd.isna(row.m) else str(row.m)
+        parts["orders_max"] = None if pd.isna(row.m) else _utc_text(row.m)
     if "events" in tables:
-        parts["events_max"] = str(con.table("events").ts.max().execute())
+        last = con.table("events").ts.max().execute()
+        parts["events_max"] = str(last) if last is None or pd.isna(last) else _utc_text(last)
     text = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _utc_text(value: Any) -> str:
+    """Return an instant as text in UTC, whatever zone the backend returned it in.
+
+    DuckDB returns ``TIMESTAMPTZ`` in UTC, a Spark store in the shop's zone: the same data
+    must give the same fingerprint (and DuckDB's text stays what it was).
+    """
+    return str(local_instant(value, "UTC"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +98,14 @@ class SnapshotReport:
                   seconds=f"{self.seconds:.1f}", store=self.store)
 
 
-def _compute(store: str, as_of: date, settings: Settings) -> tuple[pa.Table, str]:
-    con = connect(store, settings=settings)
+def _compute(store: str, as_of: date, settings: Settings, *,
+             con: BaseBackend | None = None) -> tuple[pa.Table, str]:
+    """Return the snapshot of ``store`` for ``as_of`` and the data's fingerprint.
+
+    ``con``: an open connection to the store to use (left open), instead of opening one.
+    """
+    own = con is None
+    con = connect(store, settings=settings) if con is None else con
     try:
         table = SNAPSHOT_PARTS[0].compute(con, as_of=as_of, settings=settings)
         for part in SNAPSHOT_PARTS[1:]:
@@ -103,7 +120,8 @@ def _compute(store: str, as_of: date, settings: Settings) -> tuple[pa.Table, str
         frame = table.to_pyarrow()
         return frame, data_fingerprint(con)
     finally:
-        con.disconnect()
+        if own:
+            con.disconnect()
 
 
 def refresh(as_of: date, *, store: str | None = None,

@@ -223,7 +223,8 @@ def _campaign_rows(con: BaseBackend, end: pd.Timestamp, tz: str) -> pd.DataFrame
         frame["cost_per_message"] = 0.0
     frame["campaign_id"] = frame["campaign_id"].astype(str)
     start = pd.to_datetime(frame["started_at"])
-    start = start.dt.tz_convert(tz) if start.dt.tz is not None else start
+    # A naive value (a backend's timestamp without zone) is UTC, as in local_instant.
+    start = (start.dt.tz_localize("UTC") if start.dt.tz is None else start).dt.tz_convert(tz)
     frame["started_at"] = start  # in the shop's zone: the month and the date shown
     frame["month"] = start.dt.strftime("%Y-%m")
     return frame

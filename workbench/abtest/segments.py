@@ -66,6 +66,7 @@ from workbench.abtest.stats import (
 )
 from workbench.data.schema import TABLES
 from workbench.data.snapshot import SNAPSHOT_TABLE, latest_snapshot
+from workbench.dates import local_instant
 from workbench.errors import ParameterError
 from workbench.i18n import format_percent, tr
 from workbench.results import ResultMixin
@@ -522,9 +523,8 @@ def lift_by_segment(
     start = None if row is None else row.get("started_at")
     if row is None or start is None or pd.isna(start):
         return segment_lift_from_sums(pd.DataFrame(columns=["segment", "variant"]), **common)
-    start = pd.Timestamp(start)
-    start = start.tz_localize("UTC") if start.tzinfo is None else start
-    day = start.tz_convert(settings.timezone).date()
+    start = local_instant(start, settings.timezone)
+    day = start.date()
     segments, pre = _segments(con, by, day, settings, params.store or None)
     common.update(campaign_id=str(row["campaign_id"]), segment_day=day, pre_treatment=pre)
     if segments is None:  # no churn model yet: the message says how to get one

@@ -222,7 +222,8 @@ class Audience:
         """
         if not 1 <= int(weeks) <= 104:
             raise ParameterError(tr("audience.error.history_weeks", got=repr(weeks)))
-        day = self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
+        day = (cutoff(self.as_of, self.settings.timezone).date()
+               if isinstance(self.as_of, datetime) else self.as_of)
         days = [*week_starts(day, int(weeks) - 1), monday(day)]
         counts = _counts({f"w{i}": self.ids(d) for i, d in enumerate(days)})
         return pd.DataFrame({"as_of": days,

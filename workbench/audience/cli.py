@@ -26,6 +26,7 @@ from workbench.audience.recipes import RECIPES
 from workbench.audience.storage import audiences_dir, load_definition, saved_definitions
 from workbench.clock import now
 from workbench.data.store import connect
+from workbench.dates import local_instant
 from workbench.errors import ParameterError
 from workbench.i18n import format_number, tr
 from workbench.settings import Settings
@@ -168,7 +169,7 @@ def _stale_note(con, as_of: date, settings: Settings) -> str | None:
     last = con.table("orders").ordered_at.max().execute()
     if last is None or last != last:  # no orders, or NaT
         return None
-    last = last.tz_convert(settings.timezone).date() if last.tzinfo else last.date()
+    last = local_instant(last, settings.timezone).date()
     if last >= as_of - timedelta(days=STALE_AFTER_DAYS):
         return None
     suggest = last + timedelta(days=7 - last.weekday())  # the Monday after the data ends

@@ -99,7 +99,8 @@ class CompileContext:
 
     def __post_init__(self) -> None:
         self.cutoff = cutoff(self.as_of, self.settings.timezone)
-        self.day = self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
+        # The local day of the cut-off: a tz-aware datetime in UTC still names the shop's day.
+        self.day = self.cutoff.date() if isinstance(self.as_of, datetime) else self.as_of
         self.names = set(self.con.list_tables())
         self.base = self.table("customers")
 

@@ -64,6 +64,7 @@ from workbench.clv.analysis import clv_part
 from workbench.data.memo import Memo, memo_key
 from workbench.data.people import masked_contacts
 from workbench.data.snapshot import SnapshotPart, snapshot_for
+from workbench.dates import local_instant
 from workbench.errors import ParameterError, TooLittleDataError, WorkbenchWarning
 from workbench.i18n import tr
 from workbench.params import NotebookParams, param
@@ -138,7 +139,7 @@ def _first_order_day(con: Any, settings: Settings) -> date | None:
     first = con.table("orders").ordered_at.min().execute()
     if first is None or first != first:
         return None
-    return first.tz_convert(settings.timezone).date()
+    return local_instant(first, settings.timezone).date()
 
 
 def training_cutoffs(as_of: date, definition: ChurnDefinition, *, slices: int = 1,

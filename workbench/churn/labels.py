@@ -15,7 +15,7 @@ import pandas as pd
 
 from workbench.churn.definition import ChurnDefinition
 from workbench.churn.features import feature_frame
-from workbench.dates import epoch_us, midnight
+from workbench.dates import epoch_us, local_instant, midnight
 from workbench.errors import ParameterError
 from workbench.features import facts_for
 from workbench.i18n import tr
@@ -38,7 +38,7 @@ def data_end(con: Any, *, settings: Settings | None = None) -> date | None:
     last = con.table("orders").ordered_at.max().execute()
     if last is None or last != last:
         return None
-    return last.tz_convert(settings.timezone).date() + timedelta(days=1)
+    return local_instant(last, settings.timezone).date() + timedelta(days=1)
 
 
 def label_ready(cutoff: date, definition: ChurnDefinition, end: date | None) -> bool:

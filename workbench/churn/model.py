@@ -70,6 +70,7 @@ from threadpoolctl import ThreadpoolController
 
 from workbench import __version__
 from workbench.churn.definition import ChurnDefinition
+from workbench.data.spark import is_spark, lake_path
 from workbench.errors import (
     InputError,
     NotFittedError,
@@ -384,9 +385,16 @@ def models_dir(settings: Any = None, store: str | None = None) -> Path:
     """Return the folder of saved models: ``models/`` next to the store file.
 
     Each model is two files there: ``<name>.skops`` and its sidecar ``<name>.json``. For a
-    store given as a URL (Postgres, ...) the folder is ``models/`` in the current directory.
+    store given as a URL (Postgres, ...) the folder is ``models/`` in the current directory;
+    for a Spark lake (``spark:/path/to/lake``) it is ``_models/`` inside the lake, beside its
+    pointer file (the leading ``_`` says it is not a table).
+
+    >>> models_dir(store="spark:/data/lake").as_posix()
+    '/data/lake/_models'
     """
     location = str(store or (settings or load_settings()).store)
+    if is_spark(location):
+        return lake_path(location) / "_models"
     if "://" in location:
         return Path("models").resolve()
     return (Path(location).expanduser().resolve().parent / "models")

@@ -22,8 +22,10 @@ from IPython.display import HTML, display
 
 from workbench.clock import this_week
 from workbench.data import connect
+from workbench.data.serving import read_serving_meta, served_from_html
 from workbench.data.snapshot import read_snapshot_meta, snapshot_as_of
 from workbench.data.store import store_path
+from workbench.dates import local_instant
 from workbench.errors import StoreError, WorkbenchError
 from workbench.i18n import format_date, get_language, tr, using_language
 from workbench.results import Status
@@ -111,9 +113,8 @@ class Page:
         last = self.con.table("orders").ordered_at.max().execute()
         if last is None or last != last:  # None or NaT
             return None
-        if hasattr(last, "tz_convert") and last.tzinfo is not None:
-            last = last.tz_convert(self.settings.timezone)
-        return last.date()
+        # A naive value (a backend's timestamp without zone) is UTC: local_instant says so.
+        return local_instant(last, self.settings.timezone).date()
 
     def snapshot_meta(self) -> dict | None:
         """Return the latest snapshot's metadata, or ``None`` (no store or never refreshed)."""
@@ -170,7 +171,10 @@ class Page:
         return (_KEEP_WORDS + f"<h1 class='wb-page-title' style='margin:4px 0 2px;font-size:1.6em;"
                 f"word-break:keep-all'>{html.escape(title)}</h1>"
                 f"<p class='wb-page-purpose' style='margin:0 0 10px;color:#444;"
-                f"word-break:keep-all'>{html.escape(purpose)}</p>")
+                f"word-break:keep-all'>{html.escape(purpose)}</p>"
+                # a Spark store's copy says which lake version it shows (empty otherwise)
+                + served_from_html(None if self.con is None else read_serving_meta(self.con),
+                                   language=self.language, timezone=self.settings.timezone))
 
     # ------------------------------------------------------------------ analysis
     def run(self) -> Any:  # pragma: no cover - every page overrides it
@@ -332,8 +336,8 @@ class Page:
             return kept[1]
         until = self.con.table("orders").ordered_at.max().execute() if (
             "orders" in self.con.list_tables()) else None
-        if until is not None and hasattr(until, "tz_convert"):
-            until = until.tz_convert(self.settings.timezone)
+        if until is not None and until == until:  # not None or NaT
+            until = local_instant(until, self.settings.timezone)
         text = footer_html(data_until=until, snapshot=self.snapshot_meta(),
                            language=self.language, timezone=self.settings.timezone)
         self._footer = (version, text)
