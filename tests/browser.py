@@ -61,10 +61,11 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 @contextlib.contextmanager
 def dashboard_server(store: Path, log_path: Path, *, stop_after: int = 600,
-                     options: tuple[str, ...] = ()) -> Iterator[str]:
+                     options: tuple[str, ...] = (), start_timeout: float = 60) -> Iterator[str]:
     """Run ``workbench dashboard`` on a free port for ``store``; yield its base URL.
 
-    ``options`` are more command-line options (``--language ko``, ``--reports DIR``, ...).
+    ``options`` are more command-line options (``--language ko``, ``--reports DIR``, ...);
+    ``start_timeout`` is how long the home page may take to answer first.
     The server's log goes to a file: a pipe nobody reads fills up and blocks Voila mid-page.
     """
     port = free_port()
@@ -75,7 +76,7 @@ def dashboard_server(store: Path, log_path: Path, *, stop_after: int = 600,
             stdout=log, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            wait_http(f"http://127.0.0.1:{port}/", proc)
+            wait_http(f"http://127.0.0.1:{port}/", proc, timeout=start_timeout)
             yield f"http://127.0.0.1:{port}"
         finally:
             proc.terminate()

@@ -83,12 +83,21 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    from workbench.data.serving import export_serving, serving_target
     from workbench.snapshot import refresh
 
+    serving = serving_target(settings, args.serve_from)  # checked before the long compute
     report = refresh(args.as_of or today(settings), store=settings.store, settings=settings)
     print(report.summary())
-    if not args.no_warm:
-        print(_warm_pages(settings.store, settings, settings.language,
+    pages = settings.store
+    if serving is not None:  # a Spark store: the pages read a local copy of the lake
+        served = export_serving(settings.store, serving, settings=settings)
+        print(served.summary())
+        pages = str(served.path)
+    elif pages.startswith("spark:"):
+        print(tr("serving.no_copy", store=settings.store))
+    if not args.no_warm and not pages.startswith("spark:"):
+        print(_warm_pages(pages, settings.replace(store=pages), settings.language,
                           Progress(enabled=not args.quiet)).summary())
     return 0
 
@@ -138,7 +147,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     kwargs = {"notebooks": notebooks} if notebooks else {}
     run = run_weekly(as_of, store=settings.store, out_dir=args.out, settings=settings,
                      notebooks_path=args.notebooks_dir, progress=Progress(enabled=not args.quiet),
-                     force=args.force,
+                     force=args.force, serve_from=args.serve_from,
                      prepare=None if args.no_warm else partial(_warm_pages, notebooks=notebooks),
                      **kwargs)
     print(run.summary())
@@ -147,7 +156,10 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from workbench.dashboard import serve
+    from workbench.data.serving import pages_store
 
+    # A Spark store's pages read its serving file (a local copy): Spark is too slow per query.
+    settings = settings.replace(store=pages_store(settings, args.serve_from, command="dashboard"))
     return serve(port=args.port, settings=settings, notebooks_path=args.notebooks_dir,
                  stop_after=args.stop_after, max_kernels=args.max_kernels,
                  max_kernels_per_page=args.max_kernels_per_page,
@@ -163,9 +175,9 @@ def _cmd_info(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _store_has_orders(settings: Settings) -> bool:
-    from workbench.data.store import table_counts
+    from workbench.data.store import is_spark, table_counts
 
-    if not Path(settings.store).exists():
+    if not is_spark(settings.store) and not Path(settings.store).exists():
         return False
     return table_counts(settings=settings).get("orders", 0) > 0
 
@@ -250,6 +262,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=iso_date, help="facts use data strictly before this date")
     p.add_argument("--no-warm", action="store_true",
                    help="do not compute the dashboards' pages ahead (they then compute on open)")
+    p.add_argument("--serve-from", metavar="FILE",
+                   help="with a spark: store, then copy the lake into this local DuckDB file, "
+                        "which dashboards and reports read (default: [spark] serve_from)")
     p.set_defaults(func=_cmd_refresh)
 
     p = sub.add_parser(
@@ -290,6 +305,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
     p.add_argument("--no-warm", action="store_true",
                    help="do not compute the dashboards' pages ahead (they then compute on open)")
+    p.add_argument("--serve-from", metavar="FILE",
+                   help="with a spark: store, the local DuckDB copy the notebooks read "
+                        "(default: [spark] serve_from)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
@@ -316,6 +334,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", default="reports", metavar="FOLDER",
                    help="weekly reports folder linked from the home page and served read-only "
                         "under /reports/ (default: reports, as 'workbench report weekly --out')")
+    p.add_argument("--serve-from", metavar="FILE",
+                   help="with a spark: store, the local DuckDB copy the pages read, written by "
+                        "'workbench refresh --serve-from' (default: [spark] serve_from)")
     p.add_argument("--cell-timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     p.add_argument("--notebooks-dir", help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_dashboard)

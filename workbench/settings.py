@@ -181,6 +181,10 @@ class SparkSettings:
         using them finish (default 24).
     conf
         Other ``spark.*`` options as ``(key, value)`` pairs (``[spark.conf]`` in the file).
+    serve_from
+        Local DuckDB file that ``workbench refresh`` copies the lake's current version into and
+        that dashboards and the weekly report read (:mod:`workbench.data.serving`); relative to
+        the settings file's folder. Empty (default): none, and those commands ask for one.
     """
 
     master: str = "local[2]"
@@ -189,6 +193,7 @@ class SparkSettings:
     ui: bool = False
     retention_hours: float = 24.0
     conf: tuple[tuple[str, str], ...] = ()
+    serve_from: str = ""
 
     @classmethod
     def from_table(cls, table: object) -> SparkSettings:
@@ -198,7 +203,8 @@ class SparkSettings:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(table) - known)
         if unknown:
-            raise _cap_error("spark_key", names=", ".join(unknown), allowed=", ".join(sorted(known)))
+            raise _cap_error("spark_key", names=", ".join(unknown),
+                             allowed=", ".join(sorted(known)))
         values = dict(table)
         conf = values.get("conf", {})
         if not isinstance(conf, dict) or not all(
@@ -219,6 +225,9 @@ class SparkSettings:
         if not 0 <= _number(spark.retention_hours) <= 24 * 365:
             raise _cap_error("spark_value", name="retention_hours",
                              got=repr(spark.retention_hours))
+        if not isinstance(spark.serve_from, str) or "://" in spark.serve_from or (
+                spark.serve_from.startswith("spark:")):
+            raise _cap_error("spark_serve_from", got=repr(spark.serve_from))
         return spark
 
 
@@ -415,6 +424,10 @@ def _read(path: Path | None) -> Settings:
         values["store"] = "spark:" + str((path.parent / store[6:]).resolve())
     elif isinstance(store, str) and store and "://" not in store and not Path(store).is_absolute():
         values["store"] = str((path.parent / store).resolve())
+    serve = values["spark"].get("serve_from") if isinstance(values.get("spark"), dict) else None
+    if isinstance(serve, str) and serve and ":" not in serve and not Path(
+            serve).expanduser().is_absolute():
+        values["spark"] = {**values["spark"], "serve_from": str((path.parent / serve).resolve())}
     try:
         settings = Settings(**values, source=str(path))
     except ParameterError as exc:  # name the file: the user fixes it there

@@ -253,6 +253,10 @@ def week_index(run: dict[str, Any], *, language: str, footer: str = "") -> str:
     meta = tr("report.week_meta", language=language, as_of=run["as_of"],
               start=run["period"][0], end=run["period"][1], version=run["package_version"],
               fingerprint=run["fingerprint"])
+    served = run.get("served_from")  # a Spark store: the lake version the pages read a copy of
+    if served:
+        meta += " · " + tr("serving.report_meta", language=language, lake=served["lake"],
+                           version=served["version"])
     content = (_back_link("../index.html", tr("report.all_weeks", language=language))
                + f"<p class='wb-head'>{html.escape(meta)}</p><ul>{''.join(items)}</ul>"
                f"<p><a href='run.json'>run.json</a></p>")

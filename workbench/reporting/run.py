@@ -30,6 +30,7 @@ import nbformat
 from workbench import __version__
 from workbench.data import connect
 from workbench.data.outputs import check_output_folder
+from workbench.data.serving import export_serving, pages_store
 from workbench.data.snapshot import read_snapshot_meta
 from workbench.data.store import hold_lock, lock_if_free
 from workbench.dates import last_complete_week, week_label
@@ -130,11 +131,16 @@ def run_weekly(as_of: date, *, store: str | None = None,
                out_dir: str | os.PathLike[str] = "reports",
                settings: Settings | None = None, notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
                notebooks_path: str | os.PathLike[str] | None = None,
-               progress=None, force: bool = False, prepare=None) -> WeeklyRun:
+               progress=None, force: bool = False, prepare=None,
+               serve_from: str | os.PathLike[str] | None = None) -> WeeklyRun:
     """Refresh the snapshot and render every report notebook for the week before ``as_of``.
 
     Parameters
     ----------
+    serve_from
+        For a ``spark:`` store: the local DuckDB file the lake is copied into after the refresh
+        and that the notebooks read (default: ``[spark] serve_from``;
+        :mod:`workbench.data.serving`).
     force
         Replace an ``index.html`` or week folder in ``out_dir`` that workbench did not write.
     prepare
@@ -150,8 +156,10 @@ def run_weekly(as_of: date, *, store: str | None = None,
         ``out_dir`` is a file or the models folder, or holds pages of someone else.
     """
     settings = settings or load_settings()
-    store = str(Path(store or settings.store).resolve()) if "://" not in str(
-        store or settings.store) else str(store or settings.store)
+    store = str(store or settings.store)
+    store = store if "://" in store or store.startswith("spark:") else str(Path(store).resolve())
+    # A Spark store's notebooks read its serving file; without one, stop before any work.
+    serving = pages_store(settings.replace(store=store), serve_from, command="report weekly")
     language = settings.language or get_language()
     out = check_output_folder(out_dir, settings=settings.replace(store=store))
     week = week_label(as_of)
@@ -160,7 +168,7 @@ def run_weekly(as_of: date, *, store: str | None = None,
         _clean_stale(out)
         _check_not_foreign(out, week, force)
         return _run_weekly(as_of, store, out, settings, notebooks, notebooks_path, progress,
-                           language, week, prepare)
+                           language, week, prepare, serving)
 
 
 def clean_stale_reports(out: str | os.PathLike[str] = "reports") -> None:
@@ -210,7 +218,8 @@ def _check_not_foreign(out: Path, week: str, force: bool) -> None:
 
 def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
                 notebooks: tuple[str, ...], notebooks_path: str | os.PathLike[str] | None,
-                progress, language: str, week: str, prepare=None) -> WeeklyRun:
+                progress, language: str, week: str, prepare=None,
+                serving: str | None = None) -> WeeklyRun:
     # Imported here: the snapshot pulls in every analysis (1.5-1.9 s after this module, three
     # runs, 2 cores), which the dashboard server and page kernels that import this module for
     # clean_stale_reports and record_headline never need.
@@ -220,8 +229,12 @@ def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     snap = refresh(as_of, store=store, settings=settings)
+    served = None
+    if serving is not None and serving != store:  # a Spark store: copy the lake, then read it
+        served = export_serving(store, serving, settings=settings)
+        store = str(served.path)
     if prepare is not None:  # the CLI: the dashboards' page cache (workbench.ui.warm)
-        prepare(store, settings, language, progress)
+        prepare(store, settings.replace(store=store), language, progress)
     data_until, snapshot = _provenance(store, settings)
     footer = report_footer(data_until=data_until, snapshot=snapshot, language=language,
                            timezone=settings.timezone)
@@ -246,6 +259,8 @@ def _run_weekly(as_of: date, store: str, out: Path, settings: Settings,
             "snapshot": {"as_of": snap.as_of.isoformat(), "customers": snap.customers,
                          "refreshed_at": str(snapshot.get("refreshed_at")) if snapshot else None},
             "data_until": None if data_until is None else str(data_until),
+            "served_from": None if served is None else {
+                "lake": str(served.lake), "version": served.version},
             "started_at": started_at.isoformat(), "finished_at": datetime.now(UTC).isoformat(),
             "notebooks": results,
         }

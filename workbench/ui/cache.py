@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 import workbench
-from workbench.data.store import is_url
+from workbench.data.store import is_spark, is_url
 
 __all__ = ["Uncacheable", "cache_dir", "decode", "encode", "enabled", "load", "result_key",
            "save"]
@@ -82,8 +82,8 @@ def enabled() -> bool:
 
 def cache_dir(store: str) -> Path | None:
     """Return the cache folder of a store file (``cache/`` beside it), or ``None`` for a URL."""
-    if not store or is_url(store) or store == ":memory:":
-        return None
+    if not store or is_url(store) or is_spark(store) or store == ":memory:":
+        return None  # a Spark lake's pages read its serving file (workbench.data.serving)
     return Path(store).expanduser().resolve().parent / "cache"
 
 
