@@ -18,7 +18,9 @@ Two things make the same Ibis code give the same answers as on DuckDB:
 
 from __future__ import annotations
 
+import math
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.schema as sch
 
+from workbench.data import lake
 from workbench.errors import InputError, StoreError
 from workbench.i18n import tr
 
@@ -59,6 +62,8 @@ def lake_path(location: str | os.PathLike[str]) -> Path:
     rest = text[len(PREFIX):]
     if rest.startswith("//"):  # spark:///abs/path as a URL
         rest = rest[2:]
+        if rest and not rest.startswith("/"):  # spark://host:7077 is a master, not a lake
+            raise InputError(tr("lake.master_url", location=text))
     if not rest:
         raise InputError(tr("spark.no_path", location=text))
     return Path(rest).expanduser().absolute()
@@ -82,17 +87,47 @@ def _conf(settings: Settings) -> dict[str, str]:
         # Arrow moves results to pandas column-wise (10-50x faster than row pickling).
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
+        # Spark would leave a spark-warehouse/ folder in whatever folder a command ran in.
+        "spark.sql.warehouse.dir": str(_private_dir() / "warehouse"),
+        "spark.ui.showConsoleProgress": "false",
+        # Spark's own log4j profile prints its start-up lines and WARNs on every command's
+        # stderr; this one prints errors only.
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_log_config().as_uri()}",
     }
     conf.update({str(k): str(v) for k, v in spark.conf})
     return conf
+
+
+#: SQL options results depend on; set on a session workbench reuses too (they are per session).
+_SQL_OPTIONS = ("spark.sql.ansi.enabled", "spark.sql.execution.arrow.pyspark.enabled",
+                "spark.sql.execution.arrow.pyspark.fallback.enabled")
+
+
+def _private_dir() -> Path:
+    """Return this user's folder for Spark's scratch files (mode 0700)."""
+    folder = Path(tempfile.gettempdir()) / f"workbench-spark-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _log_config() -> Path:
+    """Write (once) and return a log4j2 configuration that lets only errors through."""
+    path = _private_dir() / "log4j2.properties"
+    text = ("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+            "appender.console.type = Console\nappender.console.name = console\n"
+            "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
+            "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex\n")
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 def spark_session(settings: Settings) -> SparkSession:
     """Return the process's SparkSession, starting one from the ``[spark]`` settings if none runs.
 
     A session that is already active (a notebook's, a cluster job's under ``spark-submit``) is
-    reused as it is, apart from the session time zone, which is set to the shop's for the
-    queries this module runs.
+    reused, with the SQL options results depend on set for it: the shop's time zone, ANSI mode
+    off (``x / 0`` is null, as on DuckDB) and Arrow transfers.
     """
     try:
         from pyspark.sql import SparkSession
@@ -101,13 +136,13 @@ def spark_session(settings: Settings) -> SparkSession:
     with _lock:
         active = SparkSession.getActiveSession()
         if active is not None:
+            conf = _conf(settings)
+            for key in _SQL_OPTIONS:
+                active.conf.set(key, conf[key])
             return active
         builder = SparkSession.builder
         for key, value in _conf(settings).items():
             builder = builder.config(key, value)
-        # Spark prints its start-up banner and warnings on stderr through log4j; quiet them.
-        os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--conf spark.ui.showConsoleProgress=false "
-                                                     "pyspark-shell")
         try:
             session = builder.getOrCreate()
         except Exception as exc:  # noqa: BLE001 - a missing Java, a bad master URL, ...
@@ -128,12 +163,28 @@ def stop_session() -> None:
 
 def _backend_class() -> type:
     """Build the backend class lazily: importing Ibis' PySpark backend imports pyspark."""
-    from ibis.backends.pyspark import Backend
     import pyspark.sql.types as pt
+    from ibis.backends.pyspark import Backend
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    class _Compiler(PySparkCompiler):
+        """Ibis' PySpark compiler with float literals typed ``DOUBLE``.
+
+        Ibis writes a float64 literal as ``7.0``, which Spark SQL reads as ``DECIMAL(2,1)``:
+        ``BIGINT / DECIMAL`` is then a decimal rounded to 6 places (weekly recency and T,
+        the CLV headline), and ``IF(c, x, 0.0)`` a decimal. DuckDB divides them as doubles.
+        """
+
+        def visit_NonNullLiteral(self, op: Any, *, value: Any, dtype: dt.DataType) -> Any:
+            result = super().visit_NonNullLiteral(op, value=value, dtype=dtype)
+            if dtype.is_floating() and math.isfinite(value):
+                return self.cast(result, dtype)
+            return result
 
     class _Backend(Backend):
         """Ibis' PySpark backend reading instants in the shop's zone; never stops the session."""
 
+        compiler = _Compiler()
         _wb_timezone: str = "UTC"
         _wb_lake: Path | None = None
 
@@ -186,15 +237,15 @@ def connect_spark(location: str | os.PathLike[str], settings: Settings) -> Any:
         The lake has no current version (run ``workbench sample --store spark:...`` or
         ``workbench load`` first), or Spark cannot start.
     """
-    from workbench.data import lake
-
     folder = lake_path(location)
+    lake.clean_if_idle(folder)  # what a killed write left, when no write is running
     current = lake.read_current(folder)
     if current is None:
         raise StoreError(tr("spark.no_lake", path=str(folder)))
     session = spark_session(settings)
     for table, version in current.tables.items():
-        frame = session.read.parquet(str(folder / version))
+        # A file: URI, not a bare path: on YARN a bare path means HDFS.
+        frame = session.read.parquet((folder / version).as_uri())
         frame.createOrReplaceTempView(table)
     con = backend_for(session, settings.timezone)
     con._wb_lake = folder
