@@ -21,7 +21,7 @@ LAYERS = [
      "_command"},
     {"kpi", "rfm", "clv", "churn", "abtest", "audience", "viz", "uplift"},
     {"snapshot", "reporting", "ui", "dashboard", "_dashboard_server", "_dashboard_kernel",
-     "_dashboard_home", "cli"},
+     "_dashboard_home", "cli", "spark_submit"},
 ]
 
 
@@ -145,10 +145,17 @@ LAZY_IMPORTS = {
     "workbench._dashboard_kernel": {"ipykernel"},  # after sys.path is cleaned, by design
     "workbench.abtest.segments": {"workbench.churn"},
     "workbench.calendar": {"holidays"},
+    # the spark-submit launcher: help needs no Spark; run as a file, it fixes sys.path first
+    "workbench.spark_submit": {"pyspark.sql", "workbench.cli"},
+    # pyspark (and Ibis' PySpark backend, which imports it) only for a spark: store
+    "workbench.data.spark": {"ibis.backends.pyspark", "ibis.backends.sql.compilers.pyspark",
+                             "pyspark.sql", "pyspark.sql.types"},
+    "workbench.data.store": {"workbench.data.lake", "workbench.data.spark"},  # they import it
     "workbench.churn.model": {"skops.io"},
     "workbench.cli": {"workbench.audience.cli", "workbench.churn", "workbench.churn.model",
                       "workbench.dashboard", "workbench.data", "workbench.data.load",
-                      "workbench.data.sample", "workbench.data.shop_files",
+                      "workbench.data.sample", "workbench.data.serving",
+                      "workbench.data.shop_files",
                       "workbench.data.simulate_sends", "workbench.data.store",
                       "workbench.reporting.run", "workbench.snapshot", "workbench.ui.warm"},
     "workbench.dashboard": {"workbench.reporting.notebooks", "workbench.reporting.run"},
