@@ -8,6 +8,9 @@ CUSTOMERS ?= 20000
 PORT ?= 8866
 DASHBOARD ?= yes
 PYTEST_ARGS ?=
+# Both cores: tests/_xdist.py keeps each folder's shared fixtures on one worker. Serial:
+# make test PYTEST_JOBS=
+PYTEST_JOBS ?= -n 2 --dist loadgroup
 
 .PHONY: demo test venv venv-test browser-deps java-deps lint bench clean help
 .DEFAULT_GOAL := help
@@ -56,7 +59,7 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; }
 
 test: venv-test browser-deps java-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 lint: venv-test
 	$(BIN)/ruff check workbench tests benchmarks

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests._xdist import make_scheduler
 from workbench import i18n
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unused without the plugin
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With ``-n 2 --dist loadgroup``, keep what shares a fixture together (tests/_xdist.py)."""
+    return make_scheduler(config, log) if config.getvalue("dist") == "loadgroup" else None
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from tests._xdist import shared_dir
 from workbench.i18n import set_language
 
 # Scripts that compute reference values with other libraries (some not installed for the tests);
@@ -64,9 +65,10 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory):
 
     from workbench.data.sample import write_sample
 
-    path = tmp_path_factory.mktemp("sample") / "shop.duckdb"
-    write_sample(path, 2_000, seed=7, end=date.fromisoformat(SAMPLE_END))
-    return path
+    def build(folder):
+        write_sample(folder / "shop.duckdb", 2_000, seed=7, end=date.fromisoformat(SAMPLE_END))
+
+    return shared_dir(tmp_path_factory, "sample", build) / "shop.duckdb"
 
 
 @pytest.fixture
@@ -93,17 +95,18 @@ def refreshed_store(sample_store, tmp_path_factory: pytest.TempPathFactory):
     import subprocess
     import sys
 
-    folder = tmp_path_factory.mktemp("refreshed")
-    store = folder / "shop.duckdb"
-    shutil.copyfile(sample_store, store)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
-    env["WORKBENCH_SALT"] = "test-salt"
-    done = subprocess.run(
-        [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "--as-of",
-         SAMPLE_END, "-q"], capture_output=True, text=True, timeout=900, cwd=folder, env=env)
-    assert done.returncode == 0, done.stderr
-    assert (folder / "models" / "churn.skops").is_file()  # refresh saved the missing model
-    return store
+    def build(folder):
+        store = folder / "shop.duckdb"
+        shutil.copyfile(sample_store, store)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+        env["WORKBENCH_SALT"] = "test-salt"
+        done = subprocess.run(
+            [sys.executable, "-m", "workbench.cli", "refresh", "--store", str(store), "--as-of",
+             SAMPLE_END, "-q"], capture_output=True, text=True, timeout=900, cwd=folder, env=env)
+        assert done.returncode == 0, done.stderr
+        assert (folder / "models" / "churn.skops").is_file()  # refresh saved the missing model
+
+    return shared_dir(tmp_path_factory, "refreshed", build) / "shop.duckdb"
 
 
 @pytest.fixture

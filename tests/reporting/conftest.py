@@ -10,11 +10,18 @@ SAMPLE_END = "2026-11-16"  # the sample_store fixture's end (tests/conftest.py)
 
 
 @pytest.fixture(scope="package")
-def weekly(tmp_path_factory, sample_store):
-    """One real English weekly run of every notebook, shared by this folder's tests."""
+def weekly(tmp_path_factory, refreshed_store):
+    """One real English weekly run of every notebook, shared by this folder's tests.
+
+    It starts from the session's refreshed sample store with the churn model its refresh saved
+    (not the page cache), so the report's refresh scores with that model instead of training
+    the same one again; training a missing model during a refresh is what ``refreshed_store``
+    itself checks (tests/conftest.py) and tests/churn/test_saved.py.
+    """
     root = tmp_path_factory.mktemp("weekly")
     store = root / "shop.duckdb"
-    shutil.copyfile(sample_store, store)
+    shutil.copyfile(refreshed_store, store)
+    shutil.copytree(refreshed_store.parent / "models", root / "models")
     code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store", str(store),
                  "--out", str(root / "reports"), "-q"])
     assert code == 0
