@@ -111,7 +111,7 @@ def test_report_never_replaces_what_it_did_not_write(sample_store, tmp_path, cap
     before = _tree(tmp_path)
     code = main(["report", "weekly", "--as-of", SAMPLE_END, "--store", str(store),
                  "--out", str(out), "-q"])
-    err = capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())  # messages wrap where the path ends
     assert code == 2, err
     assert "Traceback" not in err and ("--force" in err or "refusing" in err or "is a file" in err)
     assert {k: v for k, v in _tree(tmp_path).items() if not k.endswith(".report.lock")} == before
