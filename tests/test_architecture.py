@@ -149,7 +149,7 @@ LAZY_IMPORTS = {
     "workbench.spark_submit": {"pyspark.sql", "workbench.cli"},
     # pyspark (and Ibis' PySpark backend, which imports it) only for a spark: store
     "workbench.data.spark": {"ibis.backends.pyspark", "ibis.backends.sql.compilers.pyspark",
-                             "pyspark.sql", "pyspark.sql.types"},
+                             "ibis.backends.pyspark.datatypes", "pyspark.sql", "pyspark.sql.types"},
     "workbench.data.store": {"workbench.data.lake", "workbench.data.spark"},  # they import it
     "workbench.churn.model": {"skops.io"},
     "workbench.cli": {"workbench.audience.cli", "workbench.churn", "workbench.churn.model",

@@ -20,3 +20,32 @@ def test_timestamps_are_instants_in_the_shop_zone(spark_con, duck_con):
 def test_disconnect_leaves_the_session(spark_con):
     spark_con.disconnect()
     assert spark_con.table("orders").count().execute() > 0
+
+
+def test_in_memory_tables_go_to_spark_as_arrow(spark_con, duck_con):
+    """Scores computed in pandas join Spark tables; chunked Arrow-backed columns included.
+
+    A 20,000-customer refresh failed in PySpark's pandas path ("Cannot convert
+    pyarrow.lib.ChunkedArray to pyarrow.lib.Array"); the backend now registers Arrow.
+    """
+    import ibis
+    import pandas as pd
+    import pyarrow as pa
+
+    ids = duck_con.table("customers").customer_id.to_pandas().tolist()
+    half = len(ids) // 2
+    chunked = pa.table({
+        "customer_id": pa.chunked_array([ids[:half], ids[half:]]),
+        "score": pa.chunked_array([[i / 7 for i in range(half)],
+                                   [None] * (len(ids) - half)], type=pa.float64()),
+        "band": pa.chunked_array([["high"] * half, ["low"] * (len(ids) - half)]),
+    })
+    for frame in (chunked.to_pandas(), chunked.to_pandas(types_mapper=pd.ArrowDtype)):
+        results = []
+        for con in (duck_con, spark_con):
+            scores = ibis.memtable(frame)
+            customers = con.table("customers")
+            joined = customers.left_join(scores, "customer_id")
+            results.append(con.execute(joined.group_by("band").aggregate(
+                n=joined.count(), total=joined.score.sum()).order_by("band")))
+        assert_same(results[0], results[1], keys=["band"], where="memtable join")

@@ -202,6 +202,21 @@ def _backend_class() -> type:
         def disconnect(self) -> None:
             """Do nothing: the session is shared by the process (see :func:`stop_session`)."""
 
+        def _register_in_memory_table(self, op: Any) -> None:
+            """Register an in-memory table (a model's scores, say) from Arrow, not pandas.
+
+            Ibis hands Spark a pandas frame; when its columns are Arrow-backed and come in
+            several chunks (any frame read back from Spark or Parquet), PySpark 4.0's Arrow
+            path fails with "Cannot convert pyarrow.lib.ChunkedArray to pyarrow.lib.Array".
+            PySpark 4 takes an Arrow table directly; one chunk per column keeps it on that path.
+            """
+            from ibis.backends.pyspark.datatypes import PySparkSchema
+
+            arrow = op.data.to_pyarrow(op.schema).combine_chunks()
+            frame = self._session.createDataFrame(
+                arrow, schema=PySparkSchema.from_ibis(op.schema))
+            frame.createOrReplaceTempView(op.name)
+
     return _Backend
 
 
