@@ -12,6 +12,27 @@ import pandas as pd
 REL = 1e-9
 
 
+def run_entry(entry_points: Mapping[str, Any], name: str, con: Any, settings: Any) -> Any:
+    """Run one entry point on ``con`` with the memos emptied (two DuckDB connections to one
+    file would otherwise share a result, and the UTC comparison would be trivially equal)."""
+    from workbench.data.memo import clear_memos
+
+    clear_memos()
+    return entry_points[name](con, settings)
+
+
+def reference_cache(entry_points: Mapping[str, Any], con: Any, settings: Any) -> Any:
+    """Return ``get(name)``: the entry point's result on ``con``, computed on first use."""
+    cache: dict[str, Any] = {}
+
+    def get(name: str) -> Any:
+        if name not in cache:
+            cache[name] = run_entry(entry_points, name, con, settings)
+        return cache[name]
+
+    return get
+
+
 def assert_same(a: Any, b: Any, *, keys: Sequence[str] | None = None, where: str = "") -> None:
     """Assert that two results are equal: frames, series, scalars, mappings or dataclasses.
 

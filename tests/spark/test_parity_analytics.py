@@ -16,7 +16,7 @@ from __future__ import annotations
 import ibis
 import pytest
 
-from tests.spark._parity import assert_same
+from tests.spark._parity import assert_same, reference_cache, run_entry
 from tests.spark.conftest import AS_OF
 
 
@@ -96,30 +96,16 @@ KEYS = {"facts_daily": ["customer_id"], "facts_weekly": ["customer_id"],
         "score_rfm": ["customer_id"], "clv_summary": ["customer_id"]}
 
 
-def _run(name, con, settings):
-    from workbench.data.memo import clear_memos
-
-    clear_memos()
-    return ENTRY_POINTS[name](con, settings)
-
-
 @pytest.fixture(scope="module")
 def reference(duck_con, parity_settings):
     """The DuckDB result of each entry point, computed on first use."""
-    cache: dict = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = _run(name, duck_con, parity_settings)
-        return cache[name]
-
-    return get
+    return reference_cache(ENTRY_POINTS, duck_con, parity_settings)
 
 
 @pytest.mark.parametrize("name", list(ENTRY_POINTS))
 def test_same_as_duckdb(name, other_con, reference, parity_settings):
     expected = reference(name)
-    got = _run(name, other_con, parity_settings)
+    got = run_entry(ENTRY_POINTS, name, other_con, parity_settings)
     assert_same(expected, got, keys=KEYS.get(name), where=name)
 
 

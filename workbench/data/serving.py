@@ -41,7 +41,7 @@ from workbench import __version__
 from workbench.data.lake import read_current
 from workbench.data.schema import TABLES
 from workbench.data.spark import lake_path
-from workbench.data.store import is_spark, write_store
+from workbench.data.store import TIME_ORDER, is_spark, write_store
 from workbench.errors import InputError, StoreError
 from workbench.i18n import tr
 
@@ -67,10 +67,6 @@ _NAIVE = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 #: store), copied to ``models/`` beside the serving file where the pages look.
 MODELS = "_models"
 _MODELS_MANIFEST = ".serving-models.json"
-#: Tables copied in the order of this column, as :class:`workbench.data.StoreWriter` writes them
-#: (a recent window then skips most row groups).
-_ORDER = {"events": "ts", "orders": "ordered_at", "messages": "sent_at",
-          "assignments": "assigned_at"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +289,9 @@ def _copy_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> int
             f'timezone(\'UTC\', "{name}")' if kinds[name] == "timestamp"
             and types[name] in _NAIVE else f'"{name}"' for name in columns)
         names = ", ".join(f'"{name}"' for name in columns)
-        order = f' ORDER BY "{_ORDER[table]}"' if _ORDER.get(table) in columns else ""
+        # in time order, as StoreWriter writes: a recent window then skips most row groups
+        order = (f' ORDER BY "{TIME_ORDER[table]}"' if TIME_ORDER.get(table) in columns
+                 else "")
         con.execute(f'INSERT INTO "{table}" ({names}) SELECT {select} FROM {source}{order}')
     return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
