@@ -417,10 +417,11 @@ class FittedModel(BaseEstimator):
         return pd.concat([params, self.standard_errors_, self.confidence_intervals_], axis=1)
 
     def _set_fit(self, x: np.ndarray, report: FitReport, total: NegLogLik,
-                 n: int) -> None:
+                 n: int, hess: np.ndarray | None = None) -> None:
         names = self._param_names
         self.params_ = {k: float(v) for k, v in zip(names, np.exp(x), strict=True)}
-        hess = hessian_log(total, x)
+        if hess is None:  # a fit that already computed the Hessian passes it
+            hess = hessian_log(total, x)
         se, ci, cov = standard_errors(hess, x, names)
         self.standard_errors_ = se
         self.confidence_intervals_ = ci
