@@ -1,4 +1,4 @@
-"""Dashboard speed in real Chromium: all seven pages, a widget change on each, and hang counts.
+"""Dashboard speed in real Chromium: all eight pages, a widget change on each, and hang counts.
 
 Targets (issue 15, point 3; on a quiet machine, 100k customers): every page renders in <= 5 s
 and answers a widget change in <= 1 s; 200 consecutive page loads with zero that never finish.
@@ -73,6 +73,7 @@ PAGES = [
                      " return e && e.dataset.segment !== s; }",
              before="document.querySelector('.wb-segment-count').dataset.segment"),
     PageSpec("cohorts", ".wb-chart-retention .js-plotly-plot", ".wb-cycle-level", "toggle"),
+    PageSpec("products", ".wb-chart-products .js-plotly-plot", ".wb-period", "toggle"),
     PageSpec("clv", ".wb-chart-distribution .js-plotly-plot", ".wb-clv-horizon select",
              "select"),
     PageSpec("churn", ".wb-chart-distribution .js-plotly-plot", ".wb-churn-rule", "toggle"),
@@ -198,7 +199,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="timing rounds (0: none)")
     parser.add_argument("--pages", nargs="*", default=[s.notebook for s in PAGES],
-                        help="pages to time (default: all seven)")
+                        help="pages to time (default: all eight)")
     parser.add_argument("--loads", type=int, nargs="?", const=200, default=0,
                         help="consecutive page loads counting hangs (default 200 if given)")
     parser.add_argument("--hang-timeout", type=float, default=60.0,

@@ -59,7 +59,7 @@ def test_overview_dashboard_end_to_end(server, page):
     base, store = server
     # The home page (issue 15; tests/test_dashboard_home.py checks it) links every dashboard.
     page = _open(page, base + "/", "a.wb-card[data-page='overview']")
-    for name in ("rfm", "cohorts", "clv", "churn", "abtest", "audience_builder"):
+    for name in ("rfm", "cohorts", "products", "clv", "churn", "abtest", "audience_builder"):
         assert page.locator(f"a.wb-card[data-page='{name}']").count() == 1
 
     page = _open(page, base + "/voila/render/overview.ipynb",

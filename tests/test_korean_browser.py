@@ -36,7 +36,8 @@ from workbench.rfm import load_tier_rules
 
 pytestmark = MARKS
 
-PAGES = ["overview", "rfm", "cohorts", "clv", "churn", "abtest", "campaigns", "audience_builder"]
+PAGES = ["overview", "rfm", "cohorts", "products", "clv", "churn", "abtest", "campaigns",
+         "audience_builder"]
 
 #: The brief's abbreviations, ID (고객 ID, as Korean shop back offices write it), the Korean
 #: names of message types (문자 SMS/LMS/MMS) and the product's own name (workbench 0.1.0).

@@ -50,13 +50,14 @@ def test_every_page_has_a_title_and_purpose_in_both_languages():
     from workbench.i18n import _catalog
 
     names = {}
-    for module in ("overview", "rfm", "cohorts", "clv", "churn", "abtest", "audience"):
+    for module in ("overview", "rfm", "cohorts", "products", "clv", "churn", "abtest",
+                   "audience"):
         mod = importlib.import_module(f"workbench.ui.{module}")
         for obj in vars(mod).values():
             if isinstance(obj, type) and issubclass(obj, Page) and obj is not Page:
                 names[obj.__name__] = obj.page_name()
-    assert set(names.values()) == {"overview", "rfm", "cohorts", "clv", "churn", "abtest",
-                                   "audience_builder"}
+    assert set(names.values()) == {"overview", "rfm", "cohorts", "products", "clv", "churn",
+                                   "abtest", "audience_builder"}
     for name in names.values():
         for part in ("title", "purpose"):
             entry = _catalog()[f"pages.{name}.{part}"]

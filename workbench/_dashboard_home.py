@@ -33,7 +33,7 @@ from workbench.settings import load_settings
 __all__ = ["PAGES", "StoreFacts", "failure_html", "home_html", "latest_report", "store_facts"]
 
 #: The dashboards in the order the home page shows them (``notebooks/<name>.ipynb``).
-PAGES = ("overview", "rfm", "cohorts", "clv", "churn", "abtest", "campaigns",
+PAGES = ("overview", "rfm", "cohorts", "products", "clv", "churn", "abtest", "campaigns",
          "audience_builder")
 #: The folder a weekly report writes for one week (as ``workbench.reporting.run``).
 _WEEK_FOLDER = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"

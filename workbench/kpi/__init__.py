@@ -13,6 +13,13 @@ from workbench.dates import period_bounds
 from workbench.kpi.drivers import Decomposition, lmdi, log_mean
 from workbench.kpi.overview import TILE_METRICS, OverviewResult, run_overview
 from workbench.kpi.params import OverviewParams
+from workbench.kpi.products import (
+    PERIOD_DAYS,
+    SORT_KEYS,
+    ProductsParams,
+    ProductsResult,
+    run_products,
+)
 from workbench.kpi.repurchase import repurchase_rate, second_order_curve, second_orders
 
 __all__ = [
@@ -20,11 +27,16 @@ __all__ = [
     "Decomposition",
     "OverviewParams",
     "OverviewResult",
+    "PERIOD_DAYS",
+    "ProductsParams",
+    "ProductsResult",
+    "SORT_KEYS",
     "lmdi",
     "log_mean",
     "period_bounds",
     "repurchase_rate",
     "run_overview",
+    "run_products",
     "second_order_curve",
     "second_orders",
 ]

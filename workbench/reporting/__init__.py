@@ -31,6 +31,7 @@ __all__ = [
     "CohortParams",
     "NotebookParams",
     "OverviewParams",
+    "ProductsParams",
     "ReportError",
     "RfmParams",
     "WeeklyRun",

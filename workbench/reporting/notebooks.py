@@ -14,8 +14,8 @@ __all__ = ["REPORT_NOTEBOOKS", "kernel_environment", "notebooks_dir"]
 DROPPED = ("PYTHONUNBUFFERED",)
 
 #: Report notebooks in the order they appear in the weekly report.
-REPORT_NOTEBOOKS: tuple[str, ...] = ("overview", "rfm", "cohorts", "clv", "churn", "abtest",
-                                     "campaigns")
+REPORT_NOTEBOOKS: tuple[str, ...] = ("overview", "rfm", "cohorts", "products", "clv", "churn",
+                                     "abtest", "campaigns")
 
 
 def notebooks_dir(path: str | os.PathLike[str] | None = None) -> Path:

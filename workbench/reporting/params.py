@@ -21,6 +21,7 @@ NOTEBOOK_PARAMS: dict[str, tuple[str, str]] = {
     "overview": ("workbench.kpi.params", "OverviewParams"),
     "rfm": ("workbench.rfm.params", "RfmParams"),
     "cohorts": ("workbench.rfm.params", "CohortParams"),
+    "products": ("workbench.kpi.products", "ProductsParams"),
     "clv": ("workbench.clv.analysis", "ClvParams"),
     "churn": ("workbench.churn.analysis", "ChurnParams"),
     "abtest": ("workbench.abtest.analysis", "AbTestParams"),

@@ -21,6 +21,7 @@ _PAGES = {
     "CampaignsPage": "campaigns", "show_campaigns": "campaigns",
     "CohortPage": "cohorts", "show_cohorts": "cohorts",
     "OverviewPage": "overview", "show_overview": "overview",
+    "ProductsPage": "products", "show_products": "products",
     "RfmPage": "rfm", "show_rfm": "rfm",
 }
 

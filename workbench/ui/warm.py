@@ -33,6 +33,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "overview": ("overview", "OverviewPage"),
     "rfm": ("rfm", "RfmPage"),
     "cohorts": ("cohorts", "CohortPage"),
+    "products": ("products", "ProductsPage"),
     "clv": ("clv", "ClvPage"),
     "churn": ("churn", "ChurnPage"),
     "abtest": ("abtest", "AbTestPage"),
