@@ -19,7 +19,7 @@ LAYERS = [
     {"data"},
     {"dates", "clock", "calendar", "queries", "stats", "params", "features", "_args",
      "_command"},
-    {"kpi", "rfm", "clv", "churn", "abtest", "audience", "viz", "uplift"},
+    {"kpi", "rfm", "clv", "churn", "abtest", "audience", "viz", "uplift", "recommend"},
     {"snapshot", "reporting", "ui", "dashboard", "_dashboard_server", "_dashboard_kernel",
      "_dashboard_home", "cli", "spark_submit"},
 ]

@@ -23,6 +23,10 @@ Example ``workbench.toml``::
     max_years_ahead = 10              # ... and so are dates more than this many years ahead
     friendtalk_quiet_hours = "20:00-08:00"  # the FriendTalk provider's no-ad window ("": none)
 
+    [acquisition_cost]                # cost per new customer by acquisition channel (currency)
+    instagram = 15000                 # the CLV page compares each channel's CLV with it
+    naver = 9000
+
     [frequency_cap]                   # ads per customer, applied at every ad export
     ads_per_day = 1                   # ... on the send's calendar day (shop's zone)
     ads_per_week = 3                  # ... in any 7 calendar days that hold the send day
@@ -277,6 +281,12 @@ class Settings:
         provider blocks ad sends, on top of the legal 21:00-08:00 night rule; an ad FriendTalk
         export scheduled inside it leaves everyone out (rule ``provider_quiet_hours``).
         Default ``"20:00-08:00"`` (some dealers use 20:50); ``""``: no provider window.
+    acquisition_cost
+        Cost of one new customer per acquisition channel (``customers.acquisition_channel``),
+        in the shop's currency: ``(channel, cost)`` pairs (the ``[acquisition_cost]`` table
+        is accepted). The CLV page sets each channel's value of a new customer (margin on the
+        first order and the next 12 months) against it. Default: none (the page says so per
+        channel).
     source
         The file the settings were read from, or ``None`` for the defaults.
     """
@@ -294,6 +304,7 @@ class Settings:
     frequency_cap: FrequencyCap = dataclasses.field(default_factory=FrequencyCap)
     friendtalk_quiet_hours: str = "20:00-08:00"
     spark: SparkSettings = dataclasses.field(default_factory=SparkSettings)
+    acquisition_cost: tuple[tuple[str, float], ...] = ()
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -322,6 +333,26 @@ class Settings:
             object.__setattr__(self, "frequency_cap", FrequencyCap.from_table(self.frequency_cap))
         if not isinstance(self.spark, SparkSettings):
             object.__setattr__(self, "spark", SparkSettings.from_table(self.spark))
+        object.__setattr__(self, "acquisition_cost", self._acquisition_cost())
+
+    def _acquisition_cost(self) -> tuple[tuple[str, float], ...]:
+        """Return ``[acquisition_cost]`` (channel -> cost per new customer) as checked pairs."""
+        table = self.acquisition_cost
+        if isinstance(table, tuple):
+            table = dict(table)
+        if not isinstance(table, dict):
+            raise self._error("acquisition_cost_table", got=repr(table))
+        pairs = []
+        for channel, cost in table.items():
+            if not isinstance(channel, str) or not channel.strip() or isinstance(cost, bool) \
+                    or not isinstance(cost, (int, float)) or not 0 <= cost < float("inf"):
+                raise self._error("acquisition_cost_value", name=str(channel), got=repr(cost))
+            pairs.append((channel, float(cost)))
+        return tuple(pairs)
+
+    def cost_of(self, channel: str) -> float | None:
+        """Return the ``[acquisition_cost]`` of a channel per new customer (None: not set)."""
+        return dict(self.acquisition_cost).get(channel)
 
     def _check_limits(self) -> None:
         if not 0 <= _number(self.lock_timeout) <= 86_400:
@@ -409,7 +440,7 @@ def _read(path: Path | None) -> Settings:
     if not isinstance(table, dict):
         raise ParameterError(tr("settings.not_a_table", path=repr(str(path)), got=repr(table),
                                 language="en"))
-    for section in ("frequency_cap", "spark"):  # [frequency_cap], [spark] beside [workbench]
+    for section in ("frequency_cap", "spark", "acquisition_cost"):  # tables beside [workbench]
         if table is not raw and section in raw:
             table = {**table, section: raw[section]}
     fields = {f.name for f in dataclasses.fields(Settings)} - {"source"}

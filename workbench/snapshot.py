@@ -28,12 +28,15 @@ import pyarrow as pa
 from workbench import __version__
 from workbench.churn.analysis import SNAPSHOT_PART as CHURN_PART
 from workbench.clv.analysis import SNAPSHOT_PART as CLV_PART
+from workbench.clv.intervals import SNAPSHOT_PART as CLV_INTERVALS_PART
+from workbench.clv.next_order import SNAPSHOT_PART as NEXT_ORDER_PART
 from workbench.data.schema import TABLES
 from workbench.data.snapshot import SnapshotPart
 from workbench.data.store import connect, write_store
 from workbench.dates import local_instant
 from workbench.i18n import tr
 from workbench.kpi.customers import SNAPSHOT_PART as KPI_PART
+from workbench.recommend.part import SNAPSHOT_PART as RECOMMEND_PART
 from workbench.rfm.analysis import SNAPSHOT_PART as RFM_PART
 from workbench.settings import Settings, load_settings
 from workbench.uplift import SNAPSHOT_PART as UPLIFT_PART
@@ -46,7 +49,8 @@ __all__ = ["SNAPSHOT_PARTS", "SnapshotReport", "data_fingerprint", "refresh"]
 
 #: The parts joined into the snapshot, the KPI facts first (one row per customer).
 SNAPSHOT_PARTS: tuple[SnapshotPart, ...] = (KPI_PART, RFM_PART, CLV_PART, CHURN_PART,
-                                            UPLIFT_PART)
+                                            UPLIFT_PART, NEXT_ORDER_PART, RECOMMEND_PART,
+                                            CLV_INTERVALS_PART)
 
 
 def data_fingerprint(con: BaseBackend) -> str:

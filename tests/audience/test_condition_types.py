@@ -11,8 +11,11 @@ from workbench.audience.conditions import (
     events,
     members,
     orders,
+    predictions,
+    recommend,
     snapshot,
     uplift,
+    value_range,
 )
 from workbench.audience.fields import CATEGORIES, PRODUCTS
 from workbench.data.schema import TABLES
@@ -21,7 +24,8 @@ from workbench.i18n import _catalog
 
 
 def test_every_declared_type_is_registered_once():
-    declared = [t.name for m in (customers, members, orders, events, snapshot, uplift)
+    declared = [t.name for m in (customers, members, orders, events, snapshot, uplift, predictions,
+                                 recommend, value_range)
                 for t in m.TYPES]
     assert sorted(declared) == sorted(CONDITION_TYPES) and len(declared) == len(set(declared))
     # the builder's list keeps the order it always had

@@ -139,6 +139,7 @@ def test_coupon_codes_one_for_all_and_per_arm(tiny_copy, tmp_path):
     ({"fields": "name", "purpose": "  "}, "give --purpose"),
     ({"fields": "nmae", "purpose": "x"}, "unknown field 'nmae'; known fields: name, "
                                         "name_full, last_product, last_cart_product, "
+                                        "next_order_date, recommended_product, "
                                         "coupon_code. Did you mean 'name'"),
     ({"fields": "coupon_code", "purpose": "x"}, "needs the code: give --coupon-code"),
     ({"fields": "name", "purpose": "x", "coupon_code": "W1"}, "'coupon_code' is not in "
@@ -154,7 +155,7 @@ def test_refusals_write_nothing(tiny_copy, tmp_path, kwargs, match):
 
 def test_registry_and_help():
     assert list(FIELDS) == ["name", "name_full", "last_product", "last_cart_product",
-                            "coupon_code"]
+                            "next_order_date", "recommended_product", "coupon_code"]
     assert "name: given name only" in field_help("en")
     assert "name: 성을 뺀 이름" in field_help("ko")
     assert check_fields(" name ,name,", purpose="p") == ("name",)

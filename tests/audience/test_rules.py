@@ -65,7 +65,7 @@ def test_errors_name_the_field_and_the_fix(make, match):
 
 
 def test_every_type_builds_with_its_defaults():
-    required = {"channel": "sms", "values": ["x"], "query": "q"}
+    required = {"channel": "sms", "values": ["x"], "query": "q", "products": ["P1"]}
     for name, ctype in CONDITION_TYPES.items():
         fields = {f.name: required[f.name] for f in ctype.fields if f.required}
         c = Condition.make(name, **fields)

@@ -68,7 +68,15 @@ def test_page_in_report_mode(sample_store):
     html = "".join(p for p in parts if isinstance(p, str))
     assert "wb-clv-bands" in html and "wb-clv-top" in html and "wb-clv-parameters" in html
     assert "Model check" in html
-    assert sum(isinstance(p, go.Figure) for p in parts) == 6
+    # six CLV charts, then the next-order weeks and the 30-day reliability curve
+    assert "When customers are expected to order next" in html
+    # ... and the value of a new customer by acquisition channel (tests/clv/test_channels.py)
+    assert "wb-clv-channels" in html
+    channel_charts = sum(isinstance(p, go.Figure) and "Cost per new customer" in [
+        t.name for t in p.data] for p in parts)
+    assert channel_charts == 1
+    # (+1: the top customers' 80% ranges, tests/clv/test_intervals_page.py)
+    assert sum(isinstance(p, go.Figure) for p in parts) - channel_charts == 8 + 1
 
 
 def test_page_widget_mode(sample_store):

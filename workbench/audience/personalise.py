@@ -11,6 +11,8 @@ field                     value
 ``name_full``             the full name as stored (opt-in: only when asked for by this name)
 ``last_product``          product of the last line of the last net order before the cut-off
 ``last_cart_product``     the product most recently added to the cart and still in it
+``next_order_date``       expected next order date if within 90 days (snapshot, YYYY-MM-DD)
+``recommended_product``   name of the product to recommend next (snapshot, co-purchase model)
 ``coupon_code``           the code given with ``coupon_code`` (one code, or one per arm)
 ========================  =====================================================================
 
@@ -103,6 +105,15 @@ FIELDS: dict[str, PersonalField] = {f.name: f for f in (
                   "기준 시점 전 마지막 순주문의 상품", ("orders", "order_items")),
     PersonalField("last_cart_product", "product last added to the cart and still in it",
                   "장바구니에 마지막으로 담아 아직 남아 있는 상품", ("events", "products")),
+    PersonalField("next_order_date", "expected date of the next order, if within 90 days "
+                  "(latest snapshot; YYYY-MM-DD)",
+                  "90일 안에 주문한다면 예상되는 다음 주문 날짜(최근 스냅샷, 예: 2026-12-15)",
+                  ("snapshot_customers",)),
+    PersonalField("recommended_product", "name of the product to recommend next (latest "
+                  "snapshot: co-purchase model, not just bought, still sold)",
+                  "다음에 추천할 상품 이름(최근 스냅샷: 함께 구매 모델, 최근 산 상품 제외, "
+                  "판매 중)",
+                  ("snapshot_customers",)),
     PersonalField("coupon_code", "the --coupon-code (one code, or one per arm)",
                   "--coupon-code로 준 쿠폰 코드(하나, 또는 그룹별)",
                   form_ko="쿠폰 코드 칸에 적은 코드(하나, 또는 그룹별)"),
@@ -255,8 +266,34 @@ def _by_customer(expr: ir.Table) -> pd.Series:
     return frame.set_index(frame["customer_id"].astype(str))["value"]
 
 
+def _next_order_date(con: BaseBackend, ids: ir.Table, cut: ir.Value, tables: set[str]
+                     ) -> pd.Series:
+    # The prediction is made at the refresh: the latest snapshot's, whatever the cut-off.
+    snap = con.table("snapshot_customers")
+    if "next_order_date" not in snap.columns:
+        raise SchemaError(tr("audience.fields.no_column", field="next_order_date",
+                             column="snapshot_customers.next_order_date"))
+    snap = snap.filter(snap.customer_id.isin(ids.customer_id), snap.next_order_date.notnull())
+    series = _by_customer(snap.select("customer_id", value=snap.next_order_date.cast("string")))
+    return series.astype(object)
+
+
+def _recommended_product(con: BaseBackend, ids: ir.Table, cut: ir.Value, tables: set[str]
+                         ) -> pd.Series:
+    # Like next_order_date: the model runs at the refresh, so the latest snapshot's.
+    snap = con.table("snapshot_customers")
+    if "recommended_product_name" not in snap.columns:
+        raise SchemaError(tr("audience.fields.no_column", field="recommended_product",
+                             column="snapshot_customers.recommended_product_name"))
+    snap = snap.filter(snap.customer_id.isin(ids.customer_id),
+                       snap.recommended_product_name.notnull())
+    return _by_customer(snap.select("customer_id", value=snap.recommended_product_name))
+
+
 _COMPUTE = {
     "name": lambda con, ids, cut, tables: given_names(_names(con, ids, cut, tables)),
+    "next_order_date": _next_order_date,
+    "recommended_product": _recommended_product,
     "name_full": _names,
     "last_product": _last_product,
     "last_cart_product": _last_cart_product,

@@ -24,7 +24,16 @@ from workbench.clv.analysis import (
     run_clv,
 )
 from workbench.clv.bgnbd import BetaGeo
+from workbench.clv.channels import (
+    ChannelValue,
+    channel_label,
+    channel_value,
+    clv_by_channel,
+    ratio_text,
+)
+from workbench.clv.covariates import BetaGeoCovariates, GammaGammaCovariates
 from workbench.clv.gamma_gamma import GammaGamma
+from workbench.clv.intervals import clv_intervals
 from workbench.clv.pareto_nbd import ParetoNBD
 from workbench.clv.summary import SUMMARY_COLUMNS, clv_summary
 from workbench.clv.validation import (
@@ -40,18 +49,26 @@ __all__ = [
     "PART_COLUMNS",
     "SUMMARY_COLUMNS",
     "BetaGeo",
+    "BetaGeoCovariates",
+    "ChannelValue",
     "ClvParams",
     "ClvResult",
     "GammaGamma",
+    "GammaGammaCovariates",
     "ParetoNBD",
     "TooLittleDataError",
     "by_frequency",
     "calibration_holdout",
+    "clv_intervals",
+    "channel_label",
+    "channel_value",
+    "clv_by_channel",
     "clv_part",
     "clv_predictions",
     "clv_summary",
     "compare_models",
     "customer_value",
+    "ratio_text",
     "run_clv",
     "tracking_data",
 ]

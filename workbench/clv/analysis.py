@@ -39,9 +39,11 @@ from workbench.clv._base import (
     data_check,
 )
 from workbench.clv.bgnbd import BetaGeo
+from workbench.clv.channels import ChannelValue, channel_value
 from workbench.clv.gamma_gamma import GammaGamma
+from workbench.clv.intervals import range_profile, snapshot_fit, with_ranges
+from workbench.clv.next_order import page_tables
 from workbench.clv.pareto_nbd import ParetoNBD
-from workbench.clv.summary import clv_summary
 from workbench.clv.validation import (
     COMPARISON_COLUMNS,
     TRACKING_COLUMNS,
@@ -69,6 +71,8 @@ from workbench.viz.clv import (
     holdout_by_frequency,
     tracking_figure,
 )
+from workbench.viz.clv_intervals import store_value_ranges, top_customer_ranges
+from workbench.viz.next_order import next_order_weeks, reliability_figure
 
 __all__ = ["BANDS", "CUSTOMER_COLUMNS", "MODELS", "PART_COLUMNS", "ClvFit", "ClvParams",
            "ClvResult", "clv_part", "clv_predictions", "fitted_clv", "run_clv"]
@@ -142,7 +146,9 @@ class ClvResult(Readable, ResultMixin):
         ``segment``, ``label``, ``customers``, ``clv_total``, ``clv_share``, ``clv_mean``,
         ``p_alive_mean``, ``expected_purchases_90d`` (sum), by total CLV descending.
     top_customers
-        The ``top_n`` customers by CLV with masked ``name`` and ``phone``.
+        The ``top_n`` customers by CLV with masked ``name`` and ``phone``, and the 80% range
+        of their value (``clv_low``, ``clv_high``; :mod:`workbench.clv.intervals`; NaN for
+        Pareto/NBD).
     matrix
         Frequency/recency grid for a customer of the longest tenure: ``frequency``,
         ``recency`` (weeks), ``T``, ``expected_purchases_90d``, ``p_alive``.
@@ -159,6 +165,18 @@ class ClvResult(Readable, ResultMixin):
         without orders); with ``TOO_LITTLE_DATA`` it says what is missing.
     status
         ``OK``, ``NO_DATA`` (no net orders before ``as_of``) or ``TOO_LITTLE_DATA``.
+    next_order_weeks, next_order_reliability, next_order_ece
+        Next-order predictions (:func:`workbench.clv.next_order.page_tables`): customers by
+        week of expected next order, the reliability table of the 30-day probability on a
+        90-day holdout (``model`` ``blend`` or ``bgnbd``) and its ECE; ``None`` when not OK.
+    by_channel
+        Value of a new customer and acquisition cost by acquisition channel
+        (:func:`workbench.clv.channels.channel_value`: 12 months, BG/NBD and Gamma-Gamma with
+        covariates); ``None`` when not OK.
+    value_ranges
+        Mean value and 80% range by value percentile from the snapshot
+        (:func:`workbench.clv.intervals.range_profile`); ``None`` unless the snapshot is for
+        ``as_of`` and the options are its definition.
     """
 
     as_of: date
@@ -181,6 +199,11 @@ class ClvResult(Readable, ResultMixin):
     holdout_weeks: int = 0
     data_check: DataCheck | None = None
     status: Status = Status.OK
+    next_order_weeks: pd.DataFrame | None = None
+    next_order_reliability: pd.DataFrame | None = None
+    next_order_ece: float = math.nan
+    by_channel: ChannelValue | None = None
+    value_ranges: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Return CLV by RFM segment (one row per segment)."""
@@ -310,6 +333,32 @@ class ClvResult(Readable, ResultMixin):
         """Return a new chart of predicted vs actual holdout purchases by frequency."""
         return holdout_by_frequency(self.by_frequency, language=self.language)
 
+    def figure_next_order(self) -> go.Figure | None:
+        """Return a new chart of customers by week of expected next order (``None``: none)."""
+        if self.next_order_weeks is None:
+            return None
+        return next_order_weeks(self.next_order_weeks, language=self.language)
+
+    def figure_reliability(self) -> go.Figure | None:
+        """Return a new reliability curve of the 30-day purchase probability, or ``None``."""
+        table = self.next_order_reliability
+        if table is None or table.empty:
+            return None
+        return reliability_figure(table[table["model"] == "blend"], ece=self.next_order_ece,
+                                  raw=table[table["model"] == "bgnbd"], language=self.language)
+
+    def figure_ranges(self) -> go.Figure:
+        """Return a new chart of the top customers' values with their 80% ranges."""
+        return top_customer_ranges(self.top_customers, currency=self.currency,
+                                   language=self.language)
+
+    def figure_store_ranges(self) -> go.Figure | None:
+        """Return a new chart of value and 80% range by value percentile (``None``: none)."""
+        if self.value_ranges is None:
+            return None
+        return store_value_ranges(self.value_ranges, currency=self.currency,
+                                  language=self.language)
+
     def figure(self) -> go.Figure:
         """Return the main figure: the CLV distribution."""
         return self.figure_distribution()
@@ -398,16 +447,15 @@ def clv_part(con: Any, *, as_of: date, settings: Settings) -> ibis.Table | None:
         ``clv_band`` (string); ``None`` when the store has no orders or too little data for
         the models (the snapshot's CLV columns are then null).
     """
-    if "orders" not in con.list_tables():
+    fit = snapshot_fit(con, as_of, settings)  # shared with the CLV ranges' part
+    if fit is None:
         return None
+    summary, purchase, spend_model = fit
     params = ClvParams(as_of=as_of)
-    summary = clv_summary(con, as_of, settings=settings, unit=_UNIT)
-    if summary.empty or not data_check(summary).enough:
-        return None
-    frame, _, _ = clv_predictions(summary, as_of=as_of, model=params.model,
-                                  horizon_months=params.horizon_months,
-                                  monthly_discount_rate=params.monthly_discount_rate,
-                                  margin=float(settings.gross_margin))
+    frame = _with_value(summary, purchase, _scores(summary, purchase, spend_model),
+                        as_of=as_of, horizon_months=params.horizon_months,
+                        monthly_discount_rate=params.monthly_discount_rate,
+                        margin=float(settings.gross_margin))
     frame = frame.reset_index().loc[:, list(PART_COLUMNS)]
     frame = frame.astype({"customer_id": str, "clv_band": str})
     schema = ibis.schema({"customer_id": "string", "expected_purchases_90d": "float64",
@@ -474,12 +522,22 @@ def run_clv(con: Any, params: ClvParams, settings: Settings | None = None) -> Cl
     return ClvResult(
         **base, customers=customers, parameters=parameters.copy(),
         bands=_bands(customers), by_segment=_by_segment(customers, base["language"]),
-        top_customers=_top(con, customers, int(params.top_n)),
+        top_customers=with_ranges(
+            _top(con, customers, int(params.top_n)), fit.purchase, fit.spend_model,
+            fit.summary, as_of=params.as_of, horizon_months=base["horizon_months"],
+            monthly_discount_rate=base["monthly_discount_rate"], margin=margin),
         matrix=fit.matrix.copy(),
         comparison=holdout["comparison"].copy() if holdout else _frame(COMPARISON_COLUMNS),
         by_frequency=holdout["by_frequency"].copy() if holdout else _frame(BY_FREQUENCY),
         tracking=holdout["tracking"].copy() if holdout else _frame(TRACKING_COLUMNS),
-        calibration_end=holdout["calibration_end"] if holdout else None, data_check=fit.check)
+        calibration_end=holdout["calibration_end"] if holdout else None, data_check=fit.check,
+        by_channel=channel_value(con, params.as_of, settings, summary=fit.summary, store=store,
+                                 margin=margin, language=base["language"]),
+        value_ranges=range_profile(con, params.as_of, model=params.model,
+                                   horizon_months=base["horizon_months"],
+                                   monthly_discount_rate=base["monthly_discount_rate"],
+                                   margin=margin, settings=settings),
+        **page_tables(con, params.as_of, settings))
 
 
 # ----------------------------------------------------------------------------- the heavy part
@@ -557,7 +615,8 @@ def _empty_result(base: dict[str, Any], status: Status, check: DataCheck | None 
                      by_segment=_frame(("segment", "label", "customers", "clv_total",
                                         "clv_share", "clv_mean", "p_alive_mean",
                                         "expected_purchases_90d")),
-                     top_customers=_frame(("customer_id", "name", "phone", "clv")),
+                     top_customers=_frame(("customer_id", "name", "phone", "clv", "clv_low",
+                                                 "clv_high")),
                      matrix=_frame(("frequency", "recency", "T", "expected_purchases_90d",
                                     "p_alive")),
                      comparison=_frame(COMPARISON_COLUMNS), by_frequency=_frame(BY_FREQUENCY),

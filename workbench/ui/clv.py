@@ -19,6 +19,7 @@ import pandas as pd
 
 from workbench.clv import run_clv
 from workbench.i18n import format_money, format_number, format_percent, tr
+from workbench.ui.clv_channels import channel_section_html
 from workbench.ui.common import message_html, table_html
 from workbench.ui.page import Page, chart_outputs, html_box, show_figure
 
@@ -29,7 +30,7 @@ __all__ = ["ClvPage", "bands_html", "parameters_html", "readable_number", "show_
 HORIZONS = (3, 6, 12, 24, 36)
 MODELS = ("bgnbd", "pareto_nbd")
 CHARTS = ("distribution", "segments", "matrix_purchases", "matrix_alive", "tracking",
-          "by_frequency")
+          "by_frequency", "next_order", "reliability", "ranges", "store_ranges")
 
 
 def bands_html(bands: pd.DataFrame, *, currency: str, language: str) -> str:
@@ -55,6 +56,9 @@ def top_customers_html(top: pd.DataFrame, *, currency: str, language: str) -> st
     head = [tr(f"clv.ui.table.{c}", language=language) for c in (
         "customer_id", "name", "phone", "p_alive", "expected_purchases_90d",
         "expected_spend", "clv")]
+    ranged = _ranged(top)
+    if ranged:  # the 80% range of the value (workbench.clv.intervals)
+        head.append(tr("clv.intervals.ui.range", language=language))
     rows = []
     for r in top.itertuples():
         cells = [r.customer_id, r.name if isinstance(r.name, str) else "–",
@@ -63,9 +67,16 @@ def top_customers_html(top: pd.DataFrame, *, currency: str, language: str) -> st
                  format_number(r.expected_purchases_90d, digits=1, language=language),
                  format_money(r.expected_spend, currency, language=language),
                  format_money(r.clv, currency, language=language)]
+        if ranged:
+            cells.append("–" if pd.isna(r.clv_low) else
+                         f"{format_money(r.clv_low, currency, language=language)} – "
+                         f"{format_money(r.clv_high, currency, language=language)}")
         rows.append("<tr class='wb-top-customer'>" + "".join(
             f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    return table_html("wb-clv-top", head, rows)
+    note = (f"<p class='wb-clv-range-note'>"
+            f"{html.escape(tr('clv.intervals.ui.note', language=language))}</p>"
+            if ranged else "")
+    return table_html("wb-clv-top", head, rows) + note
 
 
 def readable_number(value: object, *, language: str) -> str:
@@ -122,6 +133,11 @@ def parameters_html(parameters: pd.DataFrame, *, language: str) -> str:
     return table_html("wb-clv-parameters", head, rows)
 
 
+def _ranged(top: pd.DataFrame) -> bool:
+    """Whether the top list has value ranges (BG/NBD; none for Pareto/NBD)."""
+    return "clv_low" in top.columns and bool(top["clv_low"].notna().any())
+
+
 def _quality_html(text: str) -> str:
     return f"<p class='wb-clv-quality'>{html.escape(text)}</p>" if text else ""
 
@@ -146,7 +162,10 @@ class ClvPage(Page):
         return {"distribution": r.figure_distribution, "segments": r.figure_segments,
                 "matrix_purchases": lambda: r.figure_matrix("expected_purchases_90d"),
                 "matrix_alive": lambda: r.figure_matrix("p_alive"),
-                "tracking": r.figure_tracking, "by_frequency": r.figure_by_frequency}
+                "tracking": r.figure_tracking, "by_frequency": r.figure_by_frequency,
+                "next_order": r.figure_next_order, "reliability": r.figure_reliability,
+                "ranges": lambda: r.figure_ranges() if _ranged(r.top_customers) else None,
+                "store_ranges": r.figure_store_ranges}
 
     def _heading(self, key: str) -> str:
         return f"<h3>{html.escape(tr(key, language=self.language))}</h3>"
@@ -157,14 +176,25 @@ class ClvPage(Page):
         figures = self._figures()
         parts: list[Any] = [_quality_html(r.quality_in(lang)),
                             bands_html(r.bands, currency=r.currency, language=lang),
-                            figures["distribution"](), figures["segments"](),
+                            figures["distribution"](),
+                            *[f for f in (figures["store_ranges"](),) if f is not None],
+                            figures["segments"](),
                             self._heading("clv.ui.top"),
                             top_customers_html(r.top_customers, currency=r.currency,
                                                language=lang),
+                            *[f for f in (figures["ranges"](),) if f is not None],
                             figures["matrix_purchases"](), figures["matrix_alive"]()]
+        next_order = [f for f in (figures["next_order"](), figures["reliability"]())
+                      if f is not None]
+        if next_order:
+            parts += [self._heading("next_order.ui.heading"), *next_order]
         if not r.tracking.empty:
             parts += [self._heading("clv.ui.check"), figures["tracking"](),
                       figures["by_frequency"]()]
+        channels = getattr(r, "by_channel", None)
+        if channels is not None:
+            parts += [channel_section_html(channels, language=lang),
+                      *([channels.figure()] if channels.ok else [])]
         parts += [self._heading("clv.ui.parameters"),
                   parameters_html(r.parameters, language=lang)]
         return parts
@@ -196,10 +226,14 @@ class ClvPage(Page):
             self.w_top = html_box("wb-clv-top-box")
             self.w_parameters = html_box("wb-clv-parameters-box")
             self.w_charts = chart_outputs(CHARTS)
+            self.w_channels = html_box("wb-clv-channels-box")
+            self.w_channel_chart = chart_outputs(("channels",))["channels"]
         c = self.w_charts
-        return [self.w_quality, self.w_bands, c["distribution"], c["segments"], self.w_top,
-                c["matrix_purchases"], c["matrix_alive"], c["tracking"], c["by_frequency"],
-                self.w_parameters]
+        return [self.w_quality, self.w_bands, c["distribution"], c["store_ranges"],
+                c["segments"], self.w_top,
+                c["ranges"], c["matrix_purchases"], c["matrix_alive"], c["next_order"],
+                c["reliability"], c["tracking"], c["by_frequency"], self.w_channels,
+                self.w_channel_chart, self.w_parameters]
 
     def render(self) -> None:
         """Fill the summary, tables and charts from the result."""
@@ -214,6 +248,10 @@ class ClvPage(Page):
         for name, make in self._figures().items():
             empty = name in ("tracking", "by_frequency") and r.tracking.empty
             show_figure(self.w_charts[name], None if empty else make())
+        channels = getattr(r, "by_channel", None)
+        self.w_channels.value = channel_section_html(channels, language=lang)
+        show_figure(self.w_channel_chart,
+                    channels.figure() if channels is not None and channels.ok else None)
 
     def _on_change(self, _change: dict) -> None:
         as_of = self.w_as_of.value

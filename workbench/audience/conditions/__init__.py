@@ -16,7 +16,17 @@ Examples
 
 from __future__ import annotations
 
-from workbench.audience.conditions import customers, events, members, orders, snapshot, uplift
+from workbench.audience.conditions import (
+    customers,
+    events,
+    members,
+    orders,
+    predictions,
+    recommend,
+    snapshot,
+    uplift,
+    value_range,
+)
 from workbench.audience.conditions.base import READS, ConditionType
 
 __all__ = ["CONDITION_TYPES", "READS", "ConditionType"]
@@ -26,8 +36,10 @@ _ORDER = ("consent", "signup", "membership", "region", "member_tier", "tier", "p
           "age_band", "birthday", "birthday_month", "signup_anniversary", "acquisition_channel",
           "orders", "first_order_coupon", "cart", "product_views", "visits",
           "visited_not_signed_up", "searches", "checkout_abandoned", "rfm_segment",
-          "churn_risk", "clv_band", "likely_to_respond", "replenishment_due")
-_BY_NAME = {t.name: t for module in (customers, members, orders, events, snapshot, uplift)
+          "churn_risk", "clv_band", "clv_range", "likely_to_buy", "next_order_due",
+          "likely_to_respond", "replenishment_due", "recommended_product")
+_BY_NAME = {t.name: t for module in (customers, members, orders, events, snapshot, uplift,
+                                      predictions, recommend, value_range)
             for t in module.TYPES}
 #: Every condition type by name.
 CONDITION_TYPES: dict[str, ConditionType] = {**{name: _BY_NAME[name] for name in _ORDER},
