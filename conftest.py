@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from tests._xdist import make_scheduler
 from workbench import i18n
+
+#: Modules of optional extras, collected for their doctests only where the extra is installed.
+collect_ignore = ([] if importlib.util.find_spec("implicit")
+                  else ["workbench/recommend/als.py"])
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unused without the plugin

@@ -78,6 +78,13 @@ def _snapshot_rules():
         "likely_to_respond": c("likely_to_respond", top_percent=30),
         "likely_to_respond_min": c("likely_to_respond", top_percent=50, min_score=0.02),
         "rfm_segment_snapshot": c("rfm_segment", values=["champions", "lost"]),
+        "likely_to_buy": c("likely_to_buy", window_days=30, min_probability=0.5),
+        "likely_to_buy_top": c("likely_to_buy", window_days=7, min_probability=None,
+                               top_percent=20),
+        "next_order_due": c("next_order_due", within_days=14),
+        "clv_range": c("clv_range", surely_at_least=2000.0),
+        "clv_range_most": c("clv_range", surely_at_least=None, surely_at_most=4000.0),
+        "recommended_product": c("recommended_product", products=["P0001", "P0002"]),
     }
 
 
@@ -177,14 +184,23 @@ def snapshot_store(tmp_path_factory, parity_store):
     try:
         raw.execute("""
             INSERT INTO snapshot_customers (customer_id, segment, risk_band, clv_band,
-                                            uplift_score)
+                                            uplift_score, p_order_7d, p_order_30d, p_order_90d,
+                                            next_order_date, clv_low, clv_high,
+                                            recommended_product)
             SELECT customer_id,
                    ['champions', 'loyal', 'lost', 'at_risk'][(hash(customer_id) % 4)::BIGINT + 1],
                    ['high', 'medium', 'low'][(hash(customer_id || 'r') % 3)::BIGINT + 1],
                    ['high', 'low'][(hash(customer_id || 'c') % 2)::BIGINT + 1],
                    CASE WHEN hash(customer_id || 'u') % 7 = 0 THEN NULL
-                        ELSE ((hash(customer_id || 'u') % 21)::BIGINT - 5) / 100.0 END
-            FROM customers""")
+                        ELSE ((hash(customer_id || 'u') % 21)::BIGINT - 5) / 100.0 END,
+                   (hash(customer_id || 'p') % 21)::BIGINT / 40.0,
+                   (hash(customer_id || 'p') % 21)::BIGINT / 20.0,
+                   least(1.0, (hash(customer_id || 'p') % 21)::BIGINT / 15.0),
+                   CAST(? AS DATE) + CAST(hash(customer_id || 'd') % 40 AS INTEGER),
+                   (hash(customer_id || 'v') % 50)::BIGINT * 100.0,
+                   (hash(customer_id || 'v') % 50)::BIGINT * 100.0 + 1500.0,
+                   ['P0001', 'P0002', 'P0003'][(hash(customer_id || 'g') % 3)::BIGINT + 1]
+            FROM customers""", [AS_OF])
         raw.execute("INSERT INTO snapshot_meta VALUES (?, now(), 1000, 'parity', 'test')",
                     [AS_OF])
     finally:

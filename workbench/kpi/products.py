@@ -228,16 +228,18 @@ class ProductsResult(Readable, ResultMixin):
             return []
         lang = language or self.language
         p = self.products
-        items = [headline_item(metric, tr(f"products.metric.{metric}", language=lang,
-                                          days=self.period_days),
+        # Metric ids of their own: the report's index leads with the week's ``net_revenue``
+        # (the overview's), and this page's revenue is over ``period_days``.
+        items = [headline_item(f"products_{metric}", tr(f"products.metric.{metric}",
+                                                        language=lang, days=self.period_days),
                                float(p[now].sum()), float(p[before].sum()), unit,
                                currency=self.currency, language=lang)
                  for metric, now, before, unit in (
                      ("net_revenue", "net_revenue", "previous_revenue", "money"),
                      ("units", "units", "previous_units", "count"))]
         top10 = p["net_revenue"].nlargest(10).sum() / p["net_revenue"].sum()
-        items.append(headline_item("top10_share", tr("products.metric.top10_share",
-                                                     language=lang),
+        items.append(headline_item("products_top10_share",
+                                   tr("products.metric.top10_share", language=lang),
                                    float(top10), None, "share", currency=self.currency,
                                    language=lang))
         return items
