@@ -25,10 +25,10 @@ import ibis
 import ibis.expr.types as ir
 
 from workbench.audience.conditions.base import ConditionType
+from workbench.audience.conditions.snapshot import model_snapshot
 from workbench.audience.context import CompileContext
 from workbench.audience.fields import FieldSpec
-from workbench.data.snapshot import latest_snapshot, snapshot_for
-from workbench.errors import ParameterError, SchemaError
+from workbench.errors import ParameterError
 from workbench.i18n import tr
 
 __all__ = ["TYPES"]
@@ -37,23 +37,9 @@ __all__ = ["TYPES"]
 WINDOWS = (7, 30, 90)
 
 
-def _snapshot(ctx: CompileContext, name: str, column: str) -> ir.Table:
-    """Return the snapshot for ``ctx.day``, or the latest one with ``column`` and a note."""
-    snap = snapshot_for(ctx.con, ctx.day, [column])
-    if snap is not None:
-        return snap
-    found = latest_snapshot(ctx.con, [column])
-    if found is None:
-        raise SchemaError(tr("audience.error.snapshot_column", type=repr(name),
-                             column=repr(column), producer=tr("audience.producer.next_order")))
-    snap, day = found
-    ctx.note("older_snapshot", type=name, column=column, day=str(day), as_of=str(ctx.day))
-    return snap
-
-
 def _likely_to_buy(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
     column = f"p_order_{int(f['window_days'])}d"
-    snap = _snapshot(ctx, "likely_to_buy", column)
+    snap = model_snapshot(ctx, "likely_to_buy", [column], "next_order")
     scored = snap.filter(snap[column].notnull())
     # Ascending in minus the probability: the share of customers at least as likely.
     ranked = scored.select("customer_id", column, share=(-scored[column]).cume_dist())
@@ -66,7 +52,7 @@ def _likely_to_buy(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue
 
 
 def _next_order_due(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
-    snap = _snapshot(ctx, "next_order_due", "next_order_date")
+    snap = model_snapshot(ctx, "next_order_due", ["next_order_date"], "next_order")
     last = ctx.day + timedelta(days=int(f["within_days"]))
     due = snap.filter(snap.next_order_date >= ctx.day, snap.next_order_date <= last)
     return ctx.base.customer_id.isin(due.customer_id)

@@ -15,11 +15,9 @@ from typing import Any
 import ibis.expr.types as ir
 
 from workbench.audience.conditions.base import ConditionType
+from workbench.audience.conditions.snapshot import model_snapshot
 from workbench.audience.context import CompileContext
 from workbench.audience.fields import PRODUCTS, FieldSpec
-from workbench.data.snapshot import latest_snapshot, snapshot_for
-from workbench.errors import SchemaError
-from workbench.i18n import tr
 
 __all__ = ["TYPES"]
 
@@ -27,16 +25,7 @@ _COLUMN = "recommended_product"
 
 
 def _recommended_product(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
-    snap = snapshot_for(ctx.con, ctx.day, [_COLUMN])
-    if snap is None:
-        found = latest_snapshot(ctx.con, [_COLUMN])
-        if found is None:
-            raise SchemaError(tr("audience.error.snapshot_column", type="'recommended_product'",
-                                 column=repr(_COLUMN),
-                                 producer=tr("audience.producer.recommend")))
-        snap, day = found
-        ctx.note("older_snapshot", type="recommended_product", column=_COLUMN, day=str(day),
-                 as_of=str(ctx.day))
+    snap = model_snapshot(ctx, "recommended_product", [_COLUMN], "recommend")
     chosen = [str(p) for p in f["products"]]
     return ctx.base.customer_id.isin(snap.filter(snap[_COLUMN].isin(chosen)).customer_id)
 

@@ -8,7 +8,7 @@ them, with a :class:`~workbench.audience.context.Note` saying which day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -23,7 +23,7 @@ from workbench.errors import SchemaError
 from workbench.i18n import tr
 from workbench.rfm.analysis import rfm_snapshot
 
-__all__ = ["TYPES", "SnapshotColumn"]
+__all__ = ["TYPES", "SnapshotColumn", "model_snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,32 @@ class SnapshotColumn:
     live: Callable[..., ir.Table] | None = None
 
 
+def model_snapshot(ctx: CompileContext, name: str, columns: Sequence[str],
+                   producer: str) -> ir.Table:
+    """Return the snapshot of ``ctx.day`` with ``columns``, or the latest one and a note.
+
+    For the columns of a model (scores take minutes, so they are never computed for another
+    day): the condition ``name`` reads the latest snapshot that has them, and the audience
+    says which day. ``producer`` names who writes them (``audience.producer.<producer>``).
+
+    Raises
+    ------
+    SchemaError
+        No snapshot has the columns (the message says which command writes them).
+    """
+    snap = snapshot_for(ctx.con, ctx.day, list(columns))
+    if snap is not None:
+        return snap
+    found = latest_snapshot(ctx.con, list(columns))
+    if found is None:
+        raise SchemaError(tr("audience.error.snapshot_column", type=repr(name),
+                             column=repr(columns[0]),
+                             producer=tr(f"audience.producer.{producer}")))
+    snap, day = found
+    ctx.note("older_snapshot", type=name, column=columns[0], day=str(day), as_of=str(ctx.day))
+    return snap
+
+
 def _in_snapshot(ctx: CompileContext, f: Mapping[str, Any], *, name: str,
                  source: SnapshotColumn) -> ir.BooleanValue:
     column = source.column
@@ -54,13 +80,7 @@ def _in_snapshot(ctx: CompileContext, f: Mapping[str, Any], *, name: str,
     if snap is None and source.live is not None:
         snap = source.live(ctx.con, as_of=ctx.day, settings=ctx.settings)
     elif snap is None:
-        found = latest_snapshot(ctx.con, [column])
-        if found is None:
-            raise SchemaError(tr("audience.error.snapshot_column", type=repr(name),
-                                 column=repr(column),
-                                 producer=tr(f"audience.producer.{source.producer}")))
-        snap, day = found
-        ctx.note("older_snapshot", type=name, column=column, day=str(day), as_of=str(ctx.day))
+        snap = model_snapshot(ctx, name, [column], source.producer)
     hit = snap.filter(snap[column].isin(list(f["values"])))
     return ctx.base.customer_id.isin(hit.customer_id)
 

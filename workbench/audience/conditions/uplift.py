@@ -17,10 +17,10 @@ from typing import Any
 import ibis.expr.types as ir
 
 from workbench.audience.conditions.base import ConditionType
+from workbench.audience.conditions.snapshot import model_snapshot
 from workbench.audience.context import CompileContext
 from workbench.audience.fields import FieldSpec
-from workbench.data.snapshot import latest_snapshot, snapshot_for
-from workbench.errors import ParameterError, SchemaError
+from workbench.errors import ParameterError
 from workbench.i18n import tr
 
 __all__ = ["TYPES"]
@@ -29,16 +29,7 @@ _COLUMN = "uplift_score"
 
 
 def _likely_to_respond(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
-    snap = snapshot_for(ctx.con, ctx.day, [_COLUMN])
-    if snap is None:
-        found = latest_snapshot(ctx.con, [_COLUMN])
-        if found is None:
-            raise SchemaError(tr("audience.error.snapshot_column", type="'likely_to_respond'",
-                                 column=repr(_COLUMN),
-                                 producer=tr("audience.producer.uplift")))
-        snap, day = found
-        ctx.note("older_snapshot", type="likely_to_respond", column=_COLUMN, day=str(day),
-                 as_of=str(ctx.day))
+    snap = model_snapshot(ctx, "likely_to_respond", [_COLUMN], "uplift")
     scored = snap.filter(snap[_COLUMN].notnull())
     if int(scored.count().execute()) == 0:
         ctx.note("uplift_missing")

@@ -25,10 +25,10 @@ import ibis
 import ibis.expr.types as ir
 
 from workbench.audience.conditions.base import ConditionType
+from workbench.audience.conditions.snapshot import model_snapshot
 from workbench.audience.context import CompileContext
 from workbench.audience.fields import FieldSpec
-from workbench.data.snapshot import latest_snapshot, snapshot_for
-from workbench.errors import ParameterError, SchemaError
+from workbench.errors import ParameterError
 from workbench.i18n import tr
 
 __all__ = ["TYPES"]
@@ -37,16 +37,7 @@ _COLUMNS = ("clv_low", "clv_high")
 
 
 def _clv_range(ctx: CompileContext, f: Mapping[str, Any]) -> ir.BooleanValue:
-    snap = snapshot_for(ctx.con, ctx.day, list(_COLUMNS))
-    if snap is None:
-        found = latest_snapshot(ctx.con, list(_COLUMNS))
-        if found is None:
-            raise SchemaError(tr("audience.error.snapshot_column", type="'clv_range'",
-                                 column=repr("clv_low"),
-                                 producer=tr("audience.producer.clv_intervals")))
-        snap, day = found
-        ctx.note("older_snapshot", type="clv_range", column="clv_low", day=str(day),
-                 as_of=str(ctx.day))
+    snap = model_snapshot(ctx, "clv_range", _COLUMNS, "clv_intervals")
     keep = snap.clv_low.notnull() & snap.clv_high.notnull()
     if f["surely_at_least"] is not None:
         keep &= snap.clv_low >= ibis.literal(float(f["surely_at_least"]))
