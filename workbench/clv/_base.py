@@ -360,6 +360,24 @@ def hessian_log(neg_loglik_total: NegLogLik, x: np.ndarray) -> np.ndarray:
     return (hess + hess.T) / 2
 
 
+def covariance(hess: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Return the inverse of ``hess`` at ``x``, or NaN rows for parameters that ran far out.
+
+    Parameters that ran far out (``|x| > 15`` on the fit's scale, e.g. BG/NBD's log a and
+    log b when every customer has the same dropout probability) make the Hessian singular;
+    the others get their covariance from their own block (conditional on the far ones).
+    """
+    cov = _inverse(hess)
+    if cov is not None:
+        return cov
+    keep = np.abs(x) <= 15
+    cov = np.full_like(hess, np.nan)
+    block = _inverse(hess[np.ix_(keep, keep)]) if keep.any() else None
+    if block is not None:
+        cov[np.ix_(keep, keep)] = block
+    return cov
+
+
 def _inverse(matrix: np.ndarray) -> np.ndarray | None:
     """Return the inverse of a Hessian if it is a valid covariance (positive variances)."""
     try:
@@ -379,16 +397,7 @@ def standard_errors(hess_log: np.ndarray, x: np.ndarray, names: Sequence[str],
     its inverse is their covariance. The delta method gives ``Var(theta) = theta**2 Var(log
     theta)``; the interval is ``exp(log theta +- z se_log)``.
     """
-    cov_log = _inverse(hess_log)
-    if cov_log is None:
-        # Parameters that ran far out (|log theta| > 15, e.g. BG/NBD's a and b when every
-        # customer has the same dropout probability) make the Hessian singular; the others
-        # get standard errors from their own block (conditional on the far ones), those get NaN.
-        keep = np.abs(x) <= 15
-        cov_log = np.full_like(hess_log, np.nan)
-        block = _inverse(hess_log[np.ix_(keep, keep)]) if keep.any() else None
-        if block is not None:
-            cov_log[np.ix_(keep, keep)] = block
+    cov_log = covariance(hess_log, x)
     theta = np.exp(x)
     se_log = np.sqrt(np.diag(cov_log))
     z = float(special.ndtri(0.5 + level / 2))

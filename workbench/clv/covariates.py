@@ -63,11 +63,11 @@ from workbench.clv._base import (
     FitReport,
     FittedModel,
     PurchaseEstimator,
-    _inverse,
     check_horizon,
     check_penalizer,
     check_summary,
     collapse,
+    covariance,
     hessian_log,
     minimise,
     single_blas,
@@ -170,16 +170,9 @@ class _CovariateFit:
         k = len(self._base_names)
         is_log = np.arange(len(x)) < k
         hess = hessian_log(total, x)
-        cov = _inverse(hess)
-        if cov is None:
-            # As _base.standard_errors: far-out parameters get NaN, the others their block.
-            # Coefficients run out too: in a small group the Beta shapes a_i and b_i grow
-            # together (one dropout probability for the group), gamma2 and gamma3 with them.
-            keep = np.abs(x) <= 15
-            cov = np.full_like(hess, np.nan)
-            block = _inverse(hess[np.ix_(keep, keep)]) if keep.any() else None
-            if block is not None:
-                cov[np.ix_(keep, keep)] = block
+        # Coefficients run out too: in a small group the Beta shapes a_i and b_i grow
+        # together (one dropout probability for the group), gamma2 and gamma3 with them.
+        cov = covariance(hess, x)
         with np.errstate(over="ignore"):
             estimate = np.where(is_log, np.exp(x), x)
             scale = np.where(is_log, estimate, 1.0)
